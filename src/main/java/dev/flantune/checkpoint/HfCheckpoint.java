@@ -1,0 +1,220 @@
+package dev.flantune.checkpoint;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.flantune.model.Gpt2Config;
+import dev.flantune.tokenizer.Tokenizer;
+import dev.flantune.util.FlanTuneException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * A GPT-2 checkpoint directory in Hugging Face layout: {@code config.json}, weights in {@code
+ * model.safetensors} or shards listed by {@code model.safetensors.index.json}, and the tokenizer
+ * files. Pickled {@code .bin} weights are refused, never unpickled.
+ */
+public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weights, DType storedAs) {
+  public static final String CONFIG = "config.json";
+  public static final String WEIGHTS = "model.safetensors";
+  public static final String INDEX = "model.safetensors.index.json";
+
+  static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  /** Loads and validates a checkpoint directory. */
+  public static HfCheckpoint load(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw FlanTuneException.badInput(dir + ": not a checkpoint directory (expected config.json + model.safetensors)");
+    }
+    Gpt2Config config = readConfig(dir.resolve(CONFIG));
+    Map<String, Tensor> stored = new LinkedHashMap<>();
+    Map<String, Path> origin = new LinkedHashMap<>();
+    for (Path file : weightFiles(dir)) {
+      for (Map.Entry<String, Tensor> e : Safetensors.read(file).entrySet()) {
+        String name = Gpt2Weights.canonical(e.getKey());
+        if (name == null) continue;
+        if (stored.containsKey(name)) {
+          throw FlanTuneException.badInput(
+              file + ": tensor '" + e.getKey() + "' duplicates '" + name + "' from " + origin.get(name)
+                  + "; keep one of them");
+        }
+        stored.put(name, e.getValue());
+        origin.put(name, file);
+      }
+    }
+    Map<String, Tensor> weights = validate(dir, config, stored, origin);
+    DType storedAs = weights.get(Gpt2Weights.WTE).storedAs();
+    return new HfCheckpoint(dir, config, weights, storedAs);
+  }
+
+  static Gpt2Config readConfig(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw FlanTuneException.badInput(file + ": missing; a Hugging Face checkpoint needs config.json");
+    }
+    Gpt2Config c;
+    try {
+      JsonNode node = JSON.readTree(file.toFile());
+      for (String key : List.of("vocab_size", "n_embd", "n_layer", "n_head", "n_positions")) {
+        if (!node.path(key).isIntegralNumber()) {
+          throw FlanTuneException.badInput(file + ": '" + key + "' is missing or not an integer");
+        }
+      }
+      c = JSON.treeToValue(node, Gpt2Config.class);
+      if (!node.has("layer_norm_epsilon")) {
+        c = new Gpt2Config(c.modelType(), c.vocabSize(), c.nPositions(), c.nEmbd(), c.nLayer(), c.nHead(),
+            c.nInner(), 1e-5, c.activationFunction(), c.tieWordEmbeddings(), c.bosTokenId(), c.eosTokenId(),
+            c.architectures());
+      }
+    } catch (IOException e) {
+      throw FlanTuneException.badInput(file + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
+    }
+    List<String> problems = c.problems();
+    if (!problems.isEmpty()) throw FlanTuneException.badInput(file + ": " + problems.get(0));
+    return c;
+  }
+
+  /** The safetensors files holding the weights, refusing pickles with a hint. */
+  static List<Path> weightFiles(Path dir) {
+    Path single = dir.resolve(WEIGHTS);
+    Path index = dir.resolve(INDEX);
+    if (Files.isRegularFile(index)) return shardsOf(dir, index);
+    if (Files.isRegularFile(single)) return List.of(single);
+    try (Stream<Path> files = Files.list(dir)) {
+      List<Path> pickles =
+          files.filter(f -> f.getFileName().toString().endsWith(".bin")).sorted().toList();
+      if (!pickles.isEmpty()) {
+        throw FlanTuneException.badInput(
+            pickles.get(0) + ": PyTorch pickle weights are refused (unpickling can run code); convert to"
+                + " safetensors first, e.g. in Python: from safetensors.torch import save_file;"
+                + " save_file(torch.load(f), 'model.safetensors')");
+      }
+    } catch (IOException e) {
+      throw FlanTuneException.badInput(dir + ": cannot list (" + e.getMessage() + ")");
+    }
+    throw FlanTuneException.badInput(dir + ": no model.safetensors or model.safetensors.index.json found");
+  }
+
+  private static List<Path> shardsOf(Path dir, Path index) {
+    JsonNode map;
+    try {
+      map = JSON.readTree(index.toFile()).get("weight_map");
+    } catch (IOException e) {
+      throw FlanTuneException.badInput(index + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
+    }
+    if (map == null || !map.isObject()) {
+      throw FlanTuneException.badInput(index + ": 'weight_map' must be an object of tensor -> shard file");
+    }
+    Set<Path> shards = new LinkedHashSet<>();
+    Path root = dir.toAbsolutePath().normalize();
+    for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      Path shard = root.resolve(e.getValue().asText()).normalize();
+      if (!shard.getParent().equals(root) || !e.getValue().isTextual()) {
+        throw FlanTuneException.badInput(
+            index + ": shard '" + e.getValue().asText() + "' of tensor '" + e.getKey()
+                + "' must be a file name inside the checkpoint directory");
+      }
+      if (!Files.isRegularFile(shard)) {
+        throw FlanTuneException.badInput(index + ": shard file " + shard.getFileName() + " (tensor '" + e.getKey() + "') is missing");
+      }
+      shards.add(shard);
+    }
+    return new ArrayList<>(shards);
+  }
+
+  private static Map<String, Tensor> validate(
+      Path dir, Gpt2Config config, Map<String, Tensor> stored, Map<String, Path> origin) {
+    Map<String, long[]> expected = Gpt2Weights.shapes(config);
+    if (config.tied()) stored.remove(Gpt2Weights.LM_HEAD); // tied: HF overwrites lm_head with wte
+    List<String> missing = new ArrayList<>();
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (Map.Entry<String, long[]> e : expected.entrySet()) {
+      Tensor t = stored.get(e.getKey());
+      if (t == null) {
+        missing.add(e.getKey());
+        continue;
+      }
+      if (t.isInt()) {
+        throw FlanTuneException.badInput(origin.get(e.getKey()) + ": tensor '" + e.getKey() + "' is an integer tensor; weights must be F32, F16 or BF16");
+      }
+      if (!Arrays.equals(t.shape(), e.getValue())) {
+        throw FlanTuneException.badInput(
+            origin.get(e.getKey()) + ": tensor '" + e.getKey() + "' has shape " + t.shapeString()
+                + " but config.json implies " + Arrays.toString(e.getValue()) + "; the config does not match the weights");
+      }
+      out.put(e.getKey(), t);
+    }
+    if (!missing.isEmpty()) {
+      String hint = missing.contains(Gpt2Weights.LM_HEAD)
+          ? " (tie_word_embeddings is false, so lm_head.weight is required)" : "";
+      throw FlanTuneException.badInput(
+          dir + ": missing tensor" + (missing.size() > 1 ? "s " : " ") + summarize(missing) + hint);
+    }
+    List<String> extra = new ArrayList<>(stored.keySet());
+    extra.removeAll(expected.keySet());
+    if (!extra.isEmpty()) {
+      throw FlanTuneException.badInput(
+          origin.get(extra.get(0)) + ": unexpected tensor" + (extra.size() > 1 ? "s " : " ") + summarize(extra)
+              + " for a GPT-2 with n_layer=" + config.nLayer() + "; check config.json");
+    }
+    return out;
+  }
+
+  private static String summarize(List<String> names) {
+    return names.size() <= 4 ? "'" + String.join("', '", names) + "'"
+        : "'" + String.join("', '", names.subList(0, 4)) + "' and " + (names.size() - 4) + " more";
+  }
+
+  /**
+   * Writes {@code weights} as a checkpoint in {@code dir} (created; existing files overwritten):
+   * config.json, model.safetensors in {@code dtype}, and the tokenizer files copied from {@code
+   * tokenizerSource} (a tokenizer.json or a directory holding tokenizer files), if given.
+   */
+  public static void save(Path dir, Gpt2Config config, Map<String, Tensor> weights, DType dtype, Path tokenizerSource)
+      throws IOException {
+    Files.createDirectories(dir);
+    Map<String, Tensor> ordered = new LinkedHashMap<>();
+    for (String name : Gpt2Weights.names(config)) {
+      Tensor t = weights.get(name);
+      if (t == null) throw new IllegalArgumentException("no weights for " + name);
+      ordered.put(name, t);
+    }
+    Safetensors.write(dir.resolve(WEIGHTS), ordered, dtype, Map.of("format", "pt"));
+    JSON.writeValue(dir.resolve(CONFIG).toFile(), config);
+    if (tokenizerSource != null) copyTokenizer(tokenizerSource, dir);
+  }
+
+  static void copyTokenizer(Path source, Path dir) throws IOException {
+    if (Files.isRegularFile(source)) {
+      Files.copy(source, dir.resolve(Tokenizer.TOKENIZER_JSON), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      return;
+    }
+    for (String f : List.of(Tokenizer.TOKENIZER_JSON, Tokenizer.VOCAB_JSON, Tokenizer.MERGES_TXT,
+        "tokenizer_config.json", "special_tokens_map.json")) {
+      Path src = source.resolve(f);
+      if (Files.isRegularFile(src) && !src.toAbsolutePath().normalize().equals(dir.resolve(f).toAbsolutePath().normalize())) {
+        Files.copy(src, dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) return "";
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

@@ -1,0 +1,84 @@
+package dev.flantune.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flantune.model.CausalLm;
+import dev.flantune.model.Scorer;
+import dev.flantune.tokenizer.Tokenizer;
+import dev.flantune.util.FlanTuneException;
+import dev.flantune.util.Jsonl;
+import java.io.BufferedWriter;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code flan-tune score}: log-probability of each line's completion given its prompt. Prompt and
+ * completion are tokenized separately without special tokens and concatenated, as in training. An
+ * empty prompt is scored after the EOS token, GPT-2's document separator.
+ */
+@Command(name = "score", mixinStandardHelpOptions = true,
+    description = "Score JSONL {prompt, completion} lines: adds logprob, tokens and greedy.")
+final class ScoreCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--model", required = true, description = "Checkpoint directory (Hugging Face layout).")
+  Path model;
+
+  @Option(names = "--input", required = true, description = "JSONL with string fields prompt and completion.")
+  Path input;
+
+  @Option(names = "--output", description = "Output JSONL (default: standard output).")
+  Path output;
+
+  @Option(names = "--batch-size", defaultValue = "16", description = "Maximum sequences per forward pass.")
+  int batchSize;
+
+  @Override
+  public Integer call() throws Exception {
+    CausalLm lm = CausalLm.load(model);
+    List<ObjectNode> lines = new ArrayList<>();
+    List<Scorer.Request> requests = new ArrayList<>();
+    int maxLen = lm.config().nPositions();
+    try (Tokenizer tok = Tokenizer.load(model)) {
+      Jsonl.forEach(input, line -> {
+        int[] prompt = tok.encode(line.requireString("prompt"));
+        int[] completion = tok.encode(line.requireString("completion"));
+        if (prompt.length == 0) {
+          if (tok.eosId() < 0) throw FlanTuneException.badInput(line.where() + ": empty prompt and the tokenizer has no EOS");
+          prompt = new int[] {tok.eosId()};
+        }
+        if (completion.length > maxLen) {
+          throw FlanTuneException.badInput(line.where() + ": completion has " + completion.length
+              + " tokens, more than the model's n_positions " + maxLen + "; shorten it");
+        }
+        int keep = maxLen + 1 - completion.length; // prompt tokens that fit; drop the prompt's start
+        if (prompt.length > keep) prompt = Arrays.copyOfRange(prompt, prompt.length - keep, prompt.length);
+        lines.add(line.object());
+        requests.add(new Scorer.Request(prompt, completion));
+      });
+    }
+    Scorer.Result[] results = new Scorer(lm, batchSize).score(requests);
+    try (Writer w = output == null
+        ? new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8))
+        : Files.newBufferedWriter(output)) {
+      for (int i = 0; i < lines.size(); i++) {
+        ObjectNode o = lines.get(i);
+        o.put("logprob", results[i].logprob());
+        o.put("tokens", results[i].tokens());
+        o.put("greedy", results[i].greedy());
+        w.write(Jsonl.JSON.writeValueAsString(o));
+        w.write('\n');
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,137 @@
+package dev.flantune.model;
+
+import dev.flantune.checkpoint.DType;
+import dev.flantune.checkpoint.Gpt2Weights;
+import dev.flantune.checkpoint.HfCheckpoint;
+import dev.flantune.checkpoint.Tensor;
+import dev.flantune.data.Batch;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A GPT-2 causal language model: its config, its SameDiff graph whose variables hold the weights,
+ * and the checkpoint it came from. Forward passes for inference live here; the training step's
+ * forward + backward lives in {@link GradientEngine}.
+ */
+public final class CausalLm {
+  private final Gpt2Config config;
+  private final SameDiff sd;
+  private final Path source;
+
+  private CausalLm(Gpt2Config config, SameDiff sd, Path source) {
+    this.config = config;
+    this.sd = sd;
+    this.source = source;
+  }
+
+  /** Loads a Hugging Face checkpoint directory (weights computed in fp32 whatever their dtype). */
+  public static CausalLm load(Path dir) {
+    HfCheckpoint ckpt = HfCheckpoint.load(dir);
+    return fromTensors(ckpt.config(), ckpt.weights(), dir);
+  }
+
+  public static CausalLm fromTensors(Gpt2Config config, Map<String, Tensor> tensors, Path source) {
+    Map<String, INDArray> arrays = new LinkedHashMap<>();
+    for (Map.Entry<String, long[]> e : Gpt2Weights.shapes(config).entrySet()) {
+      Tensor t = tensors.get(e.getKey());
+      arrays.put(e.getKey(), Nd4j.createFromArray(t.data()).reshape(e.getValue()));
+    }
+    return new CausalLm(config, Gpt2Graph.build(config, arrays), source);
+  }
+
+  public Gpt2Config config() {
+    return config;
+  }
+
+  /** The checkpoint directory this model was loaded from (null if built in memory). */
+  public Path source() {
+    return source;
+  }
+
+  SameDiff graph() {
+    return sd;
+  }
+
+  /** Parameter names in checkpoint order. */
+  public List<String> parameterNames() {
+    return Gpt2Weights.names(config);
+  }
+
+  /** The live array of a parameter (updates to it change the model). */
+  public INDArray parameter(String name) {
+    return sd.getVariable(name).getArr();
+  }
+
+  /** A host copy of every weight, in checkpoint order. */
+  public Map<String, Tensor> exportWeights() {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (String name : parameterNames()) {
+      INDArray a = parameter(name);
+      out.put(name, Tensor.ofFloats(a.shape(), a.dup().data().asFloat()));
+    }
+    return out;
+  }
+
+  /** Writes the model as a Hugging Face checkpoint into {@code dir}. */
+  public void save(Path dir, DType dtype, Path tokenizerSource) throws IOException {
+    HfCheckpoint.save(dir, config, exportWeights(), dtype, tokenizerSource);
+  }
+
+  /** The placeholder arrays for a batch; {@code lossWeights} may be null (all zero). */
+  public Map<String, INDArray> placeholders(Batch b, float[] lossWeights) {
+    checkIds(b);
+    Map<String, INDArray> ph = new LinkedHashMap<>();
+    ph.put(Gpt2Graph.INPUT_IDS, Nd4j.createFromArray(b.inputIds()).reshape(b.rows(), b.length()));
+    ph.put(Gpt2Graph.POSITION_IDS, Nd4j.createFromArray(b.positionIds()).reshape(b.rows(), b.length()));
+    ph.put(Gpt2Graph.ATTN_BIAS, AttentionBias.of(b));
+    ph.put(Gpt2Graph.LABELS, Nd4j.createFromArray(b.labels()));
+    ph.put(Gpt2Graph.LOSS_WEIGHTS,
+        lossWeights == null ? Nd4j.zeros(DataType.FLOAT, b.inputIds().length) : Nd4j.createFromArray(lossWeights));
+    return ph;
+  }
+
+  private void checkIds(Batch b) {
+    if (b.length() > config.nPositions()) {
+      throw new IllegalArgumentException(
+          "sequence length " + b.length() + " exceeds the model's n_positions " + config.nPositions());
+    }
+    for (int id : b.inputIds()) {
+      if (id < 0 || id >= config.vocabSize()) {
+        throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + config.vocabSize());
+      }
+    }
+    for (int i = 0; i < b.positionIds().length; i++) {
+      int p = b.positionIds()[i];
+      if (p < 0 || p >= config.nPositions()) {
+        throw new IllegalArgumentException("position " + p + " outside n_positions " + config.nPositions());
+      }
+      int l = b.labels()[i];
+      if (l < 0 || l >= config.vocabSize()) {
+        throw new IllegalArgumentException("label " + l + " outside the vocabulary of " + config.vocabSize());
+      }
+    }
+  }
+
+  /** Logits [N, V] for every position of a batch. */
+  public INDArray logits(Batch b) {
+    return sd.output(placeholders(b, null), Gpt2Graph.LOGITS).get(Gpt2Graph.LOGITS);
+  }
+
+  /** −ln P(label) and the argmax token at every position, without keeping the [N, V] logits. */
+  public TokenScores tokenScores(Batch b) {
+    Map<String, INDArray> out = sd.output(placeholders(b, null), Gpt2Graph.TOKEN_NLL, Gpt2Graph.ARGMAX);
+    return new TokenScores(
+        out.get(Gpt2Graph.TOKEN_NLL).castTo(DataType.DOUBLE).toDoubleVector(),
+        out.get(Gpt2Graph.ARGMAX).castTo(DataType.INT).toIntVector());
+  }
+
+  /** Per-position negative log-likelihood of the label and the model's most likely token. */
+  public record TokenScores(double[] nll, int[] argmax) {}
+}

@@ -1,0 +1,117 @@
+package dev.flantune.tokenizer;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.flantune.util.FlanTuneException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The project's tokenizer: Hugging Face's Rust tokenizers (through DJL) over a {@code tokenizer.json},
+ * or over GPT-2's original {@code vocab.json} + {@code merges.txt}, which are converted to an
+ * equivalent {@code tokenizer.json} in memory.
+ *
+ * <p>Traps handled here: DJL truncates to 512 tokens by default (we turn truncation off), and it
+ * adds special tokens unless told not to (we never add them: the caller appends EOS explicitly).
+ */
+public final class Tokenizer implements AutoCloseable {
+  public static final String TOKENIZER_JSON = "tokenizer.json";
+  public static final String VOCAB_JSON = "vocab.json";
+  public static final String MERGES_TXT = "merges.txt";
+
+  private final HuggingFaceTokenizer hf;
+  private final Path source;
+  private final int eosId;
+  private final int vocabSize;
+
+  private Tokenizer(HuggingFaceTokenizer hf, Path source, int eosId, int vocabSize) {
+    this.hf = hf;
+    this.source = source;
+    this.eosId = eosId;
+    this.vocabSize = vocabSize;
+  }
+
+  /** Loads {@code tokenizer.json} from a file, or the tokenizer files of a checkpoint directory. */
+  public static Tokenizer load(Path path) {
+    System.setProperty("ai.djl.offline", "true");
+    Path json = path;
+    if (Files.isDirectory(path)) {
+      json = path.resolve(TOKENIZER_JSON);
+      if (!Files.exists(json)) {
+        Path vocab = path.resolve(VOCAB_JSON);
+        Path merges = path.resolve(MERGES_TXT);
+        if (Files.exists(vocab) && Files.exists(merges)) {
+          return fromJsonText(TokenizerJson.toTokenizerJson(vocab, merges), vocab);
+        }
+        throw FlanTuneException.badInput(
+            path + ": no tokenizer found; put tokenizer.json (or vocab.json + merges.txt) in it");
+      }
+    }
+    if (!Files.isRegularFile(json)) {
+      throw FlanTuneException.badInput(json + ": tokenizer file not found; pass a tokenizer.json");
+    }
+    try {
+      return fromJsonText(Files.readString(json), json);
+    } catch (IOException e) {
+      throw FlanTuneException.badInput(json + ": cannot read tokenizer (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private static Tokenizer fromJsonText(String json, Path source) {
+    HuggingFaceTokenizer hf;
+    try {
+      hf =
+          HuggingFaceTokenizer.newInstance(
+              new java.io.ByteArrayInputStream(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+              Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
+    } catch (IOException | RuntimeException e) {
+      throw FlanTuneException.badInput(
+          source + ": not a valid Hugging Face tokenizer (" + firstLine(e.getMessage()) + ")", e);
+    }
+    TokenizerJson.Summary summary = TokenizerJson.summarize(json, source);
+    return new Tokenizer(hf, source, summary.eosId(), summary.vocabSize());
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) return "unknown error";
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+
+  /** Token ids of {@code text}, with no special tokens added and no truncation. */
+  public int[] encode(String text) {
+    if (text.isEmpty()) return new int[0];
+    Encoding enc = hf.encode(text, false, false);
+    long[] ids = enc.getIds();
+    int[] out = new int[ids.length];
+    for (int i = 0; i < ids.length; i++) out[i] = (int) ids[i];
+    return out;
+  }
+
+  /** The text of {@code ids}, special tokens kept. */
+  public String decode(int[] ids) {
+    long[] l = new long[ids.length];
+    for (int i = 0; i < ids.length; i++) l[i] = ids[i];
+    return hf.decode(l, false);
+  }
+
+  /** The id of the end-of-sequence token ({@code <|endoftext|>} for GPT-2), or -1 if none. */
+  public int eosId() {
+    return eosId;
+  }
+
+  public int vocabSize() {
+    return vocabSize;
+  }
+
+  public Path source() {
+    return source;
+  }
+
+  @Override
+  public void close() {
+    hf.close();
+  }
+}
