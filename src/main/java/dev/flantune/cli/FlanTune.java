@@ -51,7 +51,8 @@ public final class FlanTune implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    java.io.PrintStream stdout = dev.flantune.util.QuietStdout.install();
+    System.exit(run(args, new PrintWriter(stdout, true), new PrintWriter(System.err, true)));
   }
 
   /** Runs the CLI and returns the exit code (tests call this; only {@link #main} exits). */

@@ -6,10 +6,7 @@ import dev.flantune.model.Scorer;
 import dev.flantune.tokenizer.Tokenizer;
 import dev.flantune.util.FlanTuneException;
 import dev.flantune.util.Jsonl;
-import java.io.BufferedWriter;
-import java.io.OutputStreamWriter;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,18 +64,25 @@ final class ScoreCommand implements Callable<Integer> {
       });
     }
     Scorer.Result[] results = new Scorer(lm, batchSize).score(requests);
-    try (Writer w = output == null
-        ? new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8))
-        : Files.newBufferedWriter(output)) {
-      for (int i = 0; i < lines.size(); i++) {
-        ObjectNode o = lines.get(i);
-        o.put("logprob", results[i].logprob());
-        o.put("tokens", results[i].tokens());
-        o.put("greedy", results[i].greedy());
-        w.write(Jsonl.JSON.writeValueAsString(o));
-        w.write('\n');
+    if (output == null) {
+      write(lines, results, spec.commandLine().getOut());
+      spec.commandLine().getOut().flush();
+    } else {
+      try (Writer w = Files.newBufferedWriter(output)) {
+        write(lines, results, w);
       }
     }
     return 0;
+  }
+
+  private static void write(List<ObjectNode> lines, Scorer.Result[] results, Writer w) throws java.io.IOException {
+    for (int i = 0; i < lines.size(); i++) {
+      ObjectNode o = lines.get(i);
+      o.put("logprob", results[i].logprob());
+      o.put("tokens", results[i].tokens());
+      o.put("greedy", results[i].greedy());
+      w.write(Jsonl.JSON.writeValueAsString(o));
+      w.write('\n');
+    }
   }
 }
