@@ -1,0 +1,148 @@
+package dev.flantune.model;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.flantune.checkpoint.Gpt2Weights;
+import dev.flantune.checkpoint.Safetensors;
+import dev.flantune.checkpoint.Tensor;
+import dev.flantune.data.Batch;
+import dev.flantune.train.AdamW;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Parity with an independent plain-PyTorch GPT-2 (scripts/reference/), computed in float64:
+ * logits, masked loss, every parameter gradient, then three AdamW steps. Cases: right padding with
+ * a prompt-masked loss; packed rows (block-diagonal attention, positions restarting); an untied
+ * head with an odd head count.
+ */
+class Gpt2ParityTest {
+  static final Path FIXTURES = Path.of("src/test/resources/parity");
+
+  // Tolerances (fp32 against a float64 reference).
+  static final double LOGIT_ABS = 1e-4;
+  static final double LOSS_REL = 1e-5;
+  static final double GRAD_REL_TO_MAX = 1e-4; // per tensor: max |Δ| ≤ this · max |reference|
+  static final double ADAM_WEIGHT_ABS = 2e-5;
+
+  record Case(CausalLm model, Batch batch, Map<String, Tensor> expected) {}
+
+  static Case load(String name) {
+    Path dir = FIXTURES.resolve(name);
+    Map<String, Tensor> e = Safetensors.read(dir.resolve("expected.safetensors"));
+    CausalLm model = CausalLm.load(dir);
+    int rows = (int) e.get("input_ids").shape()[0], t = (int) e.get("input_ids").shape()[1];
+    int[] segments = e.containsKey("segment_ids") ? e.get("segment_ids").ints() : toInts(e.get("attention_mask").data());
+    Batch b = new Batch(rows, t, e.get("input_ids").ints(), e.get("position_ids").ints(), segments,
+        e.get("labels").ints(), e.get("loss_mask").data());
+    return new Case(model, b, e);
+  }
+
+  static int[] toInts(float[] f) {
+    int[] out = new int[f.length];
+    for (int i = 0; i < f.length; i++) out[i] = (int) f[i];
+    return out;
+  }
+
+  static float[] meanWeights(float[] mask) {
+    double sum = 0;
+    for (float m : mask) sum += m;
+    float[] w = new float[mask.length];
+    for (int i = 0; i < mask.length; i++) w[i] = (float) (mask[i] / sum);
+    return w;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"pad", "packed", "untied"})
+  void logitsMatchOnRealTokens(String name) {
+    Case c = load(name);
+    float[] got = c.model.logits(c.batch).data().asFloat();
+    float[] want = c.expected.get("logits").data();
+    float[] real = c.expected.get("attention_mask").data();
+    int v = c.model.config().vocabSize();
+    double max = 0;
+    for (int i = 0; i < real.length; i++) {
+      if (real[i] == 0) continue;
+      for (int j = 0; j < v; j++) max = Math.max(max, Math.abs(got[i * v + j] - want[i * v + j]));
+    }
+    assertTrue(max <= LOGIT_ABS, name + ": max logit error " + max);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"pad", "packed", "untied"})
+  void lossAndEveryGradientMatch(String name) {
+    Case c = load(name);
+    GradientEngine engine = new GradientEngine(c.model);
+    engine.zeroGradients();
+    double loss = engine.accumulate(c.batch, meanWeights(c.batch.lossMask()));
+    double want = c.expected.get("loss").data()[0];
+    assertEquals(want, loss, Math.abs(want) * LOSS_REL, name + " loss");
+    int checked = 0;
+    for (String p : c.model.parameterNames()) {
+      Tensor ref = c.expected.get("grad." + p);
+      assertNotNull(ref, "fixture has no gradient for " + p);
+      float[] got = engine.gradients().get(p).dup().data().asFloat();
+      double maxRef = 0, maxErr = 0;
+      for (int i = 0; i < got.length; i++) {
+        maxRef = Math.max(maxRef, Math.abs(ref.data()[i]));
+        maxErr = Math.max(maxErr, Math.abs(got[i] - ref.data()[i]));
+      }
+      assertTrue(maxRef > 0, p + ": reference gradient is all zero, the fixture proves nothing");
+      assertTrue(maxErr <= GRAD_REL_TO_MAX * maxRef, name + " grad " + p + ": max error " + maxErr + " vs max " + maxRef);
+      checked++;
+    }
+    assertEquals(Gpt2Weights.names(c.model.config()).size(), checked);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"pad", "packed", "untied"})
+  void threeAdamWStepsMatch(String name) {
+    Case c = load(name);
+    GradientEngine engine = new GradientEngine(c.model);
+    Map<String, INDArray> params = new LinkedHashMap<>();
+    for (String p : c.model.parameterNames()) params.put(p, c.model.parameter(p));
+    AdamW adam = new AdamW(new AdamW.Settings(0.9, 0.999, 1e-8, 0.1), params,
+        p -> Gpt2Weights.decays(p, params.get(p).shape()));
+    float[] wantLoss = c.expected.get("adam.loss").data();
+    float[] weights = meanWeights(c.batch.lossMask());
+    for (int step = 0; step < wantLoss.length; step++) {
+      engine.zeroGradients();
+      double loss = engine.accumulate(c.batch, weights);
+      assertEquals(wantLoss[step], loss, Math.abs(wantLoss[step]) * 1e-4, name + " loss at step " + step);
+      adam.update(params, engine.gradients(), 1e-2);
+    }
+    for (Map.Entry<String, Tensor> e : c.expected.entrySet()) {
+      if (!e.getKey().startsWith("adam.final.")) continue;
+      String p = e.getKey().substring("adam.final.".length());
+      float[] got = params.get(p).dup().data().asFloat();
+      for (int i = 0; i < got.length; i++) {
+        assertEquals(e.getValue().data()[i], got[i], ADAM_WEIGHT_ABS, name + " " + p + "[" + i + "] after 3 steps");
+      }
+    }
+  }
+
+  /** Other on-disk layouts of the untied case's weights (F16; BF16 sharded with prefixes; redundant head). */
+  @ParameterizedTest
+  @ValueSource(strings = {"formats/f16", "formats/bf16-sharded-prefixed", "formats/tied-prefixed-redundant-head"})
+  void otherLayoutsLoadToTheSameModel(String name) {
+    Path dir = FIXTURES.resolve(name);
+    Map<String, Tensor> e = Safetensors.read(dir.resolve("expected.safetensors"));
+    CausalLm model = CausalLm.load(dir);
+    int rows = (int) e.get("input_ids").shape()[0], t = (int) e.get("input_ids").shape()[1];
+    int[] seg = toInts(e.get("attention_mask").data());
+    Batch b = new Batch(rows, t, e.get("input_ids").ints(), e.get("position_ids").ints(), seg, new int[rows * t], new float[rows * t]);
+    float[] got = model.logits(b).data().asFloat();
+    float[] want = e.get("logits").data();
+    int v = model.config().vocabSize();
+    double max = 0;
+    for (int i = 0; i < seg.length; i++) {
+      if (seg[i] == 0) continue;
+      for (int j = 0; j < v; j++) max = Math.max(max, Math.abs(got[i * v + j] - want[i * v + j]));
+    }
+    assertTrue(max <= LOGIT_ABS, name + ": max logit error " + max);
+  }
+}
