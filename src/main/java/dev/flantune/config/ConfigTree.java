@@ -20,6 +20,11 @@ import java.util.Map;
 public final class ConfigTree {
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
+  /** Writes a tree back as YAML (for config.resolved.yaml and {@code config show}). */
+  public static final com.fasterxml.jackson.databind.ObjectWriter YAML_WRITER = new ObjectMapper(
+      YAMLFactory.builder().disable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+          .enable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.MINIMIZE_QUOTES).build()).writer();
+
   private ConfigTree() {}
 
   public static ObjectNode defaults() {

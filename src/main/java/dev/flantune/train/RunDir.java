@@ -1,0 +1,161 @@
+package dev.flantune.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.flantune.checkpoint.DType;
+import dev.flantune.checkpoint.Safetensors;
+import dev.flantune.checkpoint.Tensor;
+import dev.flantune.model.CausalLm;
+import dev.flantune.util.FlanTuneException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A run directory: config.resolved.yaml, provenance.json, metrics.jsonl, checkpoints/step-N/,
+ * final/ and eval/. Every checkpoint is written into a temporary directory and renamed into place,
+ * so a kill at any moment leaves the previous checkpoints intact and loadable.
+ */
+public final class RunDir {
+  public static final String CHECKPOINTS = "checkpoints";
+  public static final String FINAL = "final";
+  public static final String METRICS = "metrics.jsonl";
+  public static final String STATE = "trainer_state.json";
+  public static final String OPTIMIZER = "optimizer.safetensors";
+  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final Path root;
+
+  public RunDir(Path root) {
+    this.root = root;
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  public Path resolve(String name) {
+    return root.resolve(name);
+  }
+
+  /** Whether the directory exists and holds anything. */
+  public boolean isNonEmpty() throws IOException {
+    if (!Files.isDirectory(root)) return false;
+    try (Stream<Path> s = Files.list(root)) {
+      return s.findAny().isPresent();
+    }
+  }
+
+  /** What a checkpoint records besides the model and the optimizer moments. */
+  public record State(long step, long dataPosition, long adamStep, long seed, long tokensSeen, String configSha256) {}
+
+  /** Writes checkpoint step-N atomically, then prunes to the newest {@code keep}. */
+  public Path saveCheckpoint(CausalLm model, AdamW adam, State state, Path tokenizerSource, int keep) throws IOException {
+    Path dir = root.resolve(CHECKPOINTS);
+    Files.createDirectories(dir);
+    Path target = dir.resolve(String.format("step-%08d", state.step()));
+    Path tmp = dir.resolve(".tmp-" + target.getFileName() + "-" + ProcessHandle.current().pid());
+    deleteTree(tmp);
+    model.save(tmp, DType.F32, tokenizerSource);
+    Map<String, Tensor> moments = new LinkedHashMap<>();
+    adam.firstMoments().forEach((k, v) -> moments.put("m." + k, host(v)));
+    adam.secondMoments().forEach((k, v) -> moments.put("v." + k, host(v)));
+    Safetensors.write(tmp.resolve(OPTIMIZER), moments, DType.F32, Map.of("adam_step", Long.toString(adam.step())));
+    JSON.writeValue(tmp.resolve(STATE).toFile(), state); // written last: its presence marks a complete checkpoint
+    if (Files.exists(target)) deleteTree(target);
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    List<Path> all = checkpoints();
+    for (int i = 0; i < all.size() - keep; i++) deleteTree(all.get(i));
+    return target;
+  }
+
+  /** Writes final/ atomically (a loadable Hugging Face checkpoint). */
+  public Path saveFinal(CausalLm model, DType dtype, Path tokenizerSource) throws IOException {
+    Path target = root.resolve(FINAL);
+    Path tmp = root.resolve(".tmp-final-" + ProcessHandle.current().pid());
+    deleteTree(tmp);
+    model.save(tmp, dtype, tokenizerSource);
+    Path old = root.resolve(".old-final-" + ProcessHandle.current().pid());
+    if (Files.exists(target)) Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    deleteTree(old);
+    return target;
+  }
+
+  /** Complete checkpoints, oldest first. */
+  public List<Path> checkpoints() throws IOException {
+    Path dir = root.resolve(CHECKPOINTS);
+    if (!Files.isDirectory(dir)) return List.of();
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().startsWith("step-"))
+          .filter(p -> Files.isRegularFile(p.resolve(STATE)))
+          .sorted(Comparator.comparing(p -> p.getFileName().toString()))
+          .toList();
+    }
+  }
+
+  public Optional<Path> latestCheckpoint() throws IOException {
+    List<Path> all = checkpoints();
+    return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+  }
+
+  public static State readState(Path checkpoint) {
+    try {
+      return JSON.readValue(checkpoint.resolve(STATE).toFile(), State.class);
+    } catch (IOException e) {
+      throw FlanTuneException.badInput(checkpoint.resolve(STATE) + ": unreadable (" + e.getMessage() + ")");
+    }
+  }
+
+  /** Restores the optimizer moments saved beside a checkpoint's model. */
+  public static void restoreOptimizer(Path checkpoint, AdamW adam, long adamStep) {
+    Map<String, Tensor> t = Safetensors.read(checkpoint.resolve(OPTIMIZER));
+    Map<String, float[]> m = new LinkedHashMap<>(), v = new LinkedHashMap<>();
+    for (String name : adam.firstMoments().keySet()) {
+      Tensor a = t.get("m." + name), b = t.get("v." + name);
+      if (a == null || b == null) {
+        throw FlanTuneException.badInput(checkpoint.resolve(OPTIMIZER) + ": no optimizer state for '" + name + "'");
+      }
+      m.put(name, a.data());
+      v.put(name, b.data());
+    }
+    adam.restore(adamStep, m, v);
+  }
+
+  /** Drops metrics lines past {@code step} (a resumed run rewrites them). */
+  public void truncateMetrics(long step) throws IOException {
+    Path f = root.resolve(METRICS);
+    if (!Files.exists(f)) return;
+    List<String> keep = new ArrayList<>();
+    for (String line : Files.readAllLines(f)) {
+      if (line.isBlank()) continue;
+      long s = JSON.readTree(line).path("step").asLong(Long.MAX_VALUE);
+      if (s <= step) keep.add(line);
+    }
+    Files.write(f, keep);
+  }
+
+  public static void writeJson(Path file, Object value) throws IOException {
+    JSON.writeValue(file.toFile(), value);
+  }
+
+  private static Tensor host(INDArray a) {
+    return Tensor.ofFloats(a.shape(), a.dup().data().asFloat());
+  }
+
+  static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) return;
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package dev.flantune.train;
+
+import dev.flantune.checkpoint.DType;
+import dev.flantune.checkpoint.HfCheckpoint;
+import dev.flantune.config.RunConfig;
+import dev.flantune.data.Batch;
+import dev.flantune.data.BatchSource;
+import dev.flantune.data.TextWindows;
+import dev.flantune.model.CausalLm;
+import dev.flantune.model.Gpt2Config;
+import dev.flantune.model.Gpt2Init;
+import dev.flantune.tokenizer.Tokenizer;
+import dev.flantune.util.FlanTuneException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@code flan-tune train}, read top to bottom: set up the run directory, the model and the data;
+ * resume if asked; train; save final/; evaluate the held-out clusters when the config names them.
+ */
+public final class TrainRecipe {
+  private final RunConfig cfg;
+  private final String resolvedYaml;
+  private final Progress progress;
+  private final AtomicBoolean stopRequested;
+
+  public TrainRecipe(RunConfig cfg, String resolvedYaml, Progress progress, AtomicBoolean stopRequested) {
+    this.cfg = cfg;
+    this.resolvedYaml = resolvedYaml;
+    this.progress = progress;
+    this.stopRequested = stopRequested;
+  }
+
+  /** The result of a run: where it is and how it ended. */
+  public record Summary(Path runDir, Trainer.Outcome outcome, Path finalModel) {}
+
+  public Summary run(Path outDir, boolean resume) throws IOException {
+    // 1. The run directory: refuse to mix runs unless resuming.
+    RunDir run = new RunDir(outDir);
+    Optional<Path> checkpoint = resume ? run.latestCheckpoint() : Optional.empty();
+    if (!resume && run.isNonEmpty()) {
+      throw FlanTuneException.badUsage(outDir + " is not empty; pass --resume to continue that run, or --out a new directory");
+    }
+    Files.createDirectories(outDir);
+    String configSha = Provenance.sha256(resolvedYaml);
+    if (checkpoint.isPresent()) {
+      RunDir.State st = RunDir.readState(checkpoint.get());
+      if (!configSha.equals(st.configSha256())) {
+        progress.note("warning: the config differs from the one the checkpoint was trained with");
+      }
+    }
+    Files.writeString(run.resolve("config.resolved.yaml"), resolvedYaml);
+
+    // 2. Tokenizer and model: the base checkpoint, a fresh init, or the checkpoint to resume.
+    Path tokenizerSource = cfg.model() != null ? cfg.model() : cfg.init().tokenizer();
+    try (Tokenizer tok = Tokenizer.load(tokenizerSource)) {
+      CausalLm model = checkpoint.isPresent() ? CausalLm.load(checkpoint.get()) : baseModel(tok);
+      if (model.config().vocabSize() < tok.vocabSize()) {
+        throw FlanTuneException.badInput(tokenizerSource + ": the tokenizer has " + tok.vocabSize()
+            + " tokens but the model's vocab_size is " + model.config().vocabSize());
+      }
+
+      // 3. Data: the training stream and the held-in validation batches.
+      Data data = data(tok, model.config().nPositions());
+      RunDir.writeJson(run.resolve("provenance.json"),
+          Provenance.describe(cfg.seed(), cfg.model(), data.source.fingerprint(), configSha));
+
+      // 4. The step and, when resuming, its exact state.
+      RunConfig.TrainConfig t = cfg.train();
+      TrainStep step = new TrainStep(model, new AdamW.Settings(t.beta1(), t.beta2(), t.eps(), t.weightDecay()), t.clip(), t.gradAccum());
+      long start = 0, tokensSeen = 0;
+      if (checkpoint.isPresent()) {
+        RunDir.State st = RunDir.readState(checkpoint.get());
+        RunDir.restoreOptimizer(checkpoint.get(), step.optimizer(), st.adamStep());
+        data.source.seek(st.dataPosition());
+        start = st.step();
+        tokensSeen = st.tokensSeen();
+        run.truncateMetrics(start);
+        progress.note("resuming from " + checkpoint.get().getFileName() + " (step " + start + " of " + t.steps() + ")");
+      } else if (resume) {
+        progress.note("no checkpoint in " + outDir + "; starting from step 0");
+      }
+
+      // 5. Train.
+      Trainer trainer = new Trainer(step, data.source, data.validation, run, t, tokenizerSource, cfg.seed(), configSha,
+          progress, stopRequested);
+      Trainer.Outcome outcome = start >= t.steps() ? new Trainer.Outcome(start, false, Double.NaN) : trainer.train(start, tokensSeen);
+      if (outcome.stopped()) return new Summary(outDir, outcome, null);
+
+      // 6. The final model, a loadable Hugging Face checkpoint.
+      Path fin = run.saveFinal(model, DType.valueOf(t.saveDtype()), tokenizerSource);
+      progress.note("final model written to " + fin);
+      return new Summary(outDir, outcome, fin);
+    }
+  }
+
+  private CausalLm baseModel(Tokenizer tok) {
+    if (cfg.model() != null) return CausalLm.load(cfg.model());
+    RunConfig.InitSpec i = cfg.init();
+    Gpt2Config c = Gpt2Config.of(tok.vocabSize(), i.positions(), i.embd(), i.layers(), i.heads(), Math.max(0, tok.eosId()));
+    return CausalLm.fromTensors(c, Gpt2Init.randomWeights(c, cfg.seed()), null);
+  }
+
+  record Data(BatchSource source, List<Batch> validation) {}
+
+  private Data data(Tokenizer tok, int nPositions) {
+    RunConfig.DataConfig d = cfg.data();
+    int length = Math.min(d.maxLength(), nPositions);
+    if (d.objective() == RunConfig.Objective.CAUSAL_LM) {
+      TextWindows.Tokenized train = TextWindows.tokenize(d.text().train(), tok);
+      TextWindows source = new TextWindows(train.tokens(), length, cfg.train().batchSize(), cfg.seed(), train.sha256());
+      List<Batch> validation = List.of();
+      if (!d.text().validation().isEmpty()) {
+        TextWindows.Tokenized val = TextWindows.tokenize(d.text().validation(), tok);
+        validation = new TextWindows(val.tokens(), length, cfg.eval().batchSize(), 0, val.sha256()).firstWindows(d.validationExamples());
+      }
+      progress.note(String.format("text: %,d training tokens in %,d windows of %d", train.tokens().length, source.windowCount(), length));
+      return new Data(source, validation);
+    }
+    throw FlanTuneException.runFailed("data.objective instruction is not available in this build yet (issue #3)");
+  }
+}

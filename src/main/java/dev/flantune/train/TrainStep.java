@@ -1,0 +1,107 @@
+package dev.flantune.train;
+
+import dev.flantune.data.Batch;
+import dev.flantune.data.BatchSource;
+import dev.flantune.model.CausalLm;
+import dev.flantune.model.GradientEngine;
+import dev.flantune.util.FlanTuneException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One optimizer step, the code both {@code train} and {@code bench} run: forward + backward over
+ * the accumulation micro-batches, the loss normalized by the total number of target tokens across
+ * all of them (so N micro-batches equal one N-times larger batch), a NaN/Inf guard, global-norm
+ * clipping, then AdamW.
+ */
+public final class TrainStep {
+  private final CausalLm model;
+  private final GradientEngine engine;
+  private final AdamW adam;
+  private final Map<String, INDArray> params = new LinkedHashMap<>();
+  private final double clip;
+  private final int gradAccum;
+
+  public TrainStep(CausalLm model, AdamW.Settings settings, double clip, int gradAccum) {
+    this.model = model;
+    this.engine = new GradientEngine(model);
+    for (String p : model.parameterNames()) params.put(p, model.parameter(p));
+    this.adam = new AdamW(settings, params, p -> dev.flantune.checkpoint.Gpt2Weights.decays(p, params.get(p).shape()));
+    this.clip = clip;
+    this.gradAccum = gradAccum;
+  }
+
+  public AdamW optimizer() {
+    return adam;
+  }
+
+  public CausalLm model() {
+    return model;
+  }
+
+  /** The gradient buffers of the last step (after clipping), by parameter name. */
+  public Map<String, INDArray> gradients() {
+    return engine.gradients();
+  }
+
+  /** The global L2 norm of the current gradient buffers (after clipping, once a step ran). */
+  public double gradientNorm() {
+    double sq = 0;
+    for (INDArray g : engine.gradients().values()) {
+      double n = g.norm2Number().doubleValue();
+      sq += n * n;
+    }
+    return Math.sqrt(sq);
+  }
+
+  /** What one step did. {@code loss} is the mean over target tokens, before the update. */
+  public record Result(double loss, double gradNorm, double lr, long tokens, long targetTokens, boolean clipped) {}
+
+  /** Thrown before any update when the loss or a gradient is NaN or infinite. */
+  public static final class NonFinite extends FlanTuneException {
+    NonFinite(String message) {
+      super(Kind.RUN_FAILED, message);
+    }
+  }
+
+  /** Runs step {@code step} (0-based) with learning rate {@code lr} on the next micro-batches. */
+  public Result run(BatchSource source, long step, double lr) {
+    List<Batch> micro = new ArrayList<>(gradAccum);
+    long targets = 0, tokens = 0;
+    for (int i = 0; i < gradAccum; i++) {
+      Batch b = source.next();
+      micro.add(b);
+      targets += b.targetTokens();
+      tokens += b.realTokens();
+    }
+    if (targets == 0) {
+      throw FlanTuneException.runFailed("step " + (step + 1) + ": the batch has no target tokens (every loss mask is 0);"
+          + " check the templates' targets and data.max_length");
+    }
+    engine.zeroGradients();
+    double loss = 0;
+    for (Batch b : micro) loss += engine.accumulate(b, weights(b.lossMask(), targets));
+    double norm = gradientNorm();
+    if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+      throw new NonFinite("step " + (step + 1) + ": " + (Double.isFinite(loss) ? "gradient norm" : "loss") + " is "
+          + (Double.isFinite(loss) ? norm : loss) + "; no update was applied and no checkpoint was touched."
+          + " Lower train.lr (now " + lr + "), keep train.clip > 0, or resume from the last checkpoint with --resume");
+    }
+    boolean clipped = clip > 0 && norm > clip;
+    if (clipped) {
+      for (INDArray g : engine.gradients().values()) g.muli(clip / norm);
+    }
+    adam.update(params, engine.gradients(), lr);
+    return new Result(loss, norm, lr, tokens, targets, clipped);
+  }
+
+  /** Loss weights: the mask divided by the step's total target tokens. */
+  static float[] weights(float[] mask, long totalTargets) {
+    float[] w = new float[mask.length];
+    for (int i = 0; i < mask.length; i++) w[i] = (float) (mask[i] / (double) totalTargets);
+    return w;
+  }
+}
