@@ -9,7 +9,6 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.imports.converters.DifferentialFunctionClassHolder;
 import org.nd4j.linalg.api.ops.impl.loss.SparseSoftmaxCrossEntropyLossWithLogits;
 import org.nd4j.linalg.api.ops.impl.loss.bp.SparseSoftmaxCrossEntropyLossWithLogitsBp;
-import org.nd4j.linalg.api.ops.impl.scatter.ScatterAdd;
 import org.nd4j.linalg.api.ops.impl.shape.Gather;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -18,7 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <ul>
  *   <li>{@code gather}: the stock backward assigns instead of adding (wrong for repeated ids) and
- *       fails outright with more than one gather per graph. Ours: dTable = scatter_add(0, ids, dOut).
+ *       fails outright with more than one gather per graph. Ours: dTable = unsorted_segment_sum(dOut, ids, V), deterministic.
  *   <li>{@code sparse_softmax_cross_entropy_loss_with_logits}: the stock backward ignores the
  *       upstream gradient, so a loss mask applied after it vanishes from the gradient. Ours
  *       multiplies the stock backward by the upstream gradient.
@@ -87,7 +86,10 @@ public final class FixedOps {
     public List<SDVariable> doDiff(List<SDVariable> grad) {
       SDVariable table = arg(0);
       SDVariable ids = arg(1);
-      SDVariable dTable = new ScatterAdd(sameDiff, sameDiff.zerosLike(table), ids, grad.get(0)).outputVariable();
+      // unsorted_segment_sum, not scatter_add: scatter_add's multi-threaded accumulation order varies
+      // run to run for repeated ids, which breaks bit-exact resume.
+      int rows = (int) table.getShape()[0];
+      SDVariable dTable = sameDiff.unsortedSegmentSum(grad.get(0), ids, rows);
       return Arrays.asList(dTable, sameDiff.zerosLike(ids));
     }
   }
