@@ -43,7 +43,8 @@ public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weig
     Gpt2Config config = readConfig(dir.resolve(CONFIG));
     Map<String, Tensor> stored = new LinkedHashMap<>();
     Map<String, Path> origin = new LinkedHashMap<>();
-    for (Path file : weightFiles(dir)) {
+    List<Path> files = weightFiles(dir);
+    for (Path file : files) {
       for (Map.Entry<String, Tensor> e : Safetensors.read(file).entrySet()) {
         String name = Gpt2Weights.canonical(e.getKey());
         if (name == null) continue;
@@ -56,7 +57,8 @@ public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weig
         origin.put(name, file);
       }
     }
-    Map<String, Tensor> weights = validate(dir, config, stored, origin);
+    Path named = files.size() == 1 ? files.get(0) : dir.resolve(INDEX);
+    Map<String, Tensor> weights = validate(named, config, stored, origin);
     DType storedAs = weights.get(Gpt2Weights.WTE).storedAs();
     return new HfCheckpoint(dir, config, weights, storedAs);
   }
@@ -137,7 +139,7 @@ public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weig
   }
 
   private static Map<String, Tensor> validate(
-      Path dir, Gpt2Config config, Map<String, Tensor> stored, Map<String, Path> origin) {
+      Path weightsFile, Gpt2Config config, Map<String, Tensor> stored, Map<String, Path> origin) {
     Map<String, long[]> expected = Gpt2Weights.shapes(config);
     if (config.tied()) stored.remove(Gpt2Weights.LM_HEAD); // tied: HF overwrites lm_head with wte
     List<String> missing = new ArrayList<>();
@@ -162,7 +164,7 @@ public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weig
       String hint = missing.contains(Gpt2Weights.LM_HEAD)
           ? " (tie_word_embeddings is false, so lm_head.weight is required)" : "";
       throw FlanTuneException.badInput(
-          dir + ": missing tensor" + (missing.size() > 1 ? "s " : " ") + summarize(missing) + hint);
+          weightsFile + ": missing tensor" + (missing.size() > 1 ? "s " : " ") + summarize(missing) + hint);
     }
     List<String> extra = new ArrayList<>(stored.keySet());
     extra.removeAll(expected.keySet());
