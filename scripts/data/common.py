@@ -5,8 +5,8 @@ import os
 import random
 import re
 
-MAX_TRAIN = 2000
-MAX_VAL = 300
+MAX_TRAIN = 1000
+MAX_VAL = 200
 
 
 def seed_of(name):
@@ -93,6 +93,8 @@ def split(task, examples, key_fields=None, group=None, val_frac=0.15,
         if has_brace(ex):
             continue
         if any(isinstance(v, str) and not v.strip() for v in ex.values()):
+            continue
+        if any(not o.strip() for o in ex.get("options", [])):
             continue
         kf = key_fields or [k for k in ex if k not in ("answer", "options")]
         key = json.dumps([ex[k] for k in kf], ensure_ascii=False)
@@ -187,4 +189,4 @@ def check(task, examples):
         if task.kind == "classification":
             opts = task.options or ex.get("options")
             assert opts and ex["answer"] in opts, (task.name, ex)
-            assert len(set(opts)) == len(opts), (task.name, ex)
+            assert len(set(opts)) == len(opts) and all(o.strip() for o in opts), (task.name, ex)

@@ -1,4 +1,11 @@
-import struct, zlib, gzip, bz2, lzma
+"""A minimal reader for R's serialization format (XDR, versions 2 and 3) and for
+lazy-load databases (.rdb/.rdx), enough to read the character vectors of the
+Debian r-cran-janeaustenr package without R. Standard library only."""
+import bz2
+import gzip
+import lzma
+import struct
+import zlib
 
 class R:
     def __init__(s, b):
@@ -58,7 +65,6 @@ def read_rds(path):
 
 def lazyload(rdb, rdx):
     idx=read_rds(rdx)
-    d=idx['attr']['names'] if isinstance(idx,dict) else None
     top=dict(zip(idx['attr']['names'], idx['value']))
     vars_=top['variables']
     names=vars_['attr']['names']; vals=vars_['value']

@@ -28,6 +28,8 @@ def sentiment(src, name):
         rows = json.load(f)
     out = []
     for r in rows:
+        if r.get("class") is None or not r.get("text", "").strip():
+            continue  # each fixture ends with one empty record
         out.append((clean_space(r["text"]), int(r["class"])))
     return out
 
@@ -242,4 +244,23 @@ def fortunes(src, name):
                 body = lines[:j]
                 break
         out.append(("\n".join(body), author))
+    return out
+
+
+def wordnet_index(src):
+    """{(lemma, pos): ([synset keys in sense order], tagsense_cnt)} from index.{noun,verb,adj,adv}."""
+    base = os.path.join(src, WORDNET)
+    out = {}
+    for fname, p in _POS.items():
+        with open(os.path.join(base, "index." + fname), encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("  "):
+                    continue
+                t = line.split()
+                lemma = t[0].replace("_", " ")
+                n_syn = int(t[2])
+                p_cnt = int(t[3])
+                tagged = int(t[5 + p_cnt])
+                offs = t[6 + p_cnt:6 + p_cnt + n_syn]
+                out[(lemma, p)] = ([p + o for o in offs], tagged)
     return out
