@@ -1,14 +1,65 @@
 package dev.flantune.cli;
 
-import dev.flantune.util.FlanTuneException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flantune.train.Bench;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** {@code flan-tune bench}: not built yet (issue #8). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Time training steps on random data.")
+/** {@code flan-tune bench}: times the training step on random data. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Time training steps (fp32, AdamW) on random data: tokens/s, ms/step, GFLOP/s, peak memory.")
 final class BenchCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--vocab", defaultValue = "8000") int vocab;
+  @Option(names = "--embd", defaultValue = "512") int embd;
+  @Option(names = "--layers", defaultValue = "6") int layers;
+  @Option(names = "--heads", defaultValue = "8") int heads;
+  @Option(names = "--seq", defaultValue = "256") int seq;
+  @Option(names = "--batch", defaultValue = "4") int batch;
+  @Option(names = "--steps", defaultValue = "10", description = "Timed steps (after warm-up).") int steps;
+  @Option(names = "--warmup", defaultValue = "3") int warmup;
+
+  @Option(names = "--format", defaultValue = "text", description = "text or json.")
+  String format;
+
   @Override
   public Integer call() {
-    throw FlanTuneException.runFailed("'bench' is not available in this build yet (issue #8)");
+    if (!format.equals("text") && !format.equals("json")) {
+      throw dev.flantune.util.FlanTuneException.badUsage("--format must be text or json");
+    }
+    if (embd % heads != 0) throw dev.flantune.util.FlanTuneException.badUsage("--embd must be divisible by --heads");
+    Bench.Result r = Bench.run(new Bench.Settings(vocab, embd, layers, heads, seq, batch, steps, warmup));
+    var out = spec.commandLine().getOut();
+    if (format.equals("json")) {
+      ObjectNode o = new ObjectMapper().createObjectNode();
+      o.put("impl", "flan-tune");
+      o.putPOJO("config", r.settings());
+      o.put("parameters", r.parameters());
+      o.put("tokens_per_s", r.tokensPerS());
+      o.put("ms_per_step_median", r.msPerStepMedian());
+      var all = o.putArray("ms_per_step_all");
+      for (double m : r.msPerStep()) all.add(m);
+      o.put("gflops", r.gflops());
+      o.put("gemm_ceiling_gflops", r.gemmCeilingGflops());
+      o.put("fraction_of_ceiling", r.gflops() / r.gemmCeilingGflops());
+      o.put("peak_rss_mb", r.peakRssMb());
+      o.put("peak_offheap_mb", r.peakOffHeapMb());
+      o.put("peak_heap_mb", r.peakHeapMb());
+      o.put("native", System.getProperty("org.bytedeco.javacpp.platform.extension", ""));
+      out.println(o);
+    } else {
+      out.printf("config      V%d d%d L%d H%d T%d B%d (%,d parameters)%n", vocab, embd, layers, heads, seq, batch, r.parameters());
+      out.printf("step        %.1f ms (median of %d after %d warm-up)%n", r.msPerStepMedian(), steps, warmup);
+      out.printf("throughput  %,.0f tokens/s%n", r.tokensPerS());
+      out.printf("compute     %.1f GFLOP/s = %.0f%% of the measured GEMM ceiling (%.0f GFLOP/s)%n", r.gflops(),
+          100 * r.gflops() / r.gemmCeilingGflops(), r.gemmCeilingGflops());
+      out.printf("memory      peak RSS %.0f MB, off-heap %.0f MB, heap %.0f MB%n", r.peakRssMb(), r.peakOffHeapMb(), r.peakHeapMb());
+    }
+    out.flush();
+    return 0;
   }
 }

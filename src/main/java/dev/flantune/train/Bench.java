@@ -1,0 +1,131 @@
+package dev.flantune.train;
+
+import dev.flantune.data.Batch;
+import dev.flantune.data.BatchSource;
+import dev.flantune.model.CausalLm;
+import dev.flantune.model.Gpt2Config;
+import dev.flantune.model.Gpt2Init;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Times full training steps — the same {@link TrainStep} that {@code train} runs — on random data:
+ * forward, target-masked loss, backward, clipping, AdamW. Reports medians after warm-up.
+ */
+public final class Bench {
+  private Bench() {}
+
+  public record Settings(int vocab, int embd, int layers, int heads, int seq, int batch, int steps, int warmup) {}
+
+  public record Result(
+      Settings settings, long parameters, double msPerStepMedian, double[] msPerStep, double tokensPerS,
+      double gflops, double gemmCeilingGflops, double peakRssMb, double peakOffHeapMb, double peakHeapMb) {}
+
+  public static Result run(Settings s) {
+    Gpt2Config c = Gpt2Config.of(s.vocab, Math.max(s.seq, 8), s.embd, s.layers, s.heads, s.vocab - 1);
+    CausalLm model = CausalLm.fromTensors(c, Gpt2Init.randomWeights(c, 0), null);
+    long params = model.parameterNames().stream().mapToLong(p -> model.parameter(p).length()).sum();
+    TrainStep step = new TrainStep(model, new AdamW.Settings(0.9, 0.999, 1e-8, 0.0), 0, 1);
+    BatchSource data = randomBatches(s.batch, s.seq, s.vocab, 1);
+    double[] ms = new double[s.steps];
+    double peakHeap = 0;
+    for (int i = 0; i < s.warmup + s.steps; i++) {
+      long t0 = System.nanoTime();
+      step.run(data, i, 1e-4);
+      double elapsed = (System.nanoTime() - t0) / 1e6;
+      if (i >= s.warmup) ms[i - s.warmup] = elapsed;
+      Runtime rt = Runtime.getRuntime();
+      peakHeap = Math.max(peakHeap, (rt.totalMemory() - rt.freeMemory()) / 1048576.0);
+    }
+    double median = median(ms);
+    long tokens = (long) s.batch * s.seq;
+    double tokPerS = tokens / (median / 1000);
+    // FLOPs: 6 per parameter per token for the matmuls (the LM head counted via wte, the position
+    // table excluded: it is a lookup), plus attention's QKᵀ and AV (forward 4·T·C per token per layer, ×3).
+    double matmulParams = params - (double) c.nPositions() * c.nEmbd();
+    double flopsPerToken = 6 * matmulParams + 12.0 * s.layers * s.seq * s.embd;
+    double gflops = flopsPerToken * tokPerS / 1e9;
+    return new Result(s, params, median, ms, tokPerS, gflops, gemmCeiling(), peakRssMb(),
+        Pointer.maxPhysicalBytes() > 0 ? Pointer.physicalBytes() / 1048576.0 : Double.NaN, peakHeap);
+  }
+
+  /** Endless random batches (every position a target). */
+  public static BatchSource randomBatches(int rows, int t, int vocab, long seed) {
+    return new BatchSource() {
+      final SplittableRandom r = new SplittableRandom(seed);
+      long pos;
+
+      @Override
+      public Batch next() {
+        int n = rows * t;
+        int[] ids = new int[n], positions = new int[n], seg = new int[n], labels = new int[n];
+        float[] mask = new float[n];
+        for (int i = 0; i < n; i++) {
+          ids[i] = r.nextInt(vocab);
+          labels[i] = r.nextInt(vocab);
+          positions[i] = i % t;
+          seg[i] = 1;
+          mask[i] = 1f;
+        }
+        pos++;
+        return new Batch(rows, t, ids, positions, seg, labels, mask);
+      }
+
+      @Override
+      public long position() {
+        return pos;
+      }
+
+      @Override
+      public void seek(long p) {
+        pos = p;
+      }
+
+      @Override
+      public String fingerprint() {
+        return "random";
+      }
+    };
+  }
+
+  /** fp32 GEMM 1024³ into a preallocated output: the machine's practical ceiling (median of 7). */
+  public static double gemmCeiling() {
+    INDArray a = Nd4j.rand(DataType.FLOAT, 1024, 1024), b = Nd4j.rand(DataType.FLOAT, 1024, 1024);
+    INDArray out = Nd4j.create(DataType.FLOAT, new long[] {1024, 1024}, 'f');
+    List<Double> g = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      long t0 = System.nanoTime();
+      Nd4j.gemm(a, b, out, false, false, 1.0, 0.0);
+      double s = (System.nanoTime() - t0) / 1e9;
+      if (i >= 2) g.add(2.0 * 1024 * 1024 * 1024 / s / 1e9);
+    }
+    return median(g.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  static double median(double[] x) {
+    double[] s = x.clone();
+    Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
+  /** Peak resident set size of this process (VmHWM), in MB. */
+  static double peakRssMb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+      }
+    } catch (IOException | NumberFormatException e) {
+      // not Linux
+    }
+    return Double.NaN;
+  }
+}
