@@ -22,6 +22,11 @@ public final class Generator {
     this.decoder = new KvCacheDecoder(model);
   }
 
+  /** The longest sequence (prompt + continuation) the model takes: n_positions. */
+  public int contextLength() {
+    return decoder.config().nPositions();
+  }
+
   /**
    * How to decode. {@code temperature} 0 means greedy; {@code topP} in (0, 1] keeps the smallest
    * set of most likely tokens whose probability reaches it; {@code eosId} < 0 means never stop on
