@@ -1,14 +1,150 @@
 package dev.flantune.cli;
 
+import dev.flantune.eval.Generator;
+import dev.flantune.model.CausalLm;
+import dev.flantune.tokenizer.Tokenizer;
 import dev.flantune.util.FlanTuneException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** {@code flan-tune generate}: not built yet (issue #6). */
-@Command(name = "generate", mixinStandardHelpOptions = true, description = "Generate a continuation (greedy or sampled) with a KV cache.")
+/**
+ * {@code flan-tune generate}: continues a prompt with the KV-cache {@link Generator}. With {@code
+ * --prompt} it prints the one continuation; without, it reads prompts from standard input, one a
+ * line until EOF, and prints one continuation a line, each decoded with the same seed. Standard
+ * output carries only continuations (streamed as they are decoded), so it can be piped.
+ *
+ * <p>The prompt is tokenized with no special tokens, as in training; an empty prompt starts from
+ * EOS. A prompt longer than the context keeps its last n_positions − 1 tokens (with a warning).
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+    description = "Generate a continuation (greedy or sampled) with a KV cache; interactive without --prompt.")
 final class GenerateCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--model", required = true, description = "Checkpoint directory (Hugging Face layout) with its tokenizer.")
+  Path model;
+
+  @Option(names = "--prompt", description = "Prompt text; without it, prompts are read from standard input, one a line.")
+  String prompt;
+
+  @Option(names = "--max-new-tokens", defaultValue = "64", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+  int maxNewTokens;
+
+  @Option(names = "--temperature", defaultValue = "0",
+      description = "Sampling temperature; 0 is greedy decoding (default: ${DEFAULT-VALUE}).")
+  double temperature;
+
+  @Option(names = "--top-p", defaultValue = "1.0",
+      description = "Nucleus sampling: sample from the most likely tokens that reach this probability (default: ${DEFAULT-VALUE}).")
+  double topP;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+  long seed;
+
   @Override
-  public Integer call() {
-    throw FlanTuneException.runFailed("'generate' is not available in this build yet (issue #6)");
+  public Integer call() throws IOException {
+    validateOptions(); // before the slow model load
+    CausalLm lm = CausalLm.load(model);
+    try (Tokenizer tok = Tokenizer.load(model)) {
+      int eos = tok.eosId() >= 0 ? tok.eosId() : eosOf(lm);
+      Generator.Settings s = new Generator.Settings(maxNewTokens, temperature, topP, seed, eos);
+      Generator generator = new Generator(lm);
+      PrintWriter out = spec.commandLine().getOut();
+      if (prompt != null) {
+        continueText(prompt, generator, tok, s, out);
+        return 0;
+      }
+      boolean interactive = System.console() != null;
+      PrintWriter err = spec.commandLine().getErr();
+      BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      while (true) {
+        if (interactive) {
+          err.print("> ");
+          err.flush();
+        }
+        String line = in.readLine();
+        if (line == null) return 0;
+        continueText(line, generator, tok, s, out);
+      }
+    }
+  }
+
+  private void validateOptions() {
+    try {
+      new Generator.Settings(maxNewTokens, temperature, topP, seed, -1);
+    } catch (IllegalArgumentException e) {
+      throw FlanTuneException.badUsage(e.getMessage().replace("maxNewTokens", "--max-new-tokens"));
+    }
+  }
+
+  private static int eosOf(CausalLm lm) {
+    Integer eos = lm.config().eosTokenId();
+    return eos == null ? -1 : eos;
+  }
+
+  /** Generates after {@code text} and prints the continuation as it is decoded, then a newline. */
+  private void continueText(String text, Generator generator, Tokenizer tok, Generator.Settings s, PrintWriter out) {
+    int[] ids = tok.encode(text);
+    if (ids.length == 0) {
+      if (s.eosId() < 0) throw FlanTuneException.badUsage("empty prompt and the tokenizer has no EOS token to start from");
+      ids = new int[] {s.eosId()};
+    }
+    int keep = generator.contextLength() - 1;
+    if (ids.length > keep) {
+      spec.commandLine().getErr().printf("flan-tune: warning: prompt has %d tokens; keeping the last %d (n_positions %d)%n",
+          ids.length, keep, keep + 1);
+      ids = Arrays.copyOfRange(ids, ids.length - keep, ids.length);
+    }
+    TextStream stream = new TextStream(tok, out);
+    generator.generate(ids, s, stream::accept);
+    stream.finish();
+    out.println();
+    out.flush();
+  }
+
+  /**
+   * Prints decoded text as tokens arrive. A byte-level BPE token can end inside a UTF-8 character,
+   * so text is printed only up to a point where the decoded string does not end in U+FFFD, and the
+   * whole continuation is re-decoded each time (continuations are short; this keeps it exact).
+   */
+  static final class TextStream {
+    private final Tokenizer tok;
+    private final PrintWriter out;
+    private int[] ids = new int[0];
+    private String printed = ""; // the decoded continuation printed so far
+
+    TextStream(Tokenizer tok, PrintWriter out) {
+      this.tok = tok;
+      this.out = out;
+    }
+
+    void accept(int id) {
+      ids = Arrays.copyOf(ids, ids.length + 1);
+      ids[ids.length - 1] = id;
+      String text = tok.decode(ids);
+      if (!text.endsWith("\uFFFD")) emit(text);
+    }
+
+    void finish() {
+      emit(tok.decode(ids));
+    }
+
+    private void emit(String text) {
+      // Byte-level decoding only ever extends the text once it has no trailing U+FFFD.
+      if (text.length() > printed.length() && text.startsWith(printed)) {
+        out.print(text.substring(printed.length()));
+        out.flush();
+        printed = text;
+      }
+    }
   }
 }

@@ -1,0 +1,126 @@
+package dev.flantune.eval;
+
+import dev.flantune.model.CausalLm;
+import dev.flantune.model.KvCacheDecoder;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
+
+/**
+ * Continues a prompt token by token with a {@link KvCacheDecoder}: greedy (temperature 0, the
+ * evaluation protocol's decoding) or sampled with temperature and nucleus (top-p) filtering from a
+ * seeded {@link SplittableRandom}, so a seed reproduces a sample exactly.
+ *
+ * <p>Generation stops at the first of: the EOS token (not included in the output, so a model that
+ * learned to emit EOS ends cleanly, the trap of trainers without it), {@code maxNewTokens}, or a
+ * full context (n_positions). One prompt at a time.
+ */
+public final class Generator {
+  private final KvCacheDecoder decoder;
+
+  public Generator(CausalLm model) {
+    this.decoder = new KvCacheDecoder(model);
+  }
+
+  /** The longest sequence (prompt + continuation) the model takes: n_positions. */
+  public int contextLength() {
+    return decoder.config().nPositions();
+  }
+
+  /**
+   * How to decode. {@code temperature} 0 means greedy; {@code topP} in (0, 1] keeps the smallest
+   * set of most likely tokens whose probability reaches it; {@code eosId} < 0 means never stop on
+   * a token.
+   */
+  public record Settings(int maxNewTokens, double temperature, double topP, long seed, int eosId) {
+    public Settings {
+      if (maxNewTokens < 0) throw new IllegalArgumentException("maxNewTokens must be >= 0, got " + maxNewTokens);
+      if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+        throw new IllegalArgumentException("temperature must be finite and >= 0, got " + temperature);
+      }
+      if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
+    }
+
+    public static Settings greedy(int maxNewTokens, int eosId) {
+      return new Settings(maxNewTokens, 0.0, 1.0, 0L, eosId);
+    }
+  }
+
+  public enum Stop {
+    /** The model produced the EOS token. */
+    EOS,
+    /** {@code maxNewTokens} were produced. */
+    MAX_TOKENS,
+    /** The sequence reached n_positions. */
+    CONTEXT_FULL
+  }
+
+  /** The new tokens (EOS excluded) and why generation stopped. */
+  public record Result(int[] tokens, Stop stop) {}
+
+  public Result generate(int[] prompt, Settings s) {
+    return generate(prompt, s, id -> {});
+  }
+
+  /**
+   * Generates a continuation of {@code prompt}, which must be non-empty and shorter than
+   * n_positions; {@code onToken} sees each new token as it is chosen (for streaming output).
+   */
+  public Result generate(int[] prompt, Settings s, IntConsumer onToken) {
+    int max = decoder.config().nPositions();
+    if (prompt.length == 0) throw new IllegalArgumentException("empty prompt");
+    if (prompt.length >= max) {
+      throw new IllegalArgumentException("prompt has " + prompt.length + " tokens; n_positions is " + max);
+    }
+    SplittableRandom rng = new SplittableRandom(s.seed());
+    decoder.reset();
+    int[] out = new int[s.maxNewTokens()];
+    int n = 0;
+    if (s.maxNewTokens() == 0) return new Result(out, Stop.MAX_TOKENS);
+    float[] logits = decoder.append(prompt);
+    while (true) {
+      int next = pick(logits, s.temperature(), s.topP(), rng);
+      if (next == s.eosId()) return new Result(Arrays.copyOf(out, n), Stop.EOS);
+      out[n++] = next;
+      onToken.accept(next);
+      if (n == s.maxNewTokens()) return new Result(out, Stop.MAX_TOKENS);
+      if (decoder.remaining() == 0) return new Result(Arrays.copyOf(out, n), Stop.CONTEXT_FULL);
+      logits = decoder.append(next);
+    }
+  }
+
+  /**
+   * The next token: the argmax (the lowest id on ties) when {@code temperature} is 0, else a
+   * sample from softmax(logits / temperature) restricted to the top-p nucleus.
+   */
+  static int pick(float[] logits, double temperature, double topP, SplittableRandom rng) {
+    if (temperature == 0) return argmax(logits);
+    int v = logits.length;
+    double maxLogit = logits[argmax(logits)];
+    double[] prob = new double[v];
+    double sum = 0;
+    for (int i = 0; i < v; i++) {
+      prob[i] = Math.exp((logits[i] - maxLogit) / temperature); // shifted: never overflows
+      sum += prob[i];
+    }
+    Integer[] order = new Integer[v];
+    for (int i = 0; i < v; i++) order[i] = i;
+    // Most likely first; ties by id so the nucleus does not depend on the sort's stability.
+    Arrays.sort(order, (a, b) -> prob[a] != prob[b] ? Double.compare(prob[b], prob[a]) : Integer.compare(a, b));
+    int keep = 0;
+    double mass = 0;
+    while (keep < v && (keep == 0 || mass < topP * sum)) mass += prob[order[keep++]];
+    double r = rng.nextDouble() * mass;
+    for (int i = 0; i < keep; i++) {
+      r -= prob[order[i]];
+      if (r < 0) return order[i];
+    }
+    return order[keep - 1]; // r landed on the rounding remainder
+  }
+
+  static int argmax(float[] logits) {
+    int best = 0;
+    for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+    return best;
+  }
+}
