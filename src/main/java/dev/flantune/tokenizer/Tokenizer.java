@@ -90,6 +90,29 @@ public final class Tokenizer implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Token ids of each text, as {@link #encode} would give them, in one native call: the Rust side
+   * encodes the batch in parallel, and the JNI crossing is paid once instead of per string.
+   */
+  public int[][] encodeBatch(java.util.List<String> texts) {
+    int[][] out = new int[texts.size()][];
+    java.util.List<String> nonEmpty = new java.util.ArrayList<>(texts.size());
+    for (String t : texts) if (!t.isEmpty()) nonEmpty.add(t);
+    Encoding[] enc = nonEmpty.isEmpty() ? new Encoding[0] : hf.batchEncode(nonEmpty, false, false);
+    int j = 0;
+    for (int i = 0; i < out.length; i++) {
+      if (texts.get(i).isEmpty()) {
+        out[i] = new int[0];
+        continue;
+      }
+      long[] ids = enc[j++].getIds();
+      int[] row = new int[ids.length];
+      for (int k = 0; k < ids.length; k++) row[k] = (int) ids[k];
+      out[i] = row;
+    }
+    return out;
+  }
+
   /** The text of {@code ids}, special tokens kept. */
   public String decode(int[] ids) {
     long[] l = new long[ids.length];
