@@ -50,17 +50,41 @@ public final class ExampleTokenizer {
     return tokenize(r.prompt(), r.target(), stats);
   }
 
-  /** Tokenizes many examples with one batched tokenizer call (the fast path; same ids as one by one). */
+  /**
+   * Tokenizes many examples with one batched tokenizer call (the fast path; same ids as one by one).
+   * Short targets repeat (a classification task has a handful of answers), so their ids are cached.
+   */
   public List<Optional<TokenizedExample>> tokenizeAll(List<Rendered> rendered, Truncation stats) {
-    List<String> texts = new ArrayList<>(rendered.size() * 2);
-    for (Rendered r : rendered) texts.add(r.prompt());
-    for (Rendered r : rendered) texts.add(r.target());
-    int[][] ids = tokenizer.encodeBatch(texts);
-    List<Optional<TokenizedExample>> out = new ArrayList<>(rendered.size());
     int n = rendered.size();
-    for (int i = 0; i < n; i++) out.add(count(assemble(ids[i], ids[n + i], eos, maxLength), stats));
+    List<String> texts = new ArrayList<>(n * 2);
+    for (Rendered r : rendered) texts.add(r.prompt());
+    int[][] targets = new int[n][];
+    int[] slot = new int[n];
+    for (int i = 0; i < n; i++) {
+      String t = rendered.get(i).target();
+      targets[i] = t.length() <= CACHED_TARGET_CHARS ? targetCache.get(t) : null;
+      if (targets[i] == null) {
+        slot[i] = texts.size();
+        texts.add(t);
+      }
+    }
+    int[][] ids = tokenizer.encodeBatch(texts);
+    List<Optional<TokenizedExample>> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      if (targets[i] == null) {
+        targets[i] = ids[slot[i]];
+        String t = rendered.get(i).target();
+        if (t.length() <= CACHED_TARGET_CHARS && targetCache.size() < CACHED_TARGETS) targetCache.put(t, targets[i]);
+      }
+      out.add(count(assemble(ids[i], targets[i], eos, maxLength), stats));
+    }
     return out;
   }
+
+  private static final int CACHED_TARGET_CHARS = 48;
+  private static final int CACHED_TARGETS = 1 << 14;
+  /** Target text → ids; bounded, and the arrays are never modified (assemble copies them). */
+  private final java.util.Map<String, int[]> targetCache = new java.util.HashMap<>();
 
   private static Optional<TokenizedExample> count(Optional<TokenizedExample> e, Truncation stats) {
     if (e.isPresent()) stats.seen(e.get());
