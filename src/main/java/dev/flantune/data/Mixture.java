@@ -61,11 +61,13 @@ public final class Mixture {
   public record Entry(Task task, int examples, int quota) {}
 
   private final List<Entry> entries;
+  private final Map<String, Task> byName = new java.util.HashMap<>();
   private final Set<String> excludedClusters;
   private final long seed;
 
   private Mixture(List<Entry> entries, Set<String> excludedClusters, long seed) {
     this.entries = entries;
+    for (Entry e : entries) byName.put(e.task().name(), e.task());
     this.excludedClusters = excludedClusters;
     this.seed = seed;
   }
@@ -180,10 +182,11 @@ public final class Mixture {
       return readers[t].read(new SplitSource.Position(offset[i], line[i]));
     }
 
-    /** The task of an example this epoch returned (by name lookup; examples carry their task's name). */
+    /** The task of an example this epoch returned (examples carry only their task's name). */
     public Task taskOf(Example e) {
-      for (Entry en : entries) if (en.task().name().equals(e.task())) return en.task();
-      throw new IllegalArgumentException("example of task " + e.task() + " is not from this mixture");
+      Task t = byName.get(e.task());
+      if (t == null) throw new IllegalArgumentException("example of task " + e.task() + " is not from this mixture");
+      return t;
     }
 
     @Override

@@ -31,7 +31,8 @@ public final class TaskRegistry {
       throw FlanTuneException.badInput(root + ": task collection not found; pass a directory of tasks (each with task.yaml)");
     }
     List<Path> dirs;
-    try (Stream<Path> s = Files.walk(root)) {
+    // Follow links: collections (or the tasks in them) are often symlinked into place.
+    try (Stream<Path> s = Files.walk(root, java.nio.file.FileVisitOption.FOLLOW_LINKS)) {
       dirs = s.filter(p -> p.getFileName().toString().equals(TaskLoader.TASK_YAML) && Files.isRegularFile(p))
           .map(Path::getParent)
           .sorted(Comparator.comparing(Path::toString))

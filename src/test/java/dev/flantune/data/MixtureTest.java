@@ -45,6 +45,7 @@ class MixtureTest {
     try (Mixture.Epoch e = m.epoch(epoch, start)) {
       while (e.hasNext()) {
         Example x = e.next();
+        assertEquals(x.task(), e.taskOf(x).name());
         out.add(x.task() + ":" + x.line() + ":" + x.fields().get("sentence"));
       }
     }
