@@ -52,7 +52,12 @@ public final class FlanTune implements Callable<Integer> {
 
   public static void main(String[] args) {
     java.io.PrintStream stdout = dev.flantune.util.QuietStdout.install();
-    System.exit(run(args, new PrintWriter(stdout, true), new PrintWriter(System.err, true)));
+    System.exit(run(args, utf8(stdout), utf8(System.err)));
+  }
+
+  /** UTF-8 whatever the locale: task text and render's loss markers are not ASCII. */
+  private static PrintWriter utf8(java.io.PrintStream stream) {
+    return new PrintWriter(new java.io.OutputStreamWriter(stream, java.nio.charset.StandardCharsets.UTF_8), true);
   }
 
   /** Runs the CLI and returns the exit code (tests call this; only {@link #main} exits). */

@@ -1,0 +1,110 @@
+package dev.flantune.data;
+
+import dev.flantune.tasks.Rendered;
+import dev.flantune.tokenizer.Tokenizer;
+import dev.flantune.util.FlanTuneException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Prompt and target text → {@link TokenizedExample}: {@code ids(prompt) ++ ids(target) ++ [eos]},
+ * each part tokenized separately with no special tokens, exactly as {@code score} and the evaluator
+ * do (tokenizing the joined text would merge tokens across the boundary, and then the loss mask
+ * could not be exact).
+ *
+ * <p>Truncation: the start of the prompt is dropped, never the target. At least one prompt token is
+ * kept, because the first target token is predicted from the token before it; an example whose
+ * target and EOS leave no room for that is skipped. Both are counted in {@link Truncation}. An empty
+ * prompt becomes {@code [eos]}, GPT-2's document separator, for the same reason.
+ */
+public final class ExampleTokenizer {
+  private final Tokenizer tokenizer;
+  private final int maxLength;
+  private final int eos;
+
+  public ExampleTokenizer(Tokenizer tokenizer, int maxLength) {
+    if (tokenizer.eosId() < 0) {
+      throw FlanTuneException.badInput(tokenizer.source() + ": tokenizer has no end-of-sequence token; training needs one");
+    }
+    if (maxLength < 2) throw FlanTuneException.badUsage("maximum length must be at least 2, got " + maxLength);
+    this.tokenizer = tokenizer;
+    this.maxLength = maxLength;
+    this.eos = tokenizer.eosId();
+  }
+
+  public int maxLength() {
+    return maxLength;
+  }
+
+  public int eosId() {
+    return eos;
+  }
+
+  public Optional<TokenizedExample> tokenize(String prompt, String target, Truncation stats) {
+    return count(assemble(tokenizer.encode(prompt), tokenizer.encode(target), eos, maxLength), stats);
+  }
+
+  public Optional<TokenizedExample> tokenize(Rendered r, Truncation stats) {
+    return tokenize(r.prompt(), r.target(), stats);
+  }
+
+  /**
+   * Tokenizes many examples with one batched tokenizer call (the fast path; same ids as one by one).
+   * Short targets repeat (a classification task has a handful of answers), so their ids are cached.
+   */
+  public List<Optional<TokenizedExample>> tokenizeAll(List<Rendered> rendered, Truncation stats) {
+    int n = rendered.size();
+    List<String> texts = new ArrayList<>(n * 2);
+    for (Rendered r : rendered) texts.add(r.prompt());
+    int[][] targets = new int[n][];
+    int[] slot = new int[n];
+    for (int i = 0; i < n; i++) {
+      String t = rendered.get(i).target();
+      targets[i] = t.length() <= CACHED_TARGET_CHARS ? targetCache.get(t) : null;
+      if (targets[i] == null) {
+        slot[i] = texts.size();
+        texts.add(t);
+      }
+    }
+    int[][] ids = tokenizer.encodeBatch(texts);
+    List<Optional<TokenizedExample>> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      if (targets[i] == null) {
+        targets[i] = ids[slot[i]];
+        String t = rendered.get(i).target();
+        if (t.length() <= CACHED_TARGET_CHARS && targetCache.size() < CACHED_TARGETS) targetCache.put(t, targets[i]);
+      }
+      out.add(count(assemble(ids[i], targets[i], eos, maxLength), stats));
+    }
+    return out;
+  }
+
+  private static final int CACHED_TARGET_CHARS = 48;
+  private static final int CACHED_TARGETS = 1 << 14;
+  /** Target text → ids; bounded, and the arrays are never modified (assemble copies them). */
+  private final java.util.Map<String, int[]> targetCache = new java.util.HashMap<>();
+
+  private static Optional<TokenizedExample> count(Optional<TokenizedExample> e, Truncation stats) {
+    if (e.isPresent()) stats.seen(e.get());
+    else stats.skip();
+    return e;
+  }
+
+  /** The assembly rule on its own (no tokenizer), so it can be tested token by token. */
+  public static Optional<TokenizedExample> assemble(int[] prompt, int[] target, int eos, int maxLength) {
+    if (prompt.length == 0) prompt = new int[] {eos};
+    int loss = target.length + 1;
+    if (loss > maxLength - 1) return Optional.empty();
+    int dropped = Math.max(0, prompt.length + loss - maxLength);
+    int keep = prompt.length - dropped;
+    int[] ids = new int[keep + loss];
+    System.arraycopy(prompt, dropped, ids, 0, keep);
+    System.arraycopy(target, 0, ids, keep, target.length);
+    ids[ids.length - 1] = eos;
+    byte[] mask = new byte[ids.length];
+    Arrays.fill(mask, keep, ids.length, (byte) 1);
+    return Optional.of(new TokenizedExample(ids, mask, keep, dropped));
+  }
+}

@@ -1,0 +1,39 @@
+package dev.flantune.tasks;
+
+/**
+ * How examples become text. Defaults ({@link #DEFAULTS}) are FLAN's, plus the one choice a
+ * decoder-only model forces on us: what separates the prompt from the target.
+ *
+ * @param optionsFormat how {@code {options_}} is drawn (FLAN's block, or randomized per example)
+ * @param targetSeparator appended to the prompt unless it already ends in whitespace, so the target
+ *     does not run on from the prompt ("...- positivenegative"). It is part of {@code prompt}, so
+ *     training and evaluation see the same ids.
+ * @param shots exemplars per prompt (0 = zero-shot)
+ * @param exemplarDelimiter joins the exemplars and the query (FLAN: a blank line)
+ * @param fewShotTokenBudget exemplars are dropped, farthest from the query first, until the prompt's
+ *     estimated token count fits; the query itself is always kept (truncation handles the rest)
+ * @param seed seeds template, options-format and exemplar choices
+ */
+public record RenderOptions(OptionsFormat.Policy optionsFormat, String targetSeparator, int shots,
+    String exemplarDelimiter, int fewShotTokenBudget, long seed) {
+
+  public static final RenderOptions DEFAULTS =
+      new RenderOptions(OptionsFormat.Policy.FLAN_ONLY, "\n", 0, "\n\n", 960, 0);
+
+  public RenderOptions {
+    if (shots < 0) throw new IllegalArgumentException("shots must be >= 0, got " + shots);
+    if (fewShotTokenBudget < 1) throw new IllegalArgumentException("fewShotTokenBudget must be >= 1");
+  }
+
+  public RenderOptions withSeed(long s) {
+    return new RenderOptions(optionsFormat, targetSeparator, shots, exemplarDelimiter, fewShotTokenBudget, s);
+  }
+
+  public RenderOptions withShots(int k) {
+    return new RenderOptions(optionsFormat, targetSeparator, k, exemplarDelimiter, fewShotTokenBudget, seed);
+  }
+
+  public RenderOptions withOptionsFormat(OptionsFormat.Policy p) {
+    return new RenderOptions(p, targetSeparator, shots, exemplarDelimiter, fewShotTokenBudget, seed);
+  }
+}
