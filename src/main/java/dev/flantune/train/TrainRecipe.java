@@ -5,7 +5,17 @@ import dev.flantune.checkpoint.HfCheckpoint;
 import dev.flantune.config.RunConfig;
 import dev.flantune.data.Batch;
 import dev.flantune.data.BatchSource;
+import dev.flantune.data.ExampleTokenizer;
+import dev.flantune.data.InstructionSource;
+import dev.flantune.data.Mixture;
 import dev.flantune.data.TextWindows;
+import dev.flantune.tasks.ClusterOverlaps;
+import dev.flantune.tasks.OptionsFormat;
+import dev.flantune.tasks.RenderOptions;
+import dev.flantune.tasks.Renderer;
+import dev.flantune.tasks.TaskRegistry;
+import java.util.Set;
+import java.util.TreeSet;
 import dev.flantune.model.CausalLm;
 import dev.flantune.model.Gpt2Config;
 import dev.flantune.model.Gpt2Init;
@@ -121,6 +131,40 @@ public final class TrainRecipe {
       progress.note(String.format("text: %,d training tokens in %,d windows of %d", train.tokens().length, source.windowCount(), length));
       return new Data(source, validation);
     }
-    throw FlanTuneException.runFailed("data.objective instruction is not available in this build yet (issue #3)");
+    return instructionData(tok, length);
+  }
+
+  /** The task mixture without the held-out clusters, rendered and tokenized with the loss on targets. */
+  private Data instructionData(Tokenizer tok, int length) {
+    RunConfig.DataConfig d = cfg.data();
+    TaskRegistry registry = TaskRegistry.load(d.tasks());
+    Set<String> heldOut = new TreeSet<>(d.heldOut());
+    Set<String> known = registry.clusters().keySet();
+    for (String c : heldOut) {
+      if (!known.contains(c)) {
+        throw FlanTuneException.badUsage("data.held_out: no cluster '" + c + "' in " + d.tasks() + " (clusters: " + String.join(", ", known) + ")");
+      }
+    }
+    Mixture mixture = Mixture.plan(registry, new Mixture.Config(d.cap(), d.weights(), heldOut, overlaps(d), cfg.seed()));
+    RenderOptions options = RenderOptions.DEFAULTS.withSeed(cfg.seed()).withShots(d.shots())
+        .withOptionsFormat(d.optionsFormat() == RunConfig.OptionsFormat.RANDOM
+            ? OptionsFormat.Policy.randomAmong(OptionsFormat.FLAN_COLLECTION) : OptionsFormat.Policy.FLAN_ONLY);
+    Renderer renderer = new Renderer(options, s -> tok.encode(s).length);
+    ExampleTokenizer examples = new ExampleTokenizer(tok, length);
+    InstructionSource source = new InstructionSource(mixture, renderer, examples, cfg.train().batchSize(), length,
+        d.packing(), Provenance.sha256Tree(d.tasks()));
+    List<Batch> validation = InstructionSource.validation(registry, mixture, renderer, examples, d.validationExamples(),
+        cfg.eval().batchSize(), length);
+    progress.note(String.format("mixture: %d tasks, %,d examples per epoch; held out %s (excluded with overlaps: %s)",
+        mixture.entries().size(), mixture.epochSize(), heldOut, mixture.excludedClusters()));
+    return new Data(source, validation);
+  }
+
+  /** The config's overlap map as pairs; FLAN's pairs when the config gives none. */
+  private static ClusterOverlaps overlaps(RunConfig.DataConfig d) {
+    if (d.overlapping().isEmpty()) return ClusterOverlaps.flanDefault();
+    List<List<String>> pairs = new java.util.ArrayList<>();
+    d.overlapping().forEach((c, with) -> with.forEach(w -> pairs.add(List.of(c, w))));
+    return new ClusterOverlaps(pairs);
   }
 }

@@ -80,6 +80,36 @@ class ResumeTest {
   }
 
   @Test
+  void instructionTuningWithPackingResumesExactly() throws IOException {
+    Path tok = Path.of("src/test/resources/tokenizer/tiny/tokenizer.json").toAbsolutePath();
+    Path tasks = Path.of("src/test/resources/tasks").toAbsolutePath();
+    Path cfg = dir.resolve("instr.yaml");
+    Files.writeString(cfg, String.join("\n",
+        "init: {tokenizer: " + tok + ", layers: 1, heads: 2, embd: 16, positions: 128}",
+        "data: {objective: instruction, tasks: " + tasks + ", held_out: [nli], max_length: 128, packing: true, validation_examples: 6}",
+        "train: {steps: 5, batch_size: 2, lr: 1.0e-2, warmup: 1, checkpoint_every: 2, eval_every: 5}",
+        ""));
+    TrainRecipe.Summary full = run(cfg, dir.resolve("ifull"), false, new AtomicBoolean());
+    TrainRecipe.Summary part = run(cfg, dir.resolve("ipart"), false, new AtomicBoolean(true));
+    assertTrue(part.outcome().stopped());
+    TrainRecipe.Summary resumed = run(cfg, dir.resolve("ipart"), true, new AtomicBoolean());
+    assertEquals(losses(full.runDir()), losses(resumed.runDir()));
+    assertSameWeights(full.finalModel(), resumed.finalModel());
+    assertTrue(Files.readString(full.runDir().resolve(RunDir.METRICS)).contains("val_loss"));
+  }
+
+  @Test
+  void unknownHeldOutClusterIsAUsageError() throws IOException {
+    Path tok = Path.of("src/test/resources/tokenizer/tiny/tokenizer.json").toAbsolutePath();
+    Path cfg = dir.resolve("bad.yaml");
+    Files.writeString(cfg, "init: {tokenizer: " + tok + ", layers: 1, heads: 2, embd: 16, positions: 64}\n"
+        + "data: {objective: instruction, tasks: " + Path.of("src/test/resources/tasks").toAbsolutePath() + ", held_out: [nlii]}\n");
+    var e = assertThrows(dev.flantune.util.FlanTuneException.class, () -> run(cfg, dir.resolve("bad"), false, new AtomicBoolean()));
+    assertEquals(dev.flantune.util.FlanTuneException.Kind.BAD_USAGE, e.kind());
+    assertTrue(e.getMessage().contains("no cluster 'nlii'") && e.getMessage().contains("nli"), e.getMessage());
+  }
+
+  @Test
   void crashAfterACheckpointResumesFromTheLastCompleteOne() throws IOException {
     Path cfg = config();
     TrainRecipe.Summary full = run(cfg, dir.resolve("full"), false, new AtomicBoolean());
