@@ -84,17 +84,43 @@ public final class CausalLm {
     HfCheckpoint.save(dir, config, exportWeights(), dtype, tokenizerSource);
   }
 
-  /** The placeholder arrays for a batch; {@code lossWeights} may be null (all zero). */
-  public Map<String, INDArray> placeholders(Batch b, float[] lossWeights) {
+  /**
+   * The placeholder arrays for a batch. The head scores {@code rows} (indices into the flattened
+   * batch); labels and loss weights are taken at those rows. {@code lossWeights} may be null (zero).
+   */
+  Map<String, INDArray> placeholders(Batch b, int[] rows, float[] lossWeights) {
     checkIds(b);
+    int[] labels = new int[rows.length];
+    float[] weights = new float[rows.length];
+    for (int i = 0; i < rows.length; i++) {
+      labels[i] = b.labels()[rows[i]];
+      if (lossWeights != null) weights[i] = lossWeights[rows[i]];
+    }
     Map<String, INDArray> ph = new LinkedHashMap<>();
     ph.put(Gpt2Graph.INPUT_IDS, Nd4j.createFromArray(b.inputIds()).reshape(b.rows(), b.length()));
     ph.put(Gpt2Graph.POSITION_IDS, Nd4j.createFromArray(b.positionIds()).reshape(b.rows(), b.length()));
     ph.put(Gpt2Graph.ATTN_BIAS, AttentionBias.of(b));
-    ph.put(Gpt2Graph.LABELS, Nd4j.createFromArray(b.labels()));
-    ph.put(Gpt2Graph.LOSS_WEIGHTS,
-        lossWeights == null ? Nd4j.zeros(DataType.FLOAT, b.inputIds().length) : Nd4j.createFromArray(lossWeights));
+    ph.put(Gpt2Graph.HEAD_ROWS, Nd4j.createFromArray(rows));
+    ph.put(Gpt2Graph.LABELS, Nd4j.createFromArray(labels));
+    ph.put(Gpt2Graph.LOSS_WEIGHTS, Nd4j.createFromArray(weights));
     return ph;
+  }
+
+  /** Every row of the batch. */
+  static int[] allRows(Batch b) {
+    int[] r = new int[b.inputIds().length];
+    for (int i = 0; i < r.length; i++) r[i] = i;
+    return r;
+  }
+
+  /** The rows whose prediction is in the loss (loss mask ≠ 0). */
+  static int[] lossRows(Batch b) {
+    int n = 0;
+    for (float m : b.lossMask()) if (m != 0f) n++;
+    int[] r = new int[n];
+    n = 0;
+    for (int i = 0; i < b.lossMask().length; i++) if (b.lossMask()[i] != 0f) r[n++] = i;
+    return r;
   }
 
   private void checkIds(Batch b) {
@@ -121,15 +147,28 @@ public final class CausalLm {
 
   /** Logits [N, V] for every position of a batch. */
   public INDArray logits(Batch b) {
-    return sd.output(placeholders(b, null), Gpt2Graph.LOGITS).get(Gpt2Graph.LOGITS);
+    return sd.output(placeholders(b, allRows(b), null), Gpt2Graph.LOGITS).get(Gpt2Graph.LOGITS);
   }
 
-  /** −ln P(label) and the argmax token at every position, without keeping the [N, V] logits. */
+  /**
+   * −ln P(label) and the argmax token at the positions whose loss mask is non-zero (0 and −1
+   * elsewhere), computing the LM head only there and never keeping [N, V] logits.
+   */
   public TokenScores tokenScores(Batch b) {
-    Map<String, INDArray> out = sd.output(placeholders(b, null), Gpt2Graph.TOKEN_NLL, Gpt2Graph.ARGMAX);
-    return new TokenScores(
-        out.get(Gpt2Graph.TOKEN_NLL).castTo(DataType.DOUBLE).toDoubleVector(),
-        out.get(Gpt2Graph.ARGMAX).castTo(DataType.INT).toIntVector());
+    int n = b.inputIds().length;
+    double[] nll = new double[n];
+    int[] argmax = new int[n];
+    java.util.Arrays.fill(argmax, -1);
+    int[] rows = lossRows(b);
+    if (rows.length == 0) return new TokenScores(nll, argmax);
+    Map<String, INDArray> out = sd.output(placeholders(b, rows, null), Gpt2Graph.TOKEN_NLL, Gpt2Graph.ARGMAX);
+    double[] got = out.get(Gpt2Graph.TOKEN_NLL).castTo(DataType.DOUBLE).toDoubleVector();
+    int[] best = out.get(Gpt2Graph.ARGMAX).castTo(DataType.INT).toIntVector();
+    for (int i = 0; i < rows.length; i++) {
+      nll[rows[i]] = got[i];
+      argmax[rows[i]] = best[i];
+    }
+    return new TokenScores(nll, argmax);
   }
 
   /** Per-position negative log-likelihood of the label and the model's most likely token. */

@@ -37,7 +37,7 @@ public final class FixedOps {
 
   private FixedOps() {}
 
-  /** Row lookup {@code table[ids]} along axis 0; {@code ids} must be rank 1. */
+  /** Row lookup {@code table[ids]} along axis 0 (a weight or an activation); {@code ids} must be rank 1. */
   public static SDVariable embedding(SameDiff sd, String name, SDVariable table, SDVariable ids) {
     register();
     return sd.updateVariableNameAndReference(new EmbeddingGather(sd, table, ids).outputVariable(), name);
@@ -88,7 +88,8 @@ public final class FixedOps {
       SDVariable ids = arg(1);
       // unsorted_segment_sum, not scatter_add: scatter_add's multi-threaded accumulation order varies
       // run to run for repeated ids, which breaks bit-exact resume.
-      int rows = (int) table.getShape()[0];
+      // The row count is read at run time: the table may be an activation ([N, C]) as well as a weight.
+      SDVariable rows = sameDiff.sizeAt(table, 0).castTo(org.nd4j.linalg.api.buffer.DataType.INT);
       SDVariable dTable = sameDiff.unsortedSegmentSum(grad.get(0), ids, rows);
       return Arrays.asList(dTable, sameDiff.zerosLike(ids));
     }

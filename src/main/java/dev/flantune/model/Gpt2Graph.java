@@ -23,12 +23,13 @@ public final class Gpt2Graph {
   public static final String INPUT_IDS = "input_ids"; // [B, T] int32
   public static final String POSITION_IDS = "position_ids"; // [B, T] int32
   public static final String ATTN_BIAS = "attn_bias"; // [B, 1, T, T] additive: 0 or MASKED
-  public static final String LABELS = "labels"; // [N] int32
-  public static final String LOSS_WEIGHTS = "loss_weights"; // [N] float
+  public static final String HEAD_ROWS = "head_rows"; // [M] int32: the rows of N whose next token is scored
+  public static final String LABELS = "labels"; // [M] int32
+  public static final String LOSS_WEIGHTS = "loss_weights"; // [M] float
   // Outputs.
-  public static final String LOGITS = "logits"; // [N, V]
-  public static final String TOKEN_NLL = "token_nll"; // [N] −ln P(label)
-  public static final String ARGMAX = "argmax"; // [N] most likely next token
+  public static final String LOGITS = "logits"; // [M, V]
+  public static final String TOKEN_NLL = "token_nll"; // [M] −ln P(label)
+  public static final String ARGMAX = "argmax"; // [M] most likely next token
   public static final String LOSS = "loss"; // scalar Σ token_nll · loss_weights
 
   /** Additive attention bias for a masked (query, key) pair; exp(MASKED − max) is exactly 0. */
@@ -47,6 +48,7 @@ public final class Gpt2Graph {
     SDVariable ids = sd.placeHolder(INPUT_IDS, DataType.INT, -1, -1);
     SDVariable pos = sd.placeHolder(POSITION_IDS, DataType.INT, -1, -1);
     SDVariable bias = sd.placeHolder(ATTN_BIAS, DataType.FLOAT, -1, 1, -1, -1);
+    SDVariable headRows = sd.placeHolder(HEAD_ROWS, DataType.INT, -1);
     SDVariable labels = sd.placeHolder(LABELS, DataType.INT, -1);
     SDVariable lossWeights = sd.placeHolder(LOSS_WEIGHTS, DataType.FLOAT, -1);
 
@@ -65,10 +67,13 @@ public final class Gpt2Graph {
       x = x.add(mlp(sd, i, h));
     }
     SDVariable hf = layerNorm(sd, x, "ln_f", sd.getVariable(Gpt2Weights.LN_F_W), sd.getVariable(Gpt2Weights.LN_F_B), c.layerNormEpsilon());
+    // The LM head runs only on the rows whose prediction is scored (target tokens when instruction
+    // tuning, often a tenth of the tokens): with V = 50257 the head dominates the step.
+    SDVariable scored = FixedOps.embedding(sd, "head_in", hf, headRows); // [M, C]
     SDVariable head = sd.getVariable(c.tied() ? Gpt2Weights.WTE : Gpt2Weights.LM_HEAD); // [V, C]
-    SDVariable logits = sd.mmul(LOGITS, hf, head, false, true, false); // [N, V]
+    SDVariable logits = sd.mmul(LOGITS, scored, head, false, true, false); // [M, V]
 
-    SDVariable nll = FixedOps.sparseCrossEntropy(sd, TOKEN_NLL, logits, labels); // [N]
+    SDVariable nll = FixedOps.sparseCrossEntropy(sd, TOKEN_NLL, logits, labels); // [M]
     sd.sum(LOSS, nll.mul(lossWeights));
     sd.argmax(ARGMAX, logits, false, 1);
     sd.setLossVariables(LOSS);

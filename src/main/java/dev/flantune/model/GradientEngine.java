@@ -79,10 +79,13 @@ public final class GradientEngine {
 
   /**
    * Runs forward + backward on one micro-batch and adds d(loss)/d(param) into the buffers, where
-   * loss = Σ_i nll_i · lossWeights_i. Returns that loss.
+   * loss = Σ_i nll_i · lossWeights_i over the positions whose loss mask is non-zero (the LM head
+   * runs only there). Returns that loss.
    */
   public double accumulate(Batch batch, float[] lossWeights) {
-    Map<String, INDArray> ph = model.placeholders(batch, lossWeights);
+    int[] rows = CausalLm.lossRows(batch);
+    if (rows.length == 0) return 0; // nothing scored: this micro-batch adds no gradient
+    Map<String, INDArray> ph = model.placeholders(batch, rows, lossWeights);
     At at = At.builder().epoch(0).iteration(calls++).trainingThreadNum(0)
         .javaThreadNum(Thread.currentThread().getId()).operation(Operation.TRAINING).build();
     session.loss = Double.NaN;
