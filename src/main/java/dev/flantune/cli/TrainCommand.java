@@ -54,17 +54,23 @@ final class TrainCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** First Ctrl-C: finish the step, write a checkpoint, stop. Second: the default (exit now). */
+  /**
+   * First Ctrl-C (SIGINT) or SIGTERM: finish the step, write a checkpoint, stop. Second: the default
+   * (exit now; the last complete checkpoint stays intact). SIGTERM matters for background runs, where
+   * the shell starts the JVM with SIGINT ignored.
+   */
   private static void installInterruptHandler(AtomicBoolean stop, java.io.PrintWriter err) {
-    try {
-      sun.misc.Signal.handle(new sun.misc.Signal("INT"), sig -> {
-        err.println("\ninterrupt: finishing this step and writing a checkpoint (Ctrl-C again to abort)");
-        err.flush();
-        stop.set(true);
-        sun.misc.Signal.handle(new sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_DFL);
-      });
-    } catch (IllegalArgumentException e) {
-      // no SIGINT on this platform: Ctrl-C then ends the JVM; the last checkpoint stays intact
+    for (String name : new String[] {"INT", "TERM"}) {
+      try {
+        sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+          err.println("\nSIG" + name + ": finishing this step and writing a checkpoint (again to abort)");
+          err.flush();
+          stop.set(true);
+          sun.misc.Signal.handle(new sun.misc.Signal(name), sun.misc.SignalHandler.SIG_DFL);
+        });
+      } catch (IllegalArgumentException e) {
+        // the signal is ignored or reserved here: it then cannot interrupt the run at all
+      }
     }
   }
 }

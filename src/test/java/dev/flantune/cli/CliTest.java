@@ -140,11 +140,18 @@ class CliTest {
 
   @Test
   void everyShippedConfigValidates() throws IOException {
+    // Configs for weights users bring themselves (models/…) are validated with a stand-in checkpoint.
+    Path standIn = dir.resolve("stand-in");
+    assertEquals(0, run("init", "--tokenizer", TINY_TOKENIZER.toString(), "--out", standIn.toString(), "--layers", "1",
+        "--heads", "2", "--embd", "16", "--positions", "32").code);
     try (var files = Files.list(Path.of("configs"))) {
       List<Path> configs = files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
-      assertFalse(configs.isEmpty());
+      assertTrue(configs.size() >= 4, configs.toString());
       for (Path c : configs) {
-        Run r = run("config", "validate", "--config", c.toString());
+        boolean bringYourOwn = Files.readString(c).contains("model: ../models/");
+        Run r = bringYourOwn
+            ? run("config", "validate", "--config", c.toString(), "model=" + standIn.toAbsolutePath())
+            : run("config", "validate", "--config", c.toString());
         assertEquals(0, r.code, c + ": " + r.err);
       }
     }
