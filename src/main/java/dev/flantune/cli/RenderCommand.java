@@ -45,7 +45,7 @@ final class RenderCommand implements Callable<Integer> {
   Source source;
 
   static final class Source {
-    @Option(names = "--config", description = "Run config (not supported in this build yet).")
+    @Option(names = "--config", description = "Run config: its task collection, tokenizer, options format and max length.")
     Path config;
 
     @ArgGroup(exclusive = false)

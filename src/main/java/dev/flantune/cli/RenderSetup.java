@@ -1,5 +1,7 @@
 package dev.flantune.cli;
 
+import dev.flantune.config.ConfigLoader;
+import dev.flantune.config.RunConfig;
 import dev.flantune.tasks.RenderOptions;
 import dev.flantune.tasks.TaskRegistry;
 import dev.flantune.util.FlanTuneException;
@@ -7,8 +9,7 @@ import java.nio.file.Path;
 
 /**
  * Where {@code render} gets its task collection, tokenizer and rendering choices: from command-line
- * options today, from a run config once config files exist. The config issue only has to provide
- * {@link #fromConfig}; the command does not change.
+ * options or from a run config.
  */
 interface RenderSetup {
   TaskRegistry tasks();
@@ -21,9 +22,19 @@ interface RenderSetup {
   /** Sequences are truncated to this many tokens (the model's context). */
   int maxLength();
 
+  /** The run config's task collection, tokenizer (its model's, or init's), options format and length. */
   static RenderSetup fromConfig(Path config) {
-    throw FlanTuneException.badUsage("render --config " + config + ": config files are not supported in this build yet; "
-        + "use --tasks DIR --tokenizer FILE");
+    RunConfig cfg = ConfigLoader.load(config, java.util.List.of());
+    if (cfg.data().objective() != RunConfig.Objective.INSTRUCTION) {
+      throw FlanTuneException.badUsage(config + ": data.objective is " + cfg.data().objective().name().toLowerCase()
+          + "; render shows instruction-tuning data (objective instruction)");
+    }
+    RenderOptions options = RenderOptions.DEFAULTS.withOptionsFormat(
+        cfg.data().optionsFormat() == RunConfig.OptionsFormat.RANDOM
+            ? dev.flantune.tasks.OptionsFormat.Policy.randomAmong(dev.flantune.tasks.OptionsFormat.FLAN_COLLECTION)
+            : dev.flantune.tasks.OptionsFormat.Policy.FLAN_ONLY);
+    Path tokenizer = cfg.model() != null ? cfg.model() : cfg.init().tokenizer();
+    return of(cfg.data().tasks(), tokenizer, options, cfg.data().maxLength());
   }
 
   static RenderSetup of(Path tasks, Path tokenizer, RenderOptions options, int maxLength) {

@@ -67,9 +67,14 @@ class RenderAndTasksCommandTest {
   }
 
   @Test
-  void configIsNotSupportedYetAndSaysWhatToUse() {
-    assertEquals(2, run("render", "--config", "run.yaml"));
-    assertTrue(err.contains("config files are not supported in this build yet; use --tasks DIR --tokenizer FILE"), err);
+  void configSuppliesTasksTokenizerAndLength(@TempDir Path dir) throws java.io.IOException {
+    Path cfg = dir.resolve("run.yaml");
+    java.nio.file.Files.writeString(cfg, "init: {tokenizer: " + Path.of(TOK).toAbsolutePath() + ", layers: 1, heads: 2, embd: 16, positions: 64}\n"
+        + "data: {objective: instruction, tasks: " + Path.of(TASKS).toAbsolutePath() + ", max_length: 40}\n");
+    assertEquals(0, run("render", "--config", cfg.toString(), "--task", "tiny_sentiment", "--limit", "1", "--format", "jsonl"), err);
+    assertTrue(out.contains("\"task\":\"tiny_sentiment\""), out);
+    assertEquals(2, run("render", "--config", dir.resolve("missing.yaml").toString()));
+    assertTrue(err.contains("config file not found"), err);
     assertEquals(2, run("render", "--tasks", TASKS));
     assertEquals(2, run("render", "--tasks", TASKS, "--tokenizer", TOK, "--split", "test"));
     assertTrue(err.contains("--split: unknown split 'test'"), err);
