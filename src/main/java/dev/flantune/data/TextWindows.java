@@ -84,13 +84,19 @@ public final class TextWindows implements BatchSource {
 
   @Override
   public Batch next() {
-    int n = rows * length;
+    int[] windowsOfRows = new int[rows];
+    for (int r = 0; r < rows; r++) windowsOfRows[r] = windowAt(position * rows + r);
+    position++;
+    return batchOf(windowsOfRows);
+  }
+
+  /** One row per window: tokens [w·T, w·T + T) in, the next token of each as its label. */
+  private Batch batchOf(int[] windowsOfRows) {
+    int b = windowsOfRows.length, n = b * length;
     int[] ids = new int[n], pos = new int[n], seg = new int[n], labels = new int[n];
     float[] mask = new float[n];
-    for (int r = 0; r < rows; r++) {
-      long k = position * rows + r;
-      int w = windowAt(k);
-      int start = w * length;
+    for (int r = 0; r < b; r++) {
+      int start = windowsOfRows[r] * length;
       for (int t = 0; t < length; t++) {
         int i = r * length + t;
         ids[i] = tokens[start + t];
@@ -100,8 +106,7 @@ public final class TextWindows implements BatchSource {
         mask[i] = 1f;
       }
     }
-    position++;
-    return new Batch(rows, length, ids, pos, seg, labels, mask);
+    return new Batch(b, length, ids, pos, seg, labels, mask);
   }
 
   /** The window of the k-th row overall: epoch k / W, shuffled by a per-epoch permutation. */
@@ -131,22 +136,9 @@ public final class TextWindows implements BatchSource {
     List<Batch> out = new ArrayList<>();
     int total = Math.min(count, windows);
     for (int start = 0; start < total; start += rows) {
-      int b = Math.min(rows, total - start);
-      int n = b * length;
-      int[] ids = new int[n], pos = new int[n], seg = new int[n], labels = new int[n];
-      float[] mask = new float[n];
-      for (int r = 0; r < b; r++) {
-        int s = (start + r) * length;
-        for (int t = 0; t < length; t++) {
-          int i = r * length + t;
-          ids[i] = tokens[s + t];
-          labels[i] = tokens[s + t + 1];
-          pos[i] = t;
-          seg[i] = 1;
-          mask[i] = 1f;
-        }
-      }
-      out.add(new Batch(b, length, ids, pos, seg, labels, mask));
+      int[] w = new int[Math.min(rows, total - start)];
+      for (int r = 0; r < w.length; r++) w[r] = start + r;
+      out.add(batchOf(w));
     }
     return out;
   }
