@@ -1,14 +1,142 @@
 package dev.flantune.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flantune.config.ConfigLoader;
+import dev.flantune.config.ConfigTree;
+import dev.flantune.config.RunConfig;
+import dev.flantune.eval.EvaluatedModel;
+import dev.flantune.eval.HeldOutEval;
+import dev.flantune.model.CausalLm;
+import dev.flantune.report.EvalReport;
+import dev.flantune.report.SummaryTable;
+import dev.flantune.tasks.RenderOptions;
+import dev.flantune.tasks.Task;
+import dev.flantune.tasks.TaskRegistry;
+import dev.flantune.tokenizer.Tokenizer;
+import dev.flantune.train.Provenance;
 import dev.flantune.util.FlanTuneException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** {@code flan-tune eval}: not built yet (issue #6). */
-@Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate held-out task clusters zero-/few-shot, base vs tuned.")
+/**
+ * {@code flan-tune eval}: the held-out clusters' tasks through every template, tuned (and base) model.
+ * Settings come from the command line, else from {@code --config}'s {@code eval} section, else from
+ * the defaults in {@code defaults.yaml} (written once, there). Progress goes to stderr, the summary
+ * table to stdout, the reports to {@code --out}.
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+    description = "Evaluate held-out task clusters zero-/few-shot, base vs tuned.")
 final class EvalCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--held-out", split = ",", paramLabel = "CLUSTER",
+      description = "Clusters to evaluate, comma-separated (default with --config: its data.held_out).")
+  List<String> heldOut;
+
+  @Option(names = "--model", required = true, description = "Tuned checkpoint directory (Hugging Face layout, with tokenizer).")
+  Path model;
+
+  @Option(names = "--base", description = "Base checkpoint to compare against (same tokenizer).")
+  Path base;
+
+  @ArgGroup(exclusive = true)
+  Source source = new Source();
+
+  static final class Source {
+    @Option(names = "--config", description = "Run config: its task collection, eval settings, seed and max length.")
+    Path config;
+
+    @Option(names = "--tasks", description = "Task collection directory (default: data/tasks).")
+    Path tasks;
+  }
+
+  @Option(names = "--shots", description = "Exemplars from the train split (default: 0).")
+  Integer shots;
+
+  @Option(names = "--split", description = "train or validation (default: validation).")
+  String split;
+
+  @Option(names = "--max-examples", description = "Examples per task, the same for every template (default: 100).")
+  Integer maxExamples;
+
+  @Option(names = "--batch-size", description = "Sequences per forward pass when ranking options (default: 16).")
+  Integer batchSize;
+
+  @Option(names = "--seed", description = "Seed of the example sample and exemplars (default: 0, or the config's).")
+  Long seed;
+
+  @Option(names = "--max-new-tokens", defaultValue = "64",
+      description = "Cap on generated tokens (generation stops at min(cap, 2 × longest reference)); default ${DEFAULT-VALUE}.")
+  int maxNewTokens;
+
+  @Option(names = "--out", defaultValue = "eval-out", description = "Output directory (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  static final Path DEFAULT_TASKS = Path.of("data/tasks");
+
   @Override
-  public Integer call() {
-    throw FlanTuneException.runFailed("'eval' is not available in this build yet (issue #6)");
+  public Integer call() throws Exception {
+    PrintWriter err = spec.commandLine().getErr();
+    HeldOutEval.Settings settings;
+    Path tasksDir;
+    if (source.config != null) {
+      RunConfig cfg = ConfigLoader.load(source.config, List.of());
+      RunConfig.EvalConfig e = cfg.eval();
+      tasksDir = cfg.data().tasks();
+      if (tasksDir == null) throw FlanTuneException.badUsage(source.config + ": data.tasks is not set; pass --tasks instead");
+      settings = settings(heldOut != null ? heldOut : cfg.data().heldOut(), or(shots, e.shots()), or(split, e.split()),
+          or(maxExamples, e.maxExamples()), or(batchSize, e.batchSize()), or(seed, cfg.seed()), cfg.data().maxLength());
+    } else {
+      JsonNode d = ConfigTree.defaults().get("eval");
+      tasksDir = source.tasks != null ? source.tasks : DEFAULT_TASKS;
+      settings = settings(heldOut, or(shots, d.get("shots").asInt()), or(split, d.get("split").asText()),
+          or(maxExamples, d.get("max_examples").asInt()), or(batchSize, d.get("batch_size").asInt()), or(seed, 0L), 0);
+    }
+    // Cheap checks first: a misspelt cluster fails before any model is loaded.
+    TaskRegistry registry = TaskRegistry.load(tasksDir);
+    HeldOutEval.heldOutTasks(settings, registry);
+
+    EvaluatedModel tuned = load(model, err);
+    EvaluatedModel baseModel = base == null ? null : load(base, err);
+    EvalReport report;
+    try (Tokenizer tok = Tokenizer.load(model)) {
+      report = HeldOutEval.run(settings, tuned, baseModel, tok, registry, out, err);
+    }
+    PrintWriter stdout = spec.commandLine().getOut();
+    stdout.print(SummaryTable.render(report));
+    stdout.flush();
+    err.println("eval: reports in " + out + " (report.json, report.md, report.html, predictions.jsonl)");
+    return 0;
+  }
+
+  private HeldOutEval.Settings settings(List<String> clusters, int k, String splitName, int max, int batch, long s,
+      int maxLength) {
+    if (clusters == null || clusters.isEmpty()) {
+      throw FlanTuneException.badUsage("--held-out: name the clusters to evaluate (see 'flan-tune tasks' for the clusters)");
+    }
+    Task.Split sp;
+    try {
+      sp = Task.Split.parse(splitName);
+    } catch (IllegalArgumentException e) {
+      throw FlanTuneException.badUsage("--split: " + e.getMessage());
+    }
+    List<String> names = clusters.stream().map(String::strip).filter(c -> !c.isEmpty()).toList();
+    return new HeldOutEval.Settings(names, k, sp, max, batch, s, maxNewTokens, maxLength, RenderOptions.DEFAULTS);
+  }
+
+  private static EvaluatedModel load(Path dir, PrintWriter err) {
+    CausalLm lm = CausalLm.load(dir);
+    err.println("eval: loaded " + dir + " (" + lm.config().nLayer() + " layers, n_positions " + lm.config().nPositions() + ")");
+    return new EvaluatedModel(lm, dir, Provenance.sha256Tree(dir));
+  }
+
+  private static <T> T or(T value, T fallback) {
+    return value != null ? value : fallback;
   }
 }

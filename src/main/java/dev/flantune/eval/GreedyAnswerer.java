@@ -1,0 +1,37 @@
+package dev.flantune.eval;
+
+import dev.flantune.model.CausalLm;
+import dev.flantune.tokenizer.Tokenizer;
+import java.util.Arrays;
+
+/**
+ * Answers a prompt by greedy decoding (the protocol's decoding for generation tasks), stopping at
+ * EOS or after {@code maxNewTokens}. As in training, the prompt's start is dropped when it does not
+ * fit; here the room kept is for the new tokens instead of the target.
+ */
+final class GreedyAnswerer {
+  private final Generator generator;
+  private final Tokenizer tokenizer;
+  private final int maxLength;
+
+  GreedyAnswerer(CausalLm model, Tokenizer tokenizer, int maxLength) {
+    this.generator = new Generator(model);
+    this.tokenizer = tokenizer;
+    this.maxLength = Math.min(maxLength, generator.contextLength());
+  }
+
+  /** The decoded continuation, stripped of surrounding whitespace. */
+  String answer(String prompt, int maxNewTokens) {
+    int[] ids = tokenizer.encode(prompt);
+    if (ids.length == 0) ids = new int[] {tokenizer.eosId()}; // GPT-2's document separator, as in training
+    int room = Math.max(1, maxLength - maxNewTokens);
+    if (ids.length > room) ids = Arrays.copyOfRange(ids, ids.length - room, ids.length);
+    int budget = Math.min(maxNewTokens, maxLength - ids.length);
+    Generator.Result r = generator.generate(ids, Generator.Settings.greedy(budget, tokenizer.eosId()));
+    return tokenizer.decode(r.tokens()).strip();
+  }
+
+  int tokenCount(String text) {
+    return tokenizer.encode(text).length;
+  }
+}

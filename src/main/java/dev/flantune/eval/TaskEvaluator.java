@@ -1,0 +1,135 @@
+package dev.flantune.eval;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flantune.report.EvalReport.ModelScores;
+import dev.flantune.report.EvalReport.SkippedTemplate;
+import dev.flantune.report.EvalReport.TemplateScore;
+import dev.flantune.tasks.Example;
+import dev.flantune.tasks.Rendered;
+import dev.flantune.tasks.Renderer;
+import dev.flantune.tasks.Task;
+import dev.flantune.tasks.Template;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Evaluates one model on one task through each of its templates: rank classification for
+ * classification tasks, greedy generation and the task's metric otherwise. Predictions are
+ * streamed to the {@link PredictionWriter} as they are made.
+ */
+final class TaskEvaluator {
+  /** Queries ranked per scorer call: bounds the requests held at once, not the batch size. */
+  private static final int CHUNK = 64;
+
+  private final String role;
+  private final RankClassifier classifier;
+  private final GreedyAnswerer answerer;
+  private final Renderer renderer;
+  private final PredictionWriter out;
+  private final int maxNewTokensCap;
+  private long evaluations;
+
+  TaskEvaluator(String role, RankClassifier classifier, GreedyAnswerer answerer, Renderer renderer, PredictionWriter out,
+      int maxNewTokensCap) {
+    this.role = role;
+    this.classifier = classifier;
+    this.answerer = answerer;
+    this.renderer = renderer;
+    this.out = out;
+    this.maxNewTokensCap = maxNewTokensCap;
+  }
+
+  /** Example × template evaluations done so far (for throughput). */
+  long evaluations() {
+    return evaluations;
+  }
+
+  /**
+   * Templates that are not evaluated: a classification task's turned templates ask for something
+   * other than the answer (their target may not even contain it), so there are no options to rank.
+   */
+  static List<SkippedTemplate> skipped(Task task) {
+    List<SkippedTemplate> out = new ArrayList<>();
+    if (task.kind() != Task.Kind.CLASSIFICATION) return out;
+    for (Template t : task.templates()) {
+      if (t.turned() || !t.targetUsesAnswer()) {
+        out.add(new SkippedTemplate(t.index(), "turned template of a classification task: its target is not an option"));
+      }
+    }
+    return out;
+  }
+
+  static List<Integer> evaluated(Task task) {
+    List<Integer> skipped = skipped(task).stream().map(SkippedTemplate::template).toList();
+    List<Integer> out = new ArrayList<>();
+    for (Template t : task.templates()) if (!skipped.contains(t.index())) out.add(t.index());
+    return out;
+  }
+
+  ModelScores evaluate(Task task, List<EvalExamples.Item> items, List<List<Example>> exemplars) {
+    List<TemplateScore> scores = new ArrayList<>();
+    boolean classification = task.kind() == Task.Kind.CLASSIFICATION;
+    for (int t : evaluated(task)) {
+      TemplateTally tally = new TemplateTally(t, task.metric());
+      if (classification) classify(task, t, items, exemplars, tally);
+      else generate(task, t, items, exemplars, tally);
+      scores.add(tally.score(classification));
+    }
+    return new ModelScores(scores);
+  }
+
+  private void classify(Task task, int t, List<EvalExamples.Item> items, List<List<Example>> exemplars,
+      TemplateTally tally) {
+    for (int start = 0; start < items.size(); start += CHUNK) {
+      int end = Math.min(items.size(), start + CHUNK);
+      List<RankClassifier.Query> queries = new ArrayList<>(end - start);
+      for (int i = start; i < end; i++) {
+        Example ex = items.get(i).example();
+        Rendered r = renderer.render(task, ex, t, exemplars.get(i));
+        List<String> targets = ex.options().stream().map(o -> renderer.renderTargetFor(task, ex, t, o)).toList();
+        queries.add(new RankClassifier.Query(r.prompt(), targets));
+      }
+      List<Optional<RankClassifier.Ranking>> rankings = classifier.rank(queries);
+      for (int i = start; i < end; i++) {
+        Optional<RankClassifier.Ranking> ranking = rankings.get(i - start);
+        evaluations++;
+        if (ranking.isEmpty()) {
+          tally.skip();
+          continue;
+        }
+        Example ex = items.get(i).example();
+        RankClassifier.Ranking rk = ranking.get();
+        List<String> options = ex.options();
+        int answer = options.indexOf(ex.answer());
+        tally.classified(rk.best() == answer, rk.bestPerToken() == answer, rk.bestPerChar() == answer);
+        ObjectNode line = PredictionWriter.line(role, task.name(), t, items.get(i).index(), queries.get(i - start).prompt(),
+            options.get(rk.best()), ex.answer());
+        PredictionWriter.options(line, options, rk.logprob(), rk.tokens());
+        out.write(line);
+      }
+    }
+  }
+
+  private void generate(Task task, int t, List<EvalExamples.Item> items, List<List<Example>> exemplars,
+      TemplateTally tally) {
+    List<Rendered> rendered = new ArrayList<>(items.size());
+    int longest = 1;
+    for (int i = 0; i < items.size(); i++) {
+      Rendered r = renderer.render(task, items.get(i).example(), t, exemplars.get(i));
+      rendered.add(r);
+      longest = Math.max(longest, answerer.tokenCount(r.target()));
+    }
+    // Room for the longest reference twice over: enough to be judged, not enough to ramble for long.
+    int maxNew = Math.min(maxNewTokensCap, 2 * longest);
+    for (int i = 0; i < items.size(); i++) {
+      Rendered r = rendered.get(i);
+      String prediction = answerer.answer(r.prompt(), maxNew);
+      double s = tally.generated(prediction, r.target());
+      evaluations++;
+      ObjectNode line = PredictionWriter.line(role, task.name(), t, items.get(i).index(), r.prompt(), prediction, r.target());
+      if (!Double.isNaN(s)) line.put("score", s);
+      out.write(line);
+    }
+  }
+}

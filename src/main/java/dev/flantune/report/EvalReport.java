@@ -1,0 +1,131 @@
+package dev.flantune.report;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The result of a held-out evaluation. Scores are percentages (0–100) for every metric, as FLAN and
+ * sacrebleu report them. Models are named by role: {@link #TUNED}, and {@link #BASE} when compared.
+ *
+ * @param models the roles evaluated, tuned first
+ * @param provenance what produced the numbers (see {@link Provenance})
+ */
+public record EvalReport(List<String> models, Provenance provenance, List<ClusterResult> clusters,
+    Map<String, Throughput> throughput) {
+
+  public static final String TUNED = "tuned";
+  public static final String BASE = "base";
+  public static final String FORMAT = "flan-tune-eval/1";
+
+  public EvalReport {
+    models = List.copyOf(models);
+    clusters = List.copyOf(clusters);
+    throughput = new LinkedHashMap<>(throughput);
+  }
+
+  public boolean compared() {
+    return models.contains(BASE);
+  }
+
+  /** A model evaluated: where it came from and its fingerprint (null when built in memory). */
+  public record ModelRef(String role, String path, String sha256) {}
+
+  /** The evaluation's inputs, so a number in the report can be traced and reproduced. */
+  public record Provenance(String date, long seed, int shots, String split, int maxExamples, String tasks,
+      List<String> heldOut, List<ModelRef> models, Map<String, String> environment) {
+    public Provenance {
+      heldOut = List.copyOf(heldOut);
+      models = List.copyOf(models);
+      environment = new LinkedHashMap<>(environment);
+    }
+  }
+
+  /** One held-out cluster; its score is the mean of its tasks' scores. */
+  public record ClusterResult(String name, List<TaskResult> tasks) {
+    public ClusterResult {
+      tasks = List.copyOf(tasks);
+    }
+
+    public double mean(String model) {
+      List<Double> means = new ArrayList<>();
+      for (TaskResult t : tasks) means.add(t.scores(model).spread().mean());
+      return Spread.of(means).mean();
+    }
+  }
+
+  /**
+   * One task: its score per template for each model.
+   *
+   * @param nExamples examples per template (the same examples for every template)
+   * @param skipped templates not evaluated, with the reason (turned templates of a classification
+   *     task: their target is not an option, so there is nothing to rank)
+   */
+  public record TaskResult(String task, String cluster, String kind, String metric, int nExamples,
+      List<SkippedTemplate> skipped, Map<String, ModelScores> byModel) {
+    public TaskResult {
+      skipped = List.copyOf(skipped);
+      byModel = new LinkedHashMap<>(byModel);
+    }
+
+    public ModelScores scores(String model) {
+      ModelScores s = byModel.get(model);
+      if (s == null) throw new IllegalArgumentException("no scores for model '" + model + "' in task " + task);
+      return s;
+    }
+
+    /** Tuned minus base, per template and for the mean; NaN when there is no base. */
+    public Spread delta() {
+      if (!byModel.containsKey(BASE)) return Spread.of(List.of());
+      return Spread.of(deltas());
+    }
+
+    public List<Double> deltas() {
+      List<TemplateScore> t = scores(TUNED).templates(), b = scores(BASE).templates();
+      List<Double> d = new ArrayList<>(t.size());
+      for (int i = 0; i < t.size(); i++) d.add(t.get(i).score() - b.get(i).score());
+      return d;
+    }
+  }
+
+  public record SkippedTemplate(int template, String reason) {}
+
+  /** One model's scores on one task, one per evaluated template in template order. */
+  public record ModelScores(List<TemplateScore> templates) {
+    public ModelScores {
+      templates = List.copyOf(templates);
+    }
+
+    public Spread spread() {
+      return Spread.of(templates.stream().map(TemplateScore::score).toList());
+    }
+
+    public Spread accNormToken() {
+      return Spread.of(templates.stream().map(TemplateScore::accNormToken).toList());
+    }
+
+    public Spread accNormChar() {
+      return Spread.of(templates.stream().map(TemplateScore::accNormChar).toList());
+    }
+  }
+
+  /**
+   * The score of one template.
+   *
+   * @param n examples scored (examples whose target cannot fit the context are skipped, see {@code
+   *     skipped})
+   * @param accNormToken rank classification with each option's log-probability divided by its token
+   *     count (EOS included); NaN for generation
+   * @param accNormChar divided by the option target's character count; NaN for generation
+   */
+  public record TemplateScore(int template, int n, int skipped, double score, double accNormToken,
+      double accNormChar) {}
+
+  /** How fast a model was evaluated: example × template evaluations per second. */
+  public record Throughput(long evaluations, double seconds) {
+    public double perSecond() {
+      return seconds > 0 ? evaluations / seconds : Double.NaN;
+    }
+  }
+}
