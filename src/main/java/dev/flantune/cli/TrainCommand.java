@@ -50,6 +50,10 @@ final class TrainCommand implements Callable<Integer> {
           + (out != null ? " --out " + out : "") + " --resume");
       return FlanTuneException.Kind.RUN_FAILED.exitCode;
     }
+    if (s.heldOut() != null) {
+      spec.commandLine().getOut().print(dev.flantune.report.SummaryTable.render(s.heldOut()));
+      err.println("held-out evaluation: " + s.runDir().resolve("eval") + " (report.md, report.html, report.json, predictions.jsonl)");
+    }
     spec.commandLine().getOut().println("run directory: " + s.runDir());
     return 0;
   }

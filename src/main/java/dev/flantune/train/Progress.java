@@ -39,6 +39,11 @@ public final class Progress {
     }
   }
 
+  /** Where progress goes (stderr), for components that log on their own. */
+  public PrintWriter writer() {
+    return err;
+  }
+
   public void note(String message) {
     if (terminal) err.print("\r");
     err.println(message);

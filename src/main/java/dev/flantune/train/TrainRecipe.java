@@ -9,7 +9,11 @@ import dev.flantune.data.ExampleTokenizer;
 import dev.flantune.data.InstructionSource;
 import dev.flantune.data.Mixture;
 import dev.flantune.data.TextWindows;
+import dev.flantune.report.EvalReport;
+import dev.flantune.eval.EvaluatedModel;
+import dev.flantune.eval.HeldOutEval;
 import dev.flantune.tasks.ClusterOverlaps;
+import dev.flantune.tasks.Task;
 import dev.flantune.tasks.OptionsFormat;
 import dev.flantune.tasks.RenderOptions;
 import dev.flantune.tasks.Renderer;
@@ -45,8 +49,8 @@ public final class TrainRecipe {
     this.stopRequested = stopRequested;
   }
 
-  /** The result of a run: where it is and how it ended. */
-  public record Summary(Path runDir, Trainer.Outcome outcome, Path finalModel) {}
+  /** The result of a run: where it is, how it ended, and the held-out evaluation (null if none). */
+  public record Summary(Path runDir, Trainer.Outcome outcome, Path finalModel, EvalReport heldOut) {}
 
   public Summary run(Path outDir, boolean resume) throws IOException {
     // 1. The run directory: refuse to mix runs unless resuming.
@@ -99,13 +103,30 @@ public final class TrainRecipe {
       Trainer trainer = new Trainer(step, data.source, data.validation, run, t, tokenizerSource, cfg.seed(), configSha,
           progress, stopRequested);
       Trainer.Outcome outcome = start >= t.steps() ? new Trainer.Outcome(start, false, Double.NaN) : trainer.train(start, tokensSeen);
-      if (outcome.stopped()) return new Summary(outDir, outcome, null);
+      if (outcome.stopped()) return new Summary(outDir, outcome, null, null);
 
       // 6. The final model, a loadable Hugging Face checkpoint.
       Path fin = run.saveFinal(model, DType.valueOf(t.saveDtype()), tokenizerSource);
       progress.note("final model written to " + fin);
-      return new Summary(outDir, outcome, fin);
+
+      // 7. The held-out clusters, zero-shot (or k-shot), tuned against base, every template.
+      EvalReport report = heldOutEval(model, fin, tok, run.resolve("eval"));
+      return new Summary(outDir, outcome, fin, report);
     }
+  }
+
+  private EvalReport heldOutEval(CausalLm tuned, Path fin, Tokenizer tok, Path out) throws IOException {
+    RunConfig.DataConfig d = cfg.data();
+    if (d.objective() != RunConfig.Objective.INSTRUCTION || d.heldOut().isEmpty()) return null;
+    RunConfig.EvalConfig e = cfg.eval();
+    HeldOutEval.Settings settings = new HeldOutEval.Settings(d.heldOut(), e.shots(), Task.Split.parse(e.split()),
+        e.maxExamples(), e.batchSize(), cfg.seed(), HeldOutEval.Settings.MAX_NEW_TOKENS_CAP, d.maxLength(),
+        RenderOptions.DEFAULTS);
+    EvaluatedModel base = cfg.model() == null ? null
+        : new EvaluatedModel(CausalLm.load(cfg.model()), cfg.model(), Provenance.sha256Tree(cfg.model()));
+    progress.note("evaluating held-out clusters " + d.heldOut() + (base == null ? "" : ", base vs tuned"));
+    return HeldOutEval.run(settings, new EvaluatedModel(tuned, fin, Provenance.sha256Tree(fin)), base, tok,
+        TaskRegistry.load(d.tasks()), out, progress.writer());
   }
 
   private CausalLm baseModel(Tokenizer tok) {

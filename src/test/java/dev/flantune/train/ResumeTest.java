@@ -99,6 +99,31 @@ class ResumeTest {
   }
 
   @Test
+  void trainingEndsWithTheHeldOutEvaluationBaseAgainstTuned() throws IOException {
+    Path tok = Path.of("src/test/resources/tokenizer/tiny/tokenizer.json").toAbsolutePath();
+    Path base = dir.resolve("base");
+    var c = dev.flantune.model.Gpt2Config.of(507, 128, 16, 1, 2, 506);
+    dev.flantune.checkpoint.HfCheckpoint.save(base, c, dev.flantune.model.Gpt2Init.randomWeights(c, 4),
+        dev.flantune.checkpoint.DType.F32, tok);
+    Path cfg = dir.resolve("eval.yaml");
+    Files.writeString(cfg, String.join("\n",
+        "model: " + base,
+        "data: {objective: instruction, tasks: " + Path.of("src/test/resources/tasks").toAbsolutePath() + ", held_out: [nli], max_length: 128}",
+        "train: {steps: 2, batch_size: 2, lr: 1.0e-2, warmup: 1, checkpoint_every: 2, eval_every: 0}",
+        "eval: {max_examples: 2}",
+        ""));
+    TrainRecipe.Summary s = run(cfg, dir.resolve("withEval"), false, new AtomicBoolean());
+    assertNotNull(s.heldOut());
+    Path report = s.runDir().resolve("eval/report.json");
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(report.toFile());
+    String text = json.toString();
+    assertTrue(text.contains("\"nli\""), text);
+    assertTrue(text.contains("\"base\"") && text.contains("\"tuned\""), "both models are in the report: " + text);
+    assertTrue(Files.size(s.runDir().resolve("eval/predictions.jsonl")) > 0);
+    assertTrue(Files.exists(s.runDir().resolve("eval/report.html")));
+  }
+
+  @Test
   void unknownHeldOutClusterIsAUsageError() throws IOException {
     Path tok = Path.of("src/test/resources/tokenizer/tiny/tokenizer.json").toAbsolutePath();
     Path cfg = dir.resolve("bad.yaml");
