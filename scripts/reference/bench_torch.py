@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""PyTorch baseline for `flan-tune bench` (issue #8): times the plain-torch GPT-2 of
+gpt2_ref.py on random token ids, fp32, CPU.
+
+  --mode train (default): one step = forward, masked cross-entropy (loss mask all ones:
+      the trainer's causal_lm objective), backward, torch.optim.AdamW step, zero_grad.
+  --mode score: forward only under torch.no_grad(), per-token log-probs of the labels
+      (rank-classification scoring); B sequences per forward = B examples.
+
+Prints ONE JSON object on stdout; warnings go to stderr.
+
+  /usr/bin/python3 scripts/reference/bench_torch.py --vocab 8000 --embd 512 --layers 6 \
+      --heads 8 --seq 256 --batch 4 --steps 10
+
+Needs OpenBLAS for a fair baseline: apt-get install -y python3-torch libopenblas0-pthread
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import sys
+import time
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--vocab", type=int, required=True)
+    ap.add_argument("--embd", type=int, required=True)
+    ap.add_argument("--layers", type=int, required=True)
+    ap.add_argument("--heads", type=int, required=True)
+    ap.add_argument("--seq", type=int, required=True)
+    ap.add_argument("--batch", type=int, required=True)
+    ap.add_argument("--steps", type=int, required=True, help="timed steps")
+    ap.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(),
+                    help="torch.set_num_threads and OpenBLAS threads (default os.cpu_count())")
+    ap.add_argument("--omp-wait-policy", choices=("passive", "active"), default=None,
+                    help="set OMP_WAIT_POLICY before torch loads (default: leave the "
+                         "environment alone). passive stops idle OpenMP threads spinning, which "
+                         "on a busy 2-core machine was worth up to 10x on config i")
+    ap.add_argument("--mode", choices=("train", "score"), default="train")
+    ap.add_argument("--positions", type=int, default=None,
+                    help="n_positions (wpe rows); default max(1024, seq) as in GPT-2")
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--weight-decay", type=float, default=0.1,
+                    help="AdamW decay on rank-2 weights only, as gpt2_ref.decay_param_names")
+    ap.add_argument("--clip", type=float, default=0.0,
+                    help="clip_grad_norm_ max norm; 0 = no clipping (default)")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    for k in ("vocab", "embd", "layers", "heads", "seq", "batch", "steps", "threads"):
+        if getattr(a, k) is None or getattr(a, k) <= 0:
+            ap.error(f"--{k} must be positive")
+    if a.warmup < 0:
+        ap.error("--warmup must be >= 0")
+    if a.embd % a.heads:
+        ap.error("--embd must be divisible by --heads")
+    if a.positions is None:
+        a.positions = max(1024, a.seq)
+    if a.seq > a.positions:
+        ap.error("--seq exceeds --positions")
+    return a
+
+
+def blas_report(torch):
+    """What torch says it was built with, and what BLAS library the process really
+    mapped. Debian's python3-torch reports BLAS_INFO=generic (it links libblas.so.3,
+    resolved by update-alternatives), so only the mapped library tells OpenBLAS apart
+    from the reference BLAS."""
+    cfg = torch.__config__.show()
+    m = re.search(r"BLAS_INFO=([^,\s]+)", cfg)
+    info = m.group(1) if m else "unknown"
+    a = torch.ones(64, 64)
+    _ = a @ a  # make sure the BLAS is loaded and used
+    libs = set()
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            for line in f:
+                path = line.split()[-1] if len(line.split()) >= 6 else ""
+                low = os.path.basename(path).lower()
+                if any(k in low for k in ("blas", "lapack", "mkl", "blis", "atlas")):
+                    libs.add(path)
+    except OSError:
+        pass
+    joined = " ".join(sorted(libs)).lower() + " " + info.lower()
+    if "openblas" in joined:
+        kind = "openblas"
+    elif "mkl" in joined:
+        kind = "mkl"
+    elif "blis" in joined:
+        kind = "blis"
+    elif "atlas" in joined:
+        kind = "atlas"
+    elif libs:
+        kind = "reference"  # a plain libblas.so.3 that is not OpenBLAS/MKL/BLIS
+    else:
+        kind = "unknown"
+    return kind, info, sorted(libs)
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    # OpenBLAS sizes its own thread pool from the environment at load time;
+    # torch.set_num_threads only governs torch's intra-op (OpenMP) pool.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(var, str(a.threads))
+    if a.omp_wait_policy:
+        os.environ["OMP_WAIT_POLICY"] = a.omp_wait_policy.upper()
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import torch
+    import gpt2_ref as ref
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    blas, blas_info, blas_libs = blas_report(torch)
+    if blas != "openblas":
+        print(f"bench_torch: WARNING: torch is not using OpenBLAS (blas={blas}, "
+              f"BLAS_INFO={blas_info}, libs={blas_libs}); the baseline is not fair. "
+              "Install: apt-get install -y libopenblas0-pthread", file=sys.stderr)
+
+    cfg = ref.GPT2Config(vocab_size=a.vocab, n_positions=a.positions, n_embd=a.embd,
+                         n_layer=a.layers, n_head=a.heads)
+    params = ref.init_params(cfg, seed=a.seed, dtype=torch.float32)
+    B, T = a.batch, a.seq
+    g = torch.Generator().manual_seed(a.seed + 1)
+    tokens = torch.randint(0, a.vocab, (B, T + 1), generator=g)
+    input_ids, labels = tokens[:, :T].contiguous(), tokens[:, 1:].contiguous()
+    loss_mask = torch.ones(B, T)  # causal_lm: every position is a target
+
+    if a.mode == "train":
+        for t in params.values():
+            t.requires_grad_(True)
+        decay = set(ref.decay_param_names(params))
+        groups = [
+            {"params": [params[n] for n in params if n in decay], "weight_decay": a.weight_decay},
+            {"params": [params[n] for n in params if n not in decay], "weight_decay": 0.0},
+        ]
+        opt = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.999), eps=1e-8)
+        plist = list(params.values())
+
+        def step():
+            logits = ref.forward(params, cfg, input_ids)
+            loss = ref.masked_loss(logits, labels, loss_mask)
+            loss.backward()
+            if a.clip > 0:
+                torch.nn.utils.clip_grad_norm_(plist, a.clip)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            return loss.item()
+    else:
+        def step():
+            with torch.no_grad():
+                logits = ref.forward(params, cfg, input_ids)
+                logp = torch.log_softmax(logits, dim=-1)
+                tok = logp.gather(-1, labels[..., None])[..., 0] * loss_mask
+                return tok.sum(dim=1)[0].item()  # per-example sums; .item() forces completion
+
+    load_start = os.getloadavg()
+    losses = []
+    for _ in range(a.warmup):
+        losses.append(step())
+    times = []
+    for _ in range(a.steps):
+        t0 = time.perf_counter()
+        losses.append(step())
+        times.append((time.perf_counter() - t0) * 1000.0)
+
+    med = statistics.median(times)
+    out = {
+        "impl": "pytorch",
+        "torch": torch.__version__,
+        "blas": blas,
+        "blas_info": blas_info,
+        "blas_libs": blas_libs,
+        "mode": a.mode,
+        "config": {"vocab": a.vocab, "embd": a.embd, "layers": a.layers, "heads": a.heads,
+                   "seq": a.seq, "batch": a.batch, "positions": a.positions,
+                   "steps": a.steps, "warmup": a.warmup, "lr": a.lr,
+                   "weight_decay": a.weight_decay, "clip": a.clip, "seed": a.seed,
+                   "dtype": "float32",
+                   "params": sum(t.numel() for t in params.values())},
+        "ms_per_step_median": round(med, 3),
+        "ms_per_step_min": round(min(times), 3),
+        "ms_per_step_all": [round(x, 3) for x in times],
+        "tokens_per_s": round(B * T * 1000.0 / med, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+        "threads": a.threads,
+        "env": {k: os.environ.get(k) for k in
+                ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")},
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        # 1-minute load average before and after: another busy process on a 2-core
+        # machine shows up here and makes the numbers unreliable.
+        "loadavg_1m": [round(load_start[0], 2), round(os.getloadavg()[0], 2)],
+        "first_loss": losses[0] if losses else None,
+        "last_loss": losses[-1] if losses else None,
+    }
+    if a.mode == "score":
+        out["examples_per_s"] = round(B * 1000.0 / med, 3)
+        del out["first_loss"], out["last_loss"]
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
