@@ -4,9 +4,10 @@ import dev.flantune.model.FlatParameters;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.floating.Sqrt;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * AdamW (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", 2019) with PyTorch's exact
@@ -49,11 +50,15 @@ public final class AdamW {
       INDArray pd = decayed == p.length() ? p : p.get(NDArrayIndex.interval(0, decayed));
       pd.muli(1 - lr * s.weightDecay());
     }
-    mt.muli(s.beta1()).addi(tmp.assign(g).muli(1 - s.beta1()));
-    vt.muli(s.beta2()).addi(tmp.assign(g).muli(g).muli(1 - s.beta2()));
-    Transforms.sqrt(tmp.assign(vt), false).divi(sqrtBc2).addi(s.eps()); // denominator
-    tmp.rdivi(mt).muli(lr / bc1); // m / denom · lr / bc1
-    p.subi(tmp);
+    // PyTorch: m.mul_(β1).add_(g, alpha=1−β1); v.mul_(β2).addcmul_(g, g, value=1−β2);
+    // denom = (√v / √bc2).add_(ε); p.addcdiv_(m, denom, value=−lr/bc1). The alpha-adds as BLAS
+    // axpy: 10 passes over the buffer instead of 16.
+    var blas = Nd4j.getBlasWrapper().level1();
+    long n = p.length();
+    blas.axpy(n, 1 - s.beta1(), g, mt.muli(s.beta1()));
+    blas.axpy(n, 1 - s.beta2(), Nd4j.exec(new MulOp(g, g, tmp))[0], vt.muli(s.beta2()));
+    Nd4j.exec(new Sqrt(vt, tmp)).divi(sqrtBc2).addi(s.eps()); // denominator
+    blas.axpy(n, -lr / bc1, tmp.rdivi(mt), p); // p −= lr/bc1 · m / denom
   }
 
   /** Updates applied so far. */
