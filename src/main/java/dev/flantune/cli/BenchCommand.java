@@ -23,6 +23,9 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--steps", defaultValue = "10", description = "Timed steps (after warm-up).") int steps;
   @Option(names = "--warmup", defaultValue = "3") int warmup;
 
+  @Option(names = "--profile", description = "Print time per native op and per step phase to stderr.")
+  boolean profile;
+
   @Option(names = "--format", defaultValue = "text", description = "text or json.")
   String format;
 
@@ -32,7 +35,12 @@ final class BenchCommand implements Callable<Integer> {
       throw dev.flantune.util.FlanTuneException.badUsage("--format must be text or json");
     }
     if (embd % heads != 0) throw dev.flantune.util.FlanTuneException.badUsage("--embd must be divisible by --heads");
+    if (profile) dev.flantune.model.StepProfile.enable();
     Bench.Result r = Bench.run(new Bench.Settings(vocab, embd, layers, heads, seq, batch, steps, warmup));
+    if (profile) {
+      long stepNanos = (long) (java.util.Arrays.stream(r.msPerStep()).sum() * 1e6);
+      dev.flantune.model.StepProfile.print(System.err, stepNanos, steps);
+    }
     var out = spec.commandLine().getOut();
     if (format.equals("json")) {
       ObjectNode o = new ObjectMapper().createObjectNode();

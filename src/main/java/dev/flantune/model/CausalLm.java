@@ -24,11 +24,13 @@ public final class CausalLm {
   private final Gpt2Config config;
   private final SameDiff sd;
   private final Path source;
+  private final FlatParameters parameters;
 
-  private CausalLm(Gpt2Config config, SameDiff sd, Path source) {
+  private CausalLm(Gpt2Config config, SameDiff sd, Path source, FlatParameters parameters) {
     this.config = config;
     this.sd = sd;
     this.source = source;
+    this.parameters = parameters;
   }
 
   /** Loads a Hugging Face checkpoint directory (weights computed in fp32 whatever their dtype). */
@@ -38,12 +40,13 @@ public final class CausalLm {
   }
 
   public static CausalLm fromTensors(Gpt2Config config, Map<String, Tensor> tensors, Path source) {
-    Map<String, INDArray> arrays = new LinkedHashMap<>();
-    for (Map.Entry<String, long[]> e : Gpt2Weights.shapes(config).entrySet()) {
+    FlatParameters params = FlatParameters.zeros(Gpt2Weights.shapes(config), Gpt2Weights::decays);
+    for (Map.Entry<String, INDArray> e : params.views().entrySet()) {
       Tensor t = tensors.get(e.getKey());
-      arrays.put(e.getKey(), Nd4j.createFromArray(t.data()).reshape(e.getValue()));
+      if (t == null) throw new IllegalArgumentException("missing weight " + e.getKey());
+      e.getValue().assign(Nd4j.createFromArray(t.data()).reshape(e.getValue().shape()));
     }
-    return new CausalLm(config, Gpt2Graph.build(config, arrays), source);
+    return new CausalLm(config, Gpt2Graph.build(config, params.views()), source, params);
   }
 
   public Gpt2Config config() {
@@ -62,6 +65,11 @@ public final class CausalLm {
   /** Parameter names in checkpoint order. */
   public List<String> parameterNames() {
     return Gpt2Weights.names(config);
+  }
+
+  /** Every parameter in one buffer; {@link #parameter} views into it (updates change the model). */
+  public FlatParameters parameters() {
+    return parameters;
   }
 
   /** The live array of a parameter (updates to it change the model). */

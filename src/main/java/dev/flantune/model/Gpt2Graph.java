@@ -4,6 +4,7 @@ import dev.flantune.checkpoint.Gpt2Weights;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.array.SingleThreadArrayHolder;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -37,9 +38,15 @@ public final class Gpt2Graph {
 
   private Gpt2Graph() {}
 
-  /** A graph holding {@code weights} (HF names → arrays, fp32) as trainable variables. */
+  /**
+   * A graph holding {@code weights} (HF names → arrays, fp32) as trainable variables. The arrays
+   * are used as they are, not copied, even when they are views (see {@link FlatParameters}).
+   */
   public static SameDiff build(Gpt2Config c, Map<String, INDArray> weights) {
     SameDiff sd = SameDiff.create();
+    // Trap: the default ThreadSafeArrayHolder dup()s views, which would detach the variables from
+    // the flat parameter buffer the optimizer updates. A model is trained from one thread.
+    sd.setVariablesArrays(new SingleThreadArrayHolder());
     for (Map.Entry<String, long[]> e : Gpt2Weights.shapes(c).entrySet()) {
       INDArray w = weights.get(e.getKey());
       if (w == null) throw new IllegalArgumentException("missing weight " + e.getKey());

@@ -39,7 +39,8 @@ public final class GradientEngine {
   private final CausalLm model;
   private final SameDiff gradFn;
   private final Map<String, String> gradToParam = new HashMap<>();
-  private final Map<String, INDArray> gradients = new LinkedHashMap<>();
+  private final FlatParameters gradientBuffer;
+  private final Map<String, INDArray> gradients;
   private final Session session;
   private final List<String> gradNames;
   private final List<String> outputNames;
@@ -50,12 +51,12 @@ public final class GradientEngine {
     SameDiff sd = model.graph();
     if (sd.getFunction("grad") == null) sd.createGradFunction();
     this.gradFn = sd.getFunction("grad");
+    this.gradientBuffer = model.parameters().zerosLike();
+    this.gradients = gradientBuffer.views();
     for (String name : model.parameterNames()) {
       SDVariable g = sd.getVariable(name).getGradient();
       if (g == null) throw new IllegalStateException("parameter " + name + " has no gradient");
       gradToParam.put(g.name(), name);
-      INDArray p = model.parameter(name);
-      gradients.put(name, Nd4j.create(p.dataType(), p.shape()));
     }
     this.gradNames = new ArrayList<>(gradToParam.keySet());
     this.outputNames = new ArrayList<>(gradNames);
@@ -72,9 +73,14 @@ public final class GradientEngine {
     return gradients;
   }
 
+  /** All gradient buffers as one, laid out like {@link CausalLm#parameters()}. */
+  public FlatParameters gradientBuffer() {
+    return gradientBuffer;
+  }
+
   /** Zeroes the gradient buffers (call at the start of each optimizer step). */
   public void zeroGradients() {
-    for (INDArray g : gradients.values()) g.assign(0);
+    gradientBuffer.flat().assign(0);
   }
 
   /**
@@ -89,7 +95,9 @@ public final class GradientEngine {
     At at = At.builder().epoch(0).iteration(calls++).trainingThreadNum(0)
         .javaThreadNum(Thread.currentThread().getId()).operation(Operation.TRAINING).build();
     session.loss = Double.NaN;
+    long t0 = StepProfile.enabled() ? System.nanoTime() : 0;
     session.output(outputNames, ph, null, gradNames, null, at);
+    if (t0 != 0) StepProfile.add("fwd+bwd (session.output, all)", System.nanoTime() - t0);
     for (INDArray g : session.produced) if (g.closeable()) g.close();
     session.produced.clear();
     return session.loss;
@@ -109,8 +117,11 @@ public final class GradientEngine {
         Pair<SameDiffOp, OpContext> opPair, FrameIter outputFrameIter, Set<VarId> opInputs,
         Set<VarId> allIterInputs, Set<String> constAndPhInputs, List<Listener> listeners, At at,
         MultiDataSet batch, Set<String> allReqVariables, Map<String, SDValue> otherPlaceHolders) {
+      long t0 = StepProfile.enabled() ? System.nanoTime() : 0;
       ExecutionResult out = super.getOutputs(opPair, outputFrameIter, opInputs, allIterInputs, constAndPhInputs,
           listeners, at, batch, allReqVariables, otherPlaceHolders);
+      if (t0 != 0) StepProfile.add("op:" + opPair.getFirst().getOp().opName(), System.nanoTime() - t0);
+      long t1 = StepProfile.enabled() ? System.nanoTime() : 0;
       List<String> names = opPair.getFirst().getOutputsOfOp();
       for (int i = 0; i < names.size(); i++) {
         String param = gradToParam.get(names.get(i));
@@ -122,6 +133,7 @@ public final class GradientEngine {
           loss = out.resultAt(i).getDouble(0);
         }
       }
+      if (t1 != 0) StepProfile.add("gradient accumulate (addi)", System.nanoTime() - t1);
       return out;
     }
   }

@@ -1,10 +1,13 @@
 package dev.flantune.train;
 
-import java.util.LinkedHashMap;
+import dev.flantune.model.FlatParameters;
 import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.floating.Sqrt;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * AdamW (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", 2019) with PyTorch's exact
@@ -12,47 +15,50 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε).
  *
  * <p>ND4J's own Adam puts ε inside the bias correction differently, which is why this exists. All
- * updates are in place; one scratch buffer per parameter shape is reused across steps.
+ * updates are in place, over one flat buffer holding every parameter; one scratch buffer is reused.
  */
 public final class AdamW {
   /** Hyper-parameters; the learning rate comes per step from the schedule. */
   public record Settings(double beta1, double beta2, double eps, double weightDecay) {}
 
   private final Settings s;
-  private final Map<String, INDArray> m = new LinkedHashMap<>();
-  private final Map<String, INDArray> v = new LinkedHashMap<>();
-  private final Map<String, Boolean> decays = new LinkedHashMap<>();
-  private final Map<String, INDArray> scratch = new LinkedHashMap<>();
+  private final FlatParameters params;
+  private final FlatParameters m, v;
+  private final INDArray scratch;
   private long step;
 
-  public AdamW(Settings settings, Map<String, INDArray> params, java.util.function.Predicate<String> decays) {
+  /**
+   * AdamW over one flat parameter buffer; the tensors in its decayed prefix get weight decay (see
+   * {@link FlatParameters}). Runs ~16 native ops per step whatever the number of tensors.
+   */
+  public AdamW(Settings settings, FlatParameters params) {
     this.s = settings;
-    for (Map.Entry<String, INDArray> e : params.entrySet()) {
-      INDArray p = e.getValue();
-      m.put(e.getKey(), Nd4j.zeros(p.dataType(), p.shape()));
-      v.put(e.getKey(), Nd4j.zeros(p.dataType(), p.shape()));
-      scratch.put(e.getKey(), Nd4j.zeros(p.dataType(), p.shape()));
-      this.decays.put(e.getKey(), decays.test(e.getKey()));
-    }
+    this.params = params;
+    this.m = params.zerosLike();
+    this.v = params.zerosLike();
+    this.scratch = Nd4j.zeros(DataType.FLOAT, params.flat().length());
   }
 
-  /** Applies one update with learning rate {@code lr} to every parameter from its gradient. */
-  public void update(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
+  /** Applies one update with learning rate {@code lr} from gradients laid out like the parameters. */
+  public void update(FlatParameters grads, double lr) {
     step++;
     double bc1 = 1 - Math.pow(s.beta1(), step);
     double sqrtBc2 = Math.sqrt(1 - Math.pow(s.beta2(), step));
-    for (Map.Entry<String, INDArray> e : params.entrySet()) {
-      String name = e.getKey();
-      INDArray p = e.getValue();
-      INDArray g = grads.get(name);
-      INDArray mt = m.get(name), vt = v.get(name), tmp = scratch.get(name);
-      if (decays.get(name) && s.weightDecay() != 0) p.muli(1 - lr * s.weightDecay());
-      mt.muli(s.beta1()).addi(tmp.assign(g).muli(1 - s.beta1()));
-      vt.muli(s.beta2()).addi(tmp.assign(g).muli(g).muli(1 - s.beta2()));
-      Transforms.sqrt(tmp.assign(vt), false).divi(sqrtBc2).addi(s.eps()); // denominator
-      tmp.rdivi(mt).muli(lr / bc1); // m / denom · lr / bc1
-      p.subi(tmp);
+    INDArray p = params.flat(), g = grads.flat(), mt = m.flat(), vt = v.flat(), tmp = scratch;
+    long decayed = params.decayedLength();
+    if (s.weightDecay() != 0 && decayed > 0) {
+      INDArray pd = decayed == p.length() ? p : p.get(NDArrayIndex.interval(0, decayed));
+      pd.muli(1 - lr * s.weightDecay());
     }
+    // PyTorch: m.mul_(β1).add_(g, alpha=1−β1); v.mul_(β2).addcmul_(g, g, value=1−β2);
+    // denom = (√v / √bc2).add_(ε); p.addcdiv_(m, denom, value=−lr/bc1). The alpha-adds as BLAS
+    // axpy: 10 passes over the buffer instead of 16.
+    var blas = Nd4j.getBlasWrapper().level1();
+    long n = p.length();
+    blas.axpy(n, 1 - s.beta1(), g, mt.muli(s.beta1()));
+    blas.axpy(n, 1 - s.beta2(), Nd4j.exec(new MulOp(g, g, tmp))[0], vt.muli(s.beta2()));
+    Nd4j.exec(new Sqrt(vt, tmp)).divi(sqrtBc2).addi(s.eps()); // denominator
+    blas.axpy(n, -lr / bc1, tmp.rdivi(mt), p); // p −= lr/bc1 · m / denom
   }
 
   /** Updates applied so far. */
@@ -62,19 +68,20 @@ public final class AdamW {
 
   /** First and second moments by parameter name (for checkpoints). */
   public Map<String, INDArray> firstMoments() {
-    return m;
+    return m.views();
   }
 
   public Map<String, INDArray> secondMoments() {
-    return v;
+    return v.views();
   }
 
   /** Restores the state written by a checkpoint. */
   public void restore(long step, Map<String, float[]> first, Map<String, float[]> second) {
     this.step = step;
-    for (String name : m.keySet()) {
-      m.get(name).assign(Nd4j.createFromArray(first.get(name)).reshape(m.get(name).shape()));
-      v.get(name).assign(Nd4j.createFromArray(second.get(name)).reshape(v.get(name).shape()));
+    for (String name : m.views().keySet()) {
+      INDArray mv = m.views().get(name), vv = v.views().get(name);
+      mv.assign(Nd4j.createFromArray(first.get(name)).reshape(mv.shape()));
+      vv.assign(Nd4j.createFromArray(second.get(name)).reshape(vv.shape()));
     }
   }
 }

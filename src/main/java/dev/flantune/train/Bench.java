@@ -5,6 +5,7 @@ import dev.flantune.data.BatchSource;
 import dev.flantune.model.CausalLm;
 import dev.flantune.model.Gpt2Config;
 import dev.flantune.model.Gpt2Init;
+import dev.flantune.model.StepProfile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +44,7 @@ public final class Bench {
       step.run(data, i, 1e-4);
       double elapsed = (System.nanoTime() - t0) / 1e6;
       if (i >= s.warmup) ms[i - s.warmup] = elapsed;
+      if (i == s.warmup - 1) StepProfile.reset(); // profile the timed steps only
       Runtime rt = Runtime.getRuntime();
       peakHeap = Math.max(peakHeap, (rt.totalMemory() - rt.freeMemory()) / 1048576.0);
     }

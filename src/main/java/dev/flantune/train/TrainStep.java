@@ -4,6 +4,7 @@ import dev.flantune.data.Batch;
 import dev.flantune.data.BatchSource;
 import dev.flantune.model.CausalLm;
 import dev.flantune.model.GradientEngine;
+import dev.flantune.model.StepProfile;
 import dev.flantune.util.FlanTuneException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,15 +22,13 @@ public final class TrainStep {
   private final CausalLm model;
   private final GradientEngine engine;
   private final AdamW adam;
-  private final Map<String, INDArray> params = new LinkedHashMap<>();
   private final double clip;
   private final int gradAccum;
 
   public TrainStep(CausalLm model, AdamW.Settings settings, double clip, int gradAccum) {
     this.model = model;
     this.engine = new GradientEngine(model);
-    for (String p : model.parameterNames()) params.put(p, model.parameter(p));
-    this.adam = new AdamW(settings, params, p -> dev.flantune.checkpoint.Gpt2Weights.decays(p, params.get(p).shape()));
+    this.adam = new AdamW(settings, model.parameters());
     this.clip = clip;
     this.gradAccum = gradAccum;
   }
@@ -49,12 +48,7 @@ public final class TrainStep {
 
   /** The global L2 norm of the current gradient buffers (after clipping, once a step ran). */
   public double gradientNorm() {
-    double sq = 0;
-    for (INDArray g : engine.gradients().values()) {
-      double n = g.norm2Number().doubleValue();
-      sq += n * n;
-    }
-    return Math.sqrt(sq);
+    return engine.gradientBuffer().flat().norm2Number().doubleValue();
   }
 
   /** What one step did. {@code loss} is the mean over target tokens, before the update. */
@@ -81,10 +75,14 @@ public final class TrainStep {
       throw FlanTuneException.runFailed("step " + (step + 1) + ": the batch has no target tokens (every loss mask is 0);"
           + " check the templates' targets and data.max_length");
     }
+    long t0 = System.nanoTime();
     engine.zeroGradients();
+    long t1 = System.nanoTime();
     double loss = 0;
     for (Batch b : micro) loss += engine.accumulate(b, weights(b.lossMask(), targets));
+    long t2 = System.nanoTime();
     double norm = gradientNorm();
+    long t3 = System.nanoTime();
     if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
       throw new NonFinite("step " + (step + 1) + ": " + (Double.isFinite(loss) ? "gradient norm" : "loss") + " is "
           + (Double.isFinite(loss) ? norm : loss) + "; no update was applied and no checkpoint was touched."
@@ -92,9 +90,16 @@ public final class TrainStep {
     }
     boolean clipped = clip > 0 && norm > clip;
     if (clipped) {
-      for (INDArray g : engine.gradients().values()) g.muli(clip / norm);
+      engine.gradientBuffer().flat().muli(clip / norm);
     }
-    adam.update(params, engine.gradients(), lr);
+    long t4 = System.nanoTime();
+    adam.update(engine.gradientBuffer(), lr);
+    if (StepProfile.enabled()) {
+      StepProfile.add("zero gradients", t1 - t0);
+      StepProfile.add("gradient norm", t3 - t2);
+      StepProfile.add("clip", t4 - t3);
+      StepProfile.add("AdamW", System.nanoTime() - t4);
+    }
     return new Result(loss, norm, lr, tokens, targets, clipped);
   }
 
