@@ -29,10 +29,7 @@ interface RenderSetup {
       throw FlanTuneException.badUsage(config + ": data.objective is " + cfg.data().objective().name().toLowerCase()
           + "; render shows instruction-tuning data (objective instruction)");
     }
-    RenderOptions options = RenderOptions.DEFAULTS.withOptionsFormat(
-        cfg.data().optionsFormat() == RunConfig.OptionsFormat.RANDOM
-            ? dev.flantune.tasks.OptionsFormat.Policy.randomAmong(dev.flantune.tasks.OptionsFormat.FLAN_COLLECTION)
-            : dev.flantune.tasks.OptionsFormat.Policy.FLAN_ONLY);
+    RenderOptions options = RenderOptions.of(cfg);
     Path tokenizer = cfg.model() != null ? cfg.model() : cfg.init().tokenizer();
     return of(cfg.data().tasks(), tokenizer, options, cfg.data().maxLength());
   }

@@ -25,6 +25,14 @@ public record RenderOptions(OptionsFormat.Policy optionsFormat, String targetSep
     if (fewShotTokenBudget < 1) throw new IllegalArgumentException("fewShotTokenBudget must be >= 1");
   }
 
+  /** The rendering choices a run config makes: its options format, shots and seed. */
+  public static RenderOptions of(dev.flantune.config.RunConfig cfg) {
+    OptionsFormat.Policy policy = cfg.data().optionsFormat() == dev.flantune.config.RunConfig.OptionsFormat.RANDOM
+        ? OptionsFormat.Policy.randomAmong(OptionsFormat.FLAN_COLLECTION)
+        : OptionsFormat.Policy.FLAN_ONLY;
+    return DEFAULTS.withOptionsFormat(policy).withShots(cfg.data().shots()).withSeed(cfg.seed());
+  }
+
   public RenderOptions withSeed(long s) {
     return new RenderOptions(optionsFormat, targetSeparator, shots, exemplarDelimiter, fewShotTokenBudget, s);
   }

@@ -14,7 +14,6 @@ import dev.flantune.eval.EvaluatedModel;
 import dev.flantune.eval.HeldOutEval;
 import dev.flantune.tasks.ClusterOverlaps;
 import dev.flantune.tasks.Task;
-import dev.flantune.tasks.OptionsFormat;
 import dev.flantune.tasks.RenderOptions;
 import dev.flantune.tasks.Renderer;
 import dev.flantune.tasks.TaskRegistry;
@@ -167,9 +166,7 @@ public final class TrainRecipe {
       }
     }
     Mixture mixture = Mixture.plan(registry, new Mixture.Config(d.cap(), d.weights(), heldOut, overlaps(d), cfg.seed()));
-    RenderOptions options = RenderOptions.DEFAULTS.withSeed(cfg.seed()).withShots(d.shots())
-        .withOptionsFormat(d.optionsFormat() == RunConfig.OptionsFormat.RANDOM
-            ? OptionsFormat.Policy.randomAmong(OptionsFormat.FLAN_COLLECTION) : OptionsFormat.Policy.FLAN_ONLY);
+    RenderOptions options = RenderOptions.of(cfg);
     Renderer renderer = new Renderer(options, s -> tok.encode(s).length);
     ExampleTokenizer examples = new ExampleTokenizer(tok, length);
     InstructionSource source = new InstructionSource(mixture, renderer, examples, cfg.train().batchSize(), length,
