@@ -97,6 +97,11 @@ public final class CausalLm {
    * batch); labels and loss weights are taken at those rows. {@code lossWeights} may be null (zero).
    */
   Map<String, INDArray> placeholders(Batch b, int[] rows, float[] lossWeights) {
+    return placeholders(b, rows, lossWeights, AttentionBias.of(b));
+  }
+
+  /** As above, with an explicit attention bias [B, 1, T, T] (e.g. a context shared by segments). */
+  Map<String, INDArray> placeholders(Batch b, int[] rows, float[] lossWeights, INDArray attentionBias) {
     checkIds(b);
     int[] labels = new int[rows.length];
     float[] weights = new float[rows.length];
@@ -107,7 +112,7 @@ public final class CausalLm {
     Map<String, INDArray> ph = new LinkedHashMap<>();
     ph.put(Gpt2Graph.INPUT_IDS, Nd4j.createFromArray(b.inputIds()).reshape(b.rows(), b.length()));
     ph.put(Gpt2Graph.POSITION_IDS, Nd4j.createFromArray(b.positionIds()).reshape(b.rows(), b.length()));
-    ph.put(Gpt2Graph.ATTN_BIAS, AttentionBias.of(b));
+    ph.put(Gpt2Graph.ATTN_BIAS, attentionBias);
     ph.put(Gpt2Graph.HEAD_ROWS, Nd4j.createFromArray(rows));
     ph.put(Gpt2Graph.LABELS, Nd4j.createFromArray(labels));
     ph.put(Gpt2Graph.LOSS_WEIGHTS, Nd4j.createFromArray(weights));
@@ -163,13 +168,22 @@ public final class CausalLm {
    * elsewhere), computing the LM head only there and never keeping [N, V] logits.
    */
   public TokenScores tokenScores(Batch b) {
+    return tokenScores(b, AttentionBias.of(b));
+  }
+
+  /** {@link #tokenScores(Batch)} with an explicit additive attention bias, flattened [B, 1, T, T]. */
+  public TokenScores tokenScores(Batch b, float[] bias) {
+    return tokenScores(b, Nd4j.createFromArray(bias).reshape(b.rows(), 1, b.length(), b.length()));
+  }
+
+  private TokenScores tokenScores(Batch b, INDArray bias) {
     int n = b.inputIds().length;
     double[] nll = new double[n];
     int[] argmax = new int[n];
     java.util.Arrays.fill(argmax, -1);
     int[] rows = lossRows(b);
     if (rows.length == 0) return new TokenScores(nll, argmax);
-    Map<String, INDArray> out = sd.output(placeholders(b, rows, null), Gpt2Graph.TOKEN_NLL, Gpt2Graph.ARGMAX);
+    Map<String, INDArray> out = sd.output(placeholders(b, rows, null, bias), Gpt2Graph.TOKEN_NLL, Gpt2Graph.ARGMAX);
     double[] got = out.get(Gpt2Graph.TOKEN_NLL).castTo(DataType.DOUBLE).toDoubleVector();
     int[] best = out.get(Gpt2Graph.ARGMAX).castTo(DataType.INT).toIntVector();
     for (int i = 0; i < rows.length; i++) {
