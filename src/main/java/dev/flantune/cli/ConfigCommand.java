@@ -43,13 +43,12 @@ final class ConfigCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "show", mixinStandardHelpOptions = true, description = "Print the config with defaults and overrides applied.")
+  @Command(name = "show", mixinStandardHelpOptions = true,
+      description = "Print the config with defaults and overrides applied, paths made absolute.")
   static final class Show extends Base implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
-      var tree = ConfigLoader.resolvedTree(config, overrides);
-      ConfigLoader.fromTree(tree, config.toAbsolutePath().getParent(), config.toString());
-      spec.commandLine().getOut().print(ConfigTree.YAML_WRITER.writeValueAsString(tree));
+      spec.commandLine().getOut().print(ConfigTree.yaml(ConfigLoader.load(config, overrides)));
       return 0;
     }
   }

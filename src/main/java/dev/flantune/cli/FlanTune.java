@@ -62,7 +62,12 @@ public final class FlanTune implements Callable<Integer> {
 
   /** Runs the CLI and returns the exit code (tests call this; only {@link #main} exits). */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    return commandLine(out, err).execute(args);
+    try {
+      return commandLine(out, err).execute(args);
+    } finally {
+      out.flush(); // print() does not auto-flush, and main exits right after
+      err.flush();
+    }
   }
 
   static CommandLine commandLine(PrintWriter out, PrintWriter err) {

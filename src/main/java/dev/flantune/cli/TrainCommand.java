@@ -35,15 +35,14 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    var tree = ConfigLoader.resolvedTree(config, overrides);
-    RunConfig cfg = ConfigLoader.fromTree(tree, config.toAbsolutePath().getParent(), config.toString());
+    RunConfig cfg = ConfigLoader.load(config, overrides);
     Path outDir = out != null ? out : cfg.output();
     var err = spec.commandLine().getErr();
     for (String o : overrides) err.println("override: " + o);
     AtomicBoolean stop = new AtomicBoolean();
     installInterruptHandler(stop, err);
     Progress progress = new Progress(err, System.console() != null, cfg.train().logEvery());
-    String yaml = dev.flantune.config.ConfigTree.YAML_WRITER.writeValueAsString(tree);
+    String yaml = dev.flantune.config.ConfigTree.yaml(cfg);
     TrainRecipe.Summary s = new TrainRecipe(cfg, yaml, progress, stop).run(outDir, resume);
     if (s.outcome().stopped()) {
       err.println("stopped at step " + s.outcome().stepsDone() + "; continue with: flan-tune train --config " + config

@@ -20,10 +20,31 @@ import java.util.Map;
 public final class ConfigTree {
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
-  /** Writes a tree back as YAML (for config.resolved.yaml and {@code config show}). */
-  public static final com.fasterxml.jackson.databind.ObjectWriter YAML_WRITER = new ObjectMapper(
-      YAMLFactory.builder().disable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-          .enable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.MINIMIZE_QUOTES).build()).writer();
+  /**
+   * A resolved config as YAML: every key, defaults included, paths absolute. It loads back to the
+   * same config from any directory, so a run directory's config.resolved.yaml is re-runnable.
+   */
+  public static String yaml(RunConfig cfg) {
+    ObjectMapper m = new ObjectMapper(YAMLFactory.builder()
+        .disable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+        .enable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.MINIMIZE_QUOTES).build())
+        .setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE);
+    var module = new com.fasterxml.jackson.databind.module.SimpleModule();
+    module.addSerializer(java.nio.file.Path.class, new com.fasterxml.jackson.databind.ser.std.ToStringSerializer(java.nio.file.Path.class));
+    module.addSerializer(Enum.class, new com.fasterxml.jackson.databind.ser.std.StdSerializer<Enum>(Enum.class) {
+      @Override
+      public void serialize(Enum value, com.fasterxml.jackson.core.JsonGenerator gen,
+          com.fasterxml.jackson.databind.SerializerProvider provider) throws IOException {
+        gen.writeString(value.name().toLowerCase(java.util.Locale.ROOT));
+      }
+    });
+    m.registerModule(module);
+    try {
+      return m.writeValueAsString(cfg);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 
   private ConfigTree() {}
 

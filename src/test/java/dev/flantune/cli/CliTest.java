@@ -105,6 +105,16 @@ class CliTest {
   }
 
   @Test
+  void outputIsFlushedBeforeTheExitCodeReturns() {
+    // main() exits right after run(): anything left in a buffer would be lost (config show printed nothing once).
+    StringWriter out = new StringWriter();
+    int code = FlanTune.run(new String[] {"config", "show", "--config", "configs/smoke.yaml"},
+        new PrintWriter(out, false), new PrintWriter(new StringWriter(), false));
+    assertEquals(0, code);
+    assertTrue(out.toString().contains("objective: causal_lm"), out.toString());
+  }
+
+  @Test
   void usageErrorsAreExitTwo() {
     Run r = run("score", "--model");
     assertEquals(2, r.code);
@@ -136,6 +146,11 @@ class CliTest {
     assertEquals(0, ok.code, ok.err); // paths resolve against the config's directory, not the working directory
     Run shown = run("config", "show", "--config", cfg.toString(), "train.steps=7");
     assertTrue(shown.out.contains("steps: 7") && shown.out.contains("grad_accum: 1"), shown.out);
+    // The resolved config (absolute paths, every default) loads back to the same config from elsewhere.
+    Path elsewhere = Files.createDirectories(dir.resolve("elsewhere")).resolve("resolved.yaml");
+    Files.writeString(elsewhere, shown.out);
+    assertEquals(dev.flantune.config.ConfigLoader.load(cfg, List.of("train.steps=7")),
+        dev.flantune.config.ConfigLoader.load(elsewhere, List.of()));
   }
 
   @Test

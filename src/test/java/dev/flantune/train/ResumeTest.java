@@ -41,10 +41,9 @@ class ResumeTest {
   }
 
   TrainRecipe.Summary run(Path cfgFile, Path out, boolean resume, AtomicBoolean stop) throws IOException {
-    var tree = ConfigLoader.resolvedTree(cfgFile, List.of());
-    RunConfig cfg = ConfigLoader.fromTree(tree, cfgFile.getParent(), cfgFile.toString());
+    RunConfig cfg = ConfigLoader.load(cfgFile, List.of());
     Progress p = new Progress(new PrintWriter(new StringWriter()), false, 1);
-    return new TrainRecipe(cfg, ConfigTree.YAML_WRITER.writeValueAsString(tree), p, stop).run(out, resume);
+    return new TrainRecipe(cfg, ConfigTree.yaml(cfg), p, stop).run(out, resume);
   }
 
   static List<String> losses(Path run) throws IOException {
