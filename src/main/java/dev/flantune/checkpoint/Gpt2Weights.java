@@ -62,7 +62,8 @@ public final class Gpt2Weights {
    * buffers that older GPT-2 files carry and that are not parameters (attn.bias, attn.masked_bias).
    */
   public static String canonical(String stored) {
-    String n = stored.startsWith("transformer.") ? stored.substring("transformer.".length()) : stored;
+    String n =
+        stored.startsWith("transformer.") ? stored.substring("transformer.".length()) : stored;
     if (n.endsWith(".attn.bias") || n.endsWith(".attn.masked_bias")) return null;
     return n;
   }

@@ -25,7 +25,8 @@ import java.util.stream.Stream;
  * model.safetensors} or shards listed by {@code model.safetensors.index.json}, and the tokenizer
  * files. Pickled {@code .bin} weights are refused, never unpickled.
  */
-public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weights, DType storedAs) {
+public record HfCheckpoint(
+    Path dir, Gpt2Config config, Map<String, Tensor> weights, DType storedAs) {
   public static final String CONFIG = "config.json";
   public static final String WEIGHTS = "model.safetensors";
   public static final String INDEX = "model.safetensors.index.json";
@@ -38,7 +39,8 @@ public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weig
   /** Loads and validates a checkpoint directory. */
   public static HfCheckpoint load(Path dir) {
     if (!Files.isDirectory(dir)) {
-      throw FlanTuneException.badInput(dir + ": not a checkpoint directory (expected config.json + model.safetensors)");
+      throw FlanTuneException.badInput(
+          dir + ": not a checkpoint directory (expected config.json + model.safetensors)");
     }
     Gpt2Config config = readConfig(dir.resolve(CONFIG));
     Map<String, Tensor> stored = new LinkedHashMap<>();
@@ -50,7 +52,13 @@ public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weig
         if (name == null) continue;
         if (stored.containsKey(name)) {
           throw FlanTuneException.badInput(
-              file + ": tensor '" + e.getKey() + "' duplicates '" + name + "' from " + origin.get(name)
+              file
+                  + ": tensor '"
+                  + e.getKey()
+                  + "' duplicates '"
+                  + name
+                  + "' from "
+                  + origin.get(name)
                   + "; keep one of them");
         }
         stored.put(name, e.getValue());
@@ -65,7 +73,8 @@ public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weig
 
   static Gpt2Config readConfig(Path file) {
     if (!Files.isRegularFile(file)) {
-      throw FlanTuneException.badInput(file + ": missing; a Hugging Face checkpoint needs config.json");
+      throw FlanTuneException.badInput(
+          file + ": missing; a Hugging Face checkpoint needs config.json");
     }
     Gpt2Config c;
     try {
@@ -77,12 +86,25 @@ public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weig
       }
       c = JSON.treeToValue(node, Gpt2Config.class);
       if (!node.has("layer_norm_epsilon")) {
-        c = new Gpt2Config(c.modelType(), c.vocabSize(), c.nPositions(), c.nEmbd(), c.nLayer(), c.nHead(),
-            c.nInner(), 1e-5, c.activationFunction(), c.tieWordEmbeddings(), c.bosTokenId(), c.eosTokenId(),
-            c.architectures());
+        c =
+            new Gpt2Config(
+                c.modelType(),
+                c.vocabSize(),
+                c.nPositions(),
+                c.nEmbd(),
+                c.nLayer(),
+                c.nHead(),
+                c.nInner(),
+                1e-5,
+                c.activationFunction(),
+                c.tieWordEmbeddings(),
+                c.bosTokenId(),
+                c.eosTokenId(),
+                c.architectures());
       }
     } catch (IOException e) {
-      throw FlanTuneException.badInput(file + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
+      throw FlanTuneException.badInput(
+          file + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
     }
     List<String> problems = c.problems();
     if (!problems.isEmpty()) throw FlanTuneException.badInput(file + ": " + problems.get(0));
@@ -100,14 +122,16 @@ public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weig
           files.filter(f -> f.getFileName().toString().endsWith(".bin")).sorted().toList();
       if (!pickles.isEmpty()) {
         throw FlanTuneException.badInput(
-            pickles.get(0) + ": PyTorch pickle weights are refused (unpickling can run code); convert to"
+            pickles.get(0)
+                + ": PyTorch pickle weights are refused (unpickling can run code); convert to"
                 + " safetensors first, e.g. in Python: from safetensors.torch import save_file;"
                 + " save_file(torch.load(f), 'model.safetensors')");
       }
     } catch (IOException e) {
       throw FlanTuneException.badInput(dir + ": cannot list (" + e.getMessage() + ")");
     }
-    throw FlanTuneException.badInput(dir + ": no model.safetensors or model.safetensors.index.json found");
+    throw FlanTuneException.badInput(
+        dir + ": no model.safetensors or model.safetensors.index.json found");
   }
 
   private static List<Path> shardsOf(Path dir, Path index) {
@@ -115,10 +139,12 @@ public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weig
     try {
       map = JSON.readTree(index.toFile()).get("weight_map");
     } catch (IOException e) {
-      throw FlanTuneException.badInput(index + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
+      throw FlanTuneException.badInput(
+          index + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
     }
     if (map == null || !map.isObject()) {
-      throw FlanTuneException.badInput(index + ": 'weight_map' must be an object of tensor -> shard file");
+      throw FlanTuneException.badInput(
+          index + ": 'weight_map' must be an object of tensor -> shard file");
     }
     Set<Path> shards = new LinkedHashSet<>();
     Path root = dir.toAbsolutePath().normalize();
@@ -127,11 +153,21 @@ public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weig
       Path shard = root.resolve(e.getValue().asText()).normalize();
       if (!shard.getParent().equals(root) || !e.getValue().isTextual()) {
         throw FlanTuneException.badInput(
-            index + ": shard '" + e.getValue().asText() + "' of tensor '" + e.getKey()
+            index
+                + ": shard '"
+                + e.getValue().asText()
+                + "' of tensor '"
+                + e.getKey()
                 + "' must be a file name inside the checkpoint directory");
       }
       if (!Files.isRegularFile(shard)) {
-        throw FlanTuneException.badInput(index + ": shard file " + shard.getFileName() + " (tensor '" + e.getKey() + "') is missing");
+        throw FlanTuneException.badInput(
+            index
+                + ": shard file "
+                + shard.getFileName()
+                + " (tensor '"
+                + e.getKey()
+                + "') is missing");
       }
       shards.add(shard);
     }
@@ -151,33 +187,55 @@ public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weig
         continue;
       }
       if (t.isInt()) {
-        throw FlanTuneException.badInput(origin.get(e.getKey()) + ": tensor '" + e.getKey() + "' is an integer tensor; weights must be F32, F16 or BF16");
+        throw FlanTuneException.badInput(
+            origin.get(e.getKey())
+                + ": tensor '"
+                + e.getKey()
+                + "' is an integer tensor; weights must be F32, F16 or BF16");
       }
       if (!Arrays.equals(t.shape(), e.getValue())) {
         throw FlanTuneException.badInput(
-            origin.get(e.getKey()) + ": tensor '" + e.getKey() + "' has shape " + t.shapeString()
-                + " but config.json implies " + Arrays.toString(e.getValue()) + "; the config does not match the weights");
+            origin.get(e.getKey())
+                + ": tensor '"
+                + e.getKey()
+                + "' has shape "
+                + t.shapeString()
+                + " but config.json implies "
+                + Arrays.toString(e.getValue())
+                + "; the config does not match the weights");
       }
       out.put(e.getKey(), t);
     }
     if (!missing.isEmpty()) {
-      String hint = missing.contains(Gpt2Weights.LM_HEAD)
-          ? " (tie_word_embeddings is false, so lm_head.weight is required)" : "";
+      String hint =
+          missing.contains(Gpt2Weights.LM_HEAD)
+              ? " (tie_word_embeddings is false, so lm_head.weight is required)"
+              : "";
       throw FlanTuneException.badInput(
-          weightsFile + ": missing tensor" + (missing.size() > 1 ? "s " : " ") + summarize(missing) + hint);
+          weightsFile
+              + ": missing tensor"
+              + (missing.size() > 1 ? "s " : " ")
+              + summarize(missing)
+              + hint);
     }
     List<String> extra = new ArrayList<>(stored.keySet());
     extra.removeAll(expected.keySet());
     if (!extra.isEmpty()) {
       throw FlanTuneException.badInput(
-          origin.get(extra.get(0)) + ": unexpected tensor" + (extra.size() > 1 ? "s " : " ") + summarize(extra)
-              + " for a GPT-2 with n_layer=" + config.nLayer() + "; check config.json");
+          origin.get(extra.get(0))
+              + ": unexpected tensor"
+              + (extra.size() > 1 ? "s " : " ")
+              + summarize(extra)
+              + " for a GPT-2 with n_layer="
+              + config.nLayer()
+              + "; check config.json");
     }
     return out;
   }
 
   private static String summarize(List<String> names) {
-    return names.size() <= 4 ? "'" + String.join("', '", names) + "'"
+    return names.size() <= 4
+        ? "'" + String.join("', '", names) + "'"
         : "'" + String.join("', '", names.subList(0, 4)) + "' and " + (names.size() - 4) + " more";
   }
 
@@ -186,7 +244,8 @@ public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weig
    * config.json, model.safetensors in {@code dtype}, and the tokenizer files copied from {@code
    * tokenizerSource} (a tokenizer.json or a directory holding tokenizer files), if given.
    */
-  public static void save(Path dir, Gpt2Config config, Map<String, Tensor> weights, DType dtype, Path tokenizerSource)
+  public static void save(
+      Path dir, Gpt2Config config, Map<String, Tensor> weights, DType dtype, Path tokenizerSource)
       throws IOException {
     Files.createDirectories(dir);
     Map<String, Tensor> ordered = new LinkedHashMap<>();
@@ -202,13 +261,24 @@ public record HfCheckpoint(Path dir, Gpt2Config config, Map<String, Tensor> weig
 
   static void copyTokenizer(Path source, Path dir) throws IOException {
     if (Files.isRegularFile(source)) {
-      Files.copy(source, dir.resolve(Tokenizer.TOKENIZER_JSON), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(
+          source,
+          dir.resolve(Tokenizer.TOKENIZER_JSON),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       return;
     }
-    for (String f : List.of(Tokenizer.TOKENIZER_JSON, Tokenizer.VOCAB_JSON, Tokenizer.MERGES_TXT,
-        "tokenizer_config.json", "special_tokens_map.json")) {
+    for (String f :
+        List.of(
+            Tokenizer.TOKENIZER_JSON,
+            Tokenizer.VOCAB_JSON,
+            Tokenizer.MERGES_TXT,
+            "tokenizer_config.json",
+            "special_tokens_map.json")) {
       Path src = source.resolve(f);
-      if (Files.isRegularFile(src) && !src.toAbsolutePath().normalize().equals(dir.resolve(f).toAbsolutePath().normalize())) {
+      if (Files.isRegularFile(src)
+          && !src.toAbsolutePath()
+              .normalize()
+              .equals(dir.resolve(f).toAbsolutePath().normalize())) {
         Files.copy(src, dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
     }

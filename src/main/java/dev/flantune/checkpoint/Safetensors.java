@@ -87,7 +87,9 @@ public final class Safetensors {
       Map.Entry<String, JsonNode> f = it.next();
       if (f.getKey().equals("__metadata__")) {
         if (!f.getValue().isObject()) throw bad(file, "__metadata__ must be an object of strings");
-        f.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+        f.getValue()
+            .fields()
+            .forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
         continue;
       }
       entries.put(f.getKey(), parseEntry(file, f.getKey(), f.getValue(), dataLen));
@@ -102,11 +104,16 @@ public final class Safetensors {
     if (dtype == null) {
       throw bad(
           file,
-          "tensor '" + name + "': dtype '" + e.path("dtype").asText() + "' is not supported (F32, F16, BF16, I32, I64)");
+          "tensor '"
+              + name
+              + "': dtype '"
+              + e.path("dtype").asText()
+              + "' is not supported (F32, F16, BF16, I32, I64)");
     }
     JsonNode shapeNode = e.get("shape");
     JsonNode offs = e.get("data_offsets");
-    if (shapeNode == null || !shapeNode.isArray()) throw bad(file, "tensor '" + name + "': missing shape");
+    if (shapeNode == null || !shapeNode.isArray())
+      throw bad(file, "tensor '" + name + "': missing shape");
     if (offs == null || !offs.isArray() || offs.size() != 2) {
       throw bad(file, "tensor '" + name + "': data_offsets must be [begin, end]");
     }
@@ -120,7 +127,8 @@ public final class Safetensors {
     }
     for (JsonNode o : offs) {
       if (!o.isIntegralNumber() || !o.canConvertToLong() || o.asLong() < 0) {
-        throw bad(file, "tensor '" + name + "': data_offsets " + offs + " must be non-negative integers");
+        throw bad(
+            file, "tensor '" + name + "': data_offsets " + offs + " must be non-negative integers");
       }
     }
     long begin = offs.get(0).asLong();
@@ -128,8 +136,15 @@ public final class Safetensors {
     if (begin > end || end > dataLen) {
       throw bad(
           file,
-          "tensor '" + name + "': data_offsets [" + begin + ", " + end + "] lie outside the "
-              + dataLen + "-byte data section; the file is truncated or corrupt");
+          "tensor '"
+              + name
+              + "': data_offsets ["
+              + begin
+              + ", "
+              + end
+              + "] lie outside the "
+              + dataLen
+              + "-byte data section; the file is truncated or corrupt");
     }
     long expected;
     try {
@@ -140,8 +155,16 @@ public final class Safetensors {
     if (expected != end - begin) {
       throw bad(
           file,
-          "tensor '" + name + "': shape " + shapeNode + " of " + dtype + " needs " + expected
-              + " bytes but data_offsets span " + (end - begin));
+          "tensor '"
+              + name
+              + "': shape "
+              + shapeNode
+              + " of "
+              + dtype
+              + " needs "
+              + expected
+              + " bytes but data_offsets span "
+              + (end - begin));
     }
     return new Entry(name, dtype, shape, begin, end);
   }
@@ -153,7 +176,8 @@ public final class Safetensors {
       Entry prev = sorted.get(i - 1);
       Entry cur = sorted.get(i);
       if (cur.begin < prev.end) {
-        throw bad(file, "tensors '" + prev.name + "' and '" + cur.name + "' overlap in the data section");
+        throw bad(
+            file, "tensors '" + prev.name + "' and '" + cur.name + "' overlap in the data section");
       }
     }
   }
@@ -170,10 +194,13 @@ public final class Safetensors {
     }
   }
 
-  private static Tensor readTensor(Path file, FileChannel ch, long dataStart, Entry e) throws IOException {
+  private static Tensor readTensor(Path file, FileChannel ch, long dataStart, Entry e)
+      throws IOException {
     long bytes = e.end - e.begin;
     if (bytes > Integer.MAX_VALUE - 16) {
-      throw bad(file, "tensor '" + e.name + "' is larger than 2 GB, which flan-tune cannot hold in one array");
+      throw bad(
+          file,
+          "tensor '" + e.name + "' is larger than 2 GB, which flan-tune cannot hold in one array");
     }
     ByteBuffer buf = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
     readFully(ch, buf, dataStart + e.begin);
@@ -218,10 +245,11 @@ public final class Safetensors {
   }
 
   /**
-   * Writes {@code tensors} (in the given order) to {@code file}: floats as {@code floatType}
-   * (F32, F16 or BF16, round to nearest even), ints as I32.
+   * Writes {@code tensors} (in the given order) to {@code file}: floats as {@code floatType} (F32,
+   * F16 or BF16, round to nearest even), ints as I32.
    */
-  public static void write(Path file, Map<String, Tensor> tensors, DType floatType, Map<String, String> metadata)
+  public static void write(
+      Path file, Map<String, Tensor> tensors, DType floatType, Map<String, String> metadata)
       throws IOException {
     if (!floatType.isFloat()) throw new IllegalArgumentException("float type " + floatType);
     ObjectNode header = JSON.createObjectNode();

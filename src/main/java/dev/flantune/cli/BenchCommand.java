@@ -9,21 +9,41 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code flan-tune bench}: times the training step on random data. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Time training steps (fp32, AdamW) on random data: tokens/s, ms/step, GFLOP/s, peak memory.")
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description =
+        "Time training steps (fp32, AdamW) on random data: tokens/s, ms/step, GFLOP/s, peak memory.")
 final class BenchCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--vocab", defaultValue = "8000") int vocab;
-  @Option(names = "--embd", defaultValue = "512") int embd;
-  @Option(names = "--layers", defaultValue = "6") int layers;
-  @Option(names = "--heads", defaultValue = "8") int heads;
-  @Option(names = "--seq", defaultValue = "256") int seq;
-  @Option(names = "--batch", defaultValue = "4") int batch;
-  @Option(names = "--steps", defaultValue = "10", description = "Timed steps (after warm-up).") int steps;
-  @Option(names = "--warmup", defaultValue = "3") int warmup;
+  @Option(names = "--vocab", defaultValue = "8000")
+  int vocab;
 
-  @Option(names = "--profile", description = "Print time per native op and per step phase to stderr.")
+  @Option(names = "--embd", defaultValue = "512")
+  int embd;
+
+  @Option(names = "--layers", defaultValue = "6")
+  int layers;
+
+  @Option(names = "--heads", defaultValue = "8")
+  int heads;
+
+  @Option(names = "--seq", defaultValue = "256")
+  int seq;
+
+  @Option(names = "--batch", defaultValue = "4")
+  int batch;
+
+  @Option(names = "--steps", defaultValue = "10", description = "Timed steps (after warm-up).")
+  int steps;
+
+  @Option(names = "--warmup", defaultValue = "3")
+  int warmup;
+
+  @Option(
+      names = "--profile",
+      description = "Print time per native op and per step phase to stderr.")
   boolean profile;
 
   @Option(names = "--format", defaultValue = "text", description = "text or json.")
@@ -34,9 +54,11 @@ final class BenchCommand implements Callable<Integer> {
     if (!format.equals("text") && !format.equals("json")) {
       throw dev.flantune.util.FlanTuneException.badUsage("--format must be text or json");
     }
-    if (embd % heads != 0) throw dev.flantune.util.FlanTuneException.badUsage("--embd must be divisible by --heads");
+    if (embd % heads != 0)
+      throw dev.flantune.util.FlanTuneException.badUsage("--embd must be divisible by --heads");
     if (profile) dev.flantune.model.StepProfile.enable();
-    Bench.Result r = Bench.run(new Bench.Settings(vocab, embd, layers, heads, seq, batch, steps, warmup));
+    Bench.Result r =
+        Bench.run(new Bench.Settings(vocab, embd, layers, heads, seq, batch, steps, warmup));
     if (profile) {
       long stepNanos = (long) (java.util.Arrays.stream(r.msPerStep()).sum() * 1e6);
       dev.flantune.model.StepProfile.print(System.err, stepNanos, steps);
@@ -60,12 +82,19 @@ final class BenchCommand implements Callable<Integer> {
       o.put("native", System.getProperty("org.bytedeco.javacpp.platform.extension", ""));
       out.println(o);
     } else {
-      out.printf("config      V%d d%d L%d H%d T%d B%d (%,d parameters)%n", vocab, embd, layers, heads, seq, batch, r.parameters());
-      out.printf("step        %.1f ms (median of %d after %d warm-up)%n", r.msPerStepMedian(), steps, warmup);
+      out.printf(
+          "config      V%d d%d L%d H%d T%d B%d (%,d parameters)%n",
+          vocab, embd, layers, heads, seq, batch, r.parameters());
+      out.printf(
+          "step        %.1f ms (median of %d after %d warm-up)%n",
+          r.msPerStepMedian(), steps, warmup);
       out.printf("throughput  %,.0f tokens/s%n", r.tokensPerS());
-      out.printf("compute     %.1f GFLOP/s = %.0f%% of the measured GEMM ceiling (%.0f GFLOP/s)%n", r.gflops(),
-          100 * r.gflops() / r.gemmCeilingGflops(), r.gemmCeilingGflops());
-      out.printf("memory      peak RSS %.0f MB, off-heap %.0f MB, heap %.0f MB%n", r.peakRssMb(), r.peakOffHeapMb(), r.peakHeapMb());
+      out.printf(
+          "compute     %.1f GFLOP/s = %.0f%% of the measured GEMM ceiling (%.0f GFLOP/s)%n",
+          r.gflops(), 100 * r.gflops() / r.gemmCeilingGflops(), r.gemmCeilingGflops());
+      out.printf(
+          "memory      peak RSS %.0f MB, off-heap %.0f MB, heap %.0f MB%n",
+          r.peakRssMb(), r.peakOffHeapMb(), r.peakHeapMb());
     }
     out.flush();
     return 0;

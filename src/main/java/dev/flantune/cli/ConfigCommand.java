@@ -12,7 +12,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code flan-tune config validate|show}: every config error at once, or the resolved config. */
-@Command(name = "config", mixinStandardHelpOptions = true, description = "Validate or show a resolved config.",
+@Command(
+    name = "config",
+    mixinStandardHelpOptions = true,
+    description = "Validate or show a resolved config.",
     subcommands = {ConfigCommand.Validate.class, ConfigCommand.Show.class})
 final class ConfigCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -33,7 +36,10 @@ final class ConfigCommand implements Callable<Integer> {
     List<String> overrides = new ArrayList<>();
   }
 
-  @Command(name = "validate", mixinStandardHelpOptions = true, description = "Report every error in a config.")
+  @Command(
+      name = "validate",
+      mixinStandardHelpOptions = true,
+      description = "Report every error in a config.")
   static final class Validate extends Base implements Callable<Integer> {
     @Override
     public Integer call() {
@@ -43,7 +49,9 @@ final class ConfigCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "show", mixinStandardHelpOptions = true,
+  @Command(
+      name = "show",
+      mixinStandardHelpOptions = true,
       description = "Print the config with defaults and overrides applied, paths made absolute.")
   static final class Show extends Base implements Callable<Integer> {
     @Override

@@ -25,21 +25,30 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code flan-tune eval}: the held-out clusters' tasks through every template, tuned (and base) model.
- * Settings come from the command line, else from {@code --config}'s {@code eval} section, else from
- * the defaults in {@code defaults.yaml} (written once, there). Progress goes to stderr, the summary
- * table to stdout, the reports to {@code --out}.
+ * {@code flan-tune eval}: the held-out clusters' tasks through every template, tuned (and base)
+ * model. Settings come from the command line, else from {@code --config}'s {@code eval} section,
+ * else from the defaults in {@code defaults.yaml} (written once, there). Progress goes to stderr,
+ * the summary table to stdout, the reports to {@code --out}.
  */
-@Command(name = "eval", mixinStandardHelpOptions = true,
+@Command(
+    name = "eval",
+    mixinStandardHelpOptions = true,
     description = "Evaluate held-out task clusters zero-/few-shot, base vs tuned.")
 final class EvalCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--held-out", split = ",", paramLabel = "CLUSTER",
-      description = "Clusters to evaluate, comma-separated (default with --config: its data.held_out).")
+  @Option(
+      names = "--held-out",
+      split = ",",
+      paramLabel = "CLUSTER",
+      description =
+          "Clusters to evaluate, comma-separated (default with --config: its data.held_out).")
   List<String> heldOut;
 
-  @Option(names = "--model", required = true, description = "Tuned checkpoint directory (Hugging Face layout, with tokenizer).")
+  @Option(
+      names = "--model",
+      required = true,
+      description = "Tuned checkpoint directory (Hugging Face layout, with tokenizer).")
   Path model;
 
   @Option(names = "--base", description = "Base checkpoint to compare against (same tokenizer).")
@@ -49,7 +58,9 @@ final class EvalCommand implements Callable<Integer> {
   Source source = new Source();
 
   static final class Source {
-    @Option(names = "--config", description = "Run config: its task collection, eval settings, seed and max length.")
+    @Option(
+        names = "--config",
+        description = "Run config: its task collection, eval settings, seed and max length.")
     Path config;
 
     @Option(names = "--tasks", description = "Task collection directory (default: data/tasks).")
@@ -62,20 +73,32 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--split", description = "train or validation (default: validation).")
   String split;
 
-  @Option(names = "--max-examples", description = "Examples per task, the same for every template (default: 100).")
+  @Option(
+      names = "--max-examples",
+      description = "Examples per task, the same for every template (default: 100).")
   Integer maxExamples;
 
-  @Option(names = "--batch-size", description = "Sequences per forward pass when ranking options (default: 16).")
+  @Option(
+      names = "--batch-size",
+      description = "Sequences per forward pass when ranking options (default: 16).")
   Integer batchSize;
 
-  @Option(names = "--seed", description = "Seed of the example sample and exemplars (default: 0, or the config's).")
+  @Option(
+      names = "--seed",
+      description = "Seed of the example sample and exemplars (default: 0, or the config's).")
   Long seed;
 
-  @Option(names = "--max-new-tokens", defaultValue = "64",
-      description = "Cap on generated tokens (generation stops at min(cap, 2 × longest reference)); default ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--max-new-tokens",
+      defaultValue = "64",
+      description =
+          "Cap on generated tokens (generation stops at min(cap, 2 × longest reference)); default ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
-  @Option(names = "--out", defaultValue = "eval-out", description = "Output directory (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--out",
+      defaultValue = "eval-out",
+      description = "Output directory (default: ${DEFAULT-VALUE}).")
   Path out;
 
   static final Path DEFAULT_TASKS = Path.of("data/tasks");
@@ -89,14 +112,30 @@ final class EvalCommand implements Callable<Integer> {
       RunConfig cfg = ConfigLoader.load(source.config, List.of());
       RunConfig.EvalConfig e = cfg.eval();
       tasksDir = cfg.data().tasks();
-      if (tasksDir == null) throw FlanTuneException.badUsage(source.config + ": data.tasks is not set; pass --tasks instead");
-      settings = settings(heldOut != null ? heldOut : cfg.data().heldOut(), or(shots, e.shots()), or(split, e.split()),
-          or(maxExamples, e.maxExamples()), or(batchSize, e.batchSize()), or(seed, cfg.seed()), cfg.data().maxLength());
+      if (tasksDir == null)
+        throw FlanTuneException.badUsage(
+            source.config + ": data.tasks is not set; pass --tasks instead");
+      settings =
+          settings(
+              heldOut != null ? heldOut : cfg.data().heldOut(),
+              or(shots, e.shots()),
+              or(split, e.split()),
+              or(maxExamples, e.maxExamples()),
+              or(batchSize, e.batchSize()),
+              or(seed, cfg.seed()),
+              cfg.data().maxLength());
     } else {
       JsonNode d = ConfigTree.defaults().get("eval");
       tasksDir = source.tasks != null ? source.tasks : DEFAULT_TASKS;
-      settings = settings(heldOut, or(shots, d.get("shots").asInt()), or(split, d.get("split").asText()),
-          or(maxExamples, d.get("max_examples").asInt()), or(batchSize, d.get("batch_size").asInt()), or(seed, 0L), 0);
+      settings =
+          settings(
+              heldOut,
+              or(shots, d.get("shots").asInt()),
+              or(split, d.get("split").asText()),
+              or(maxExamples, d.get("max_examples").asInt()),
+              or(batchSize, d.get("batch_size").asInt()),
+              or(seed, 0L),
+              0);
     }
     // Cheap checks first: a misspelt cluster fails before any model is loaded.
     TaskRegistry registry = TaskRegistry.load(tasksDir);
@@ -111,14 +150,16 @@ final class EvalCommand implements Callable<Integer> {
     PrintWriter stdout = spec.commandLine().getOut();
     stdout.print(SummaryTable.render(report));
     stdout.flush();
-    err.println("eval: reports in " + out + " (report.json, report.md, report.html, predictions.jsonl)");
+    err.println(
+        "eval: reports in " + out + " (report.json, report.md, report.html, predictions.jsonl)");
     return 0;
   }
 
-  private HeldOutEval.Settings settings(List<String> clusters, int k, String splitName, int max, int batch, long s,
-      int maxLength) {
+  private HeldOutEval.Settings settings(
+      List<String> clusters, int k, String splitName, int max, int batch, long s, int maxLength) {
     if (clusters == null || clusters.isEmpty()) {
-      throw FlanTuneException.badUsage("--held-out: name the clusters to evaluate (see 'flan-tune tasks' for the clusters)");
+      throw FlanTuneException.badUsage(
+          "--held-out: name the clusters to evaluate (see 'flan-tune tasks' for the clusters)");
     }
     Task.Split sp;
     try {
@@ -127,12 +168,20 @@ final class EvalCommand implements Callable<Integer> {
       throw FlanTuneException.badUsage("--split: " + e.getMessage());
     }
     List<String> names = clusters.stream().map(String::strip).filter(c -> !c.isEmpty()).toList();
-    return new HeldOutEval.Settings(names, k, sp, max, batch, s, maxNewTokens, maxLength, RenderOptions.DEFAULTS);
+    return new HeldOutEval.Settings(
+        names, k, sp, max, batch, s, maxNewTokens, maxLength, RenderOptions.DEFAULTS);
   }
 
   private static EvaluatedModel load(Path dir, PrintWriter err) {
     CausalLm lm = CausalLm.load(dir);
-    err.println("eval: loaded " + dir + " (" + lm.config().nLayer() + " layers, n_positions " + lm.config().nPositions() + ")");
+    err.println(
+        "eval: loaded "
+            + dir
+            + " ("
+            + lm.config().nLayer()
+            + " layers, n_positions "
+            + lm.config().nPositions()
+            + ")");
     return new EvaluatedModel(lm, dir, Provenance.sha256Tree(dir));
   }
 

@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
     name = "flan-tune",
     mixinStandardHelpOptions = true,
     versionProvider = FlanTune.Version.class,
-    description = "Instruction tuning (FLAN-style) for causal language models, with held-out evaluation.",
+    description =
+        "Instruction tuning (FLAN-style) for causal language models, with held-out evaluation.",
     subcommands = {
       TrainCommand.class,
       EvalCommand.class,
@@ -57,7 +58,8 @@ public final class FlanTune implements Callable<Integer> {
 
   /** UTF-8 whatever the locale: task text and render's loss markers are not ASCII. */
   private static PrintWriter utf8(java.io.PrintStream stream) {
-    return new PrintWriter(new java.io.OutputStreamWriter(stream, java.nio.charset.StandardCharsets.UTF_8), true);
+    return new PrintWriter(
+        new java.io.OutputStreamWriter(stream, java.nio.charset.StandardCharsets.UTF_8), true);
   }
 
   /** Runs the CLI and returns the exit code (tests call this; only {@link #main} exits). */
@@ -77,9 +79,11 @@ public final class FlanTune implements Callable<Integer> {
     cl.setExitCodeExceptionMapper(FlanTune::exitCodeOf);
     cl.setExecutionExceptionHandler(
         (ex, cmd, parseResult) -> {
-          boolean trace = parseResult.hasMatchedOption("-x") || parseResult.subcommands().stream()
-              .anyMatch(p -> p.hasMatchedOption("-x"));
-          for (var sub = parseResult; sub != null; sub = sub.subcommand()) trace |= sub.hasMatchedOption("-x");
+          boolean trace =
+              parseResult.hasMatchedOption("-x")
+                  || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("-x"));
+          for (var sub = parseResult; sub != null; sub = sub.subcommand())
+            trace |= sub.hasMatchedOption("-x");
           if (trace) ex.printStackTrace(cmd.getErr());
           cmd.getErr().println("flan-tune: error: " + messageOf(ex));
           cmd.getErr().flush();
@@ -89,7 +93,8 @@ public final class FlanTune implements Callable<Integer> {
         (ex, args) -> {
           CommandLine cmd = ex.getCommandLine();
           cmd.getErr().println("flan-tune: " + ex.getMessage());
-          cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage.");
+          cmd.getErr()
+              .println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage.");
           cmd.getErr().flush();
           return FlanTuneException.Kind.BAD_USAGE.exitCode;
         });
@@ -98,17 +103,21 @@ public final class FlanTune implements Callable<Integer> {
 
   static int exitCodeOf(Throwable ex) {
     if (ex instanceof FlanTuneException f) return f.kind().exitCode;
-    if (ex instanceof CommandLine.ParameterException) return FlanTuneException.Kind.BAD_USAGE.exitCode;
+    if (ex instanceof CommandLine.ParameterException)
+      return FlanTuneException.Kind.BAD_USAGE.exitCode;
     return FlanTuneException.Kind.RUN_FAILED.exitCode;
   }
 
   static String messageOf(Throwable ex) {
     if (ex instanceof FlanTuneException) return ex.getMessage();
     if (ex instanceof OutOfMemoryError) {
-      return "out of memory (" + ex.getMessage() + "); lower the batch size or raise FLAN_TUNE_OFFHEAP";
+      return "out of memory ("
+          + ex.getMessage()
+          + "); lower the batch size or raise FLAN_TUNE_OFFHEAP";
     }
     String m = ex.getMessage();
-    return ex.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""))
+    return ex.getClass().getSimpleName()
+        + (m == null ? "" : ": " + m.lines().findFirst().orElse(""))
         + " (rerun with -x for the stack trace)";
   }
 

@@ -25,29 +25,48 @@ import picocli.CommandLine.Spec;
  * <p>The prompt is tokenized with no special tokens, as in training; an empty prompt starts from
  * EOS. A prompt longer than the context keeps its last n_positions − 1 tokens (with a warning).
  */
-@Command(name = "generate", mixinStandardHelpOptions = true,
-    description = "Generate a continuation (greedy or sampled) with a KV cache; interactive without --prompt.")
+@Command(
+    name = "generate",
+    mixinStandardHelpOptions = true,
+    description =
+        "Generate a continuation (greedy or sampled) with a KV cache; interactive without --prompt.")
 final class GenerateCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true, description = "Checkpoint directory (Hugging Face layout) with its tokenizer.")
+  @Option(
+      names = "--model",
+      required = true,
+      description = "Checkpoint directory (Hugging Face layout) with its tokenizer.")
   Path model;
 
-  @Option(names = "--prompt", description = "Prompt text; without it, prompts are read from standard input, one a line.")
+  @Option(
+      names = "--prompt",
+      description = "Prompt text; without it, prompts are read from standard input, one a line.")
   String prompt;
 
-  @Option(names = "--max-new-tokens", defaultValue = "64", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-new-tokens",
+      defaultValue = "64",
+      description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
   int maxNewTokens;
 
-  @Option(names = "--temperature", defaultValue = "0",
+  @Option(
+      names = "--temperature",
+      defaultValue = "0",
       description = "Sampling temperature; 0 is greedy decoding (default: ${DEFAULT-VALUE}).")
   double temperature;
 
-  @Option(names = "--top-p", defaultValue = "1.0",
-      description = "Nucleus sampling: sample from the most likely tokens that reach this probability (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--top-p",
+      defaultValue = "1.0",
+      description =
+          "Nucleus sampling: sample from the most likely tokens that reach this probability (default: ${DEFAULT-VALUE}).")
   double topP;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "Sampling seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Override
@@ -65,7 +84,8 @@ final class GenerateCommand implements Callable<Integer> {
       }
       boolean interactive = System.console() != null;
       PrintWriter err = spec.commandLine().getErr();
-      BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       while (true) {
         if (interactive) {
           err.print("> ");
@@ -92,16 +112,22 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   /** Generates after {@code text} and prints the continuation as it is decoded, then a newline. */
-  private void continueText(String text, Generator generator, Tokenizer tok, Generator.Settings s, PrintWriter out) {
+  private void continueText(
+      String text, Generator generator, Tokenizer tok, Generator.Settings s, PrintWriter out) {
     int[] ids = tok.encode(text);
     if (ids.length == 0) {
-      if (s.eosId() < 0) throw FlanTuneException.badUsage("empty prompt and the tokenizer has no EOS token to start from");
+      if (s.eosId() < 0)
+        throw FlanTuneException.badUsage(
+            "empty prompt and the tokenizer has no EOS token to start from");
       ids = new int[] {s.eosId()};
     }
     int keep = generator.contextLength() - 1;
     if (ids.length > keep) {
-      spec.commandLine().getErr().printf("flan-tune: warning: prompt has %d tokens; keeping the last %d (n_positions %d)%n",
-          ids.length, keep, keep + 1);
+      spec.commandLine()
+          .getErr()
+          .printf(
+              "flan-tune: warning: prompt has %d tokens; keeping the last %d (n_positions %d)%n",
+              ids.length, keep, keep + 1);
       ids = Arrays.copyOfRange(ids, ids.length - keep, ids.length);
     }
     TextStream stream = new TextStream(tok, out);

@@ -15,7 +15,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code flan-tune init}: writes a randomly initialized checkpoint in Hugging Face layout. */
-@Command(name = "init", mixinStandardHelpOptions = true,
+@Command(
+    name = "init",
+    mixinStandardHelpOptions = true,
     description = "Write a randomly initialized checkpoint in Hugging Face layout.")
 final class InitCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -23,30 +25,47 @@ final class InitCommand implements Callable<Integer> {
   @Option(names = "--arch", defaultValue = "gpt2", description = "Architecture (only gpt2).")
   String arch;
 
-  @Option(names = "--tokenizer", required = true,
-      description = "tokenizer.json (or a directory with tokenizer.json or vocab.json + merges.txt); sets vocab_size.")
+  @Option(
+      names = "--tokenizer",
+      required = true,
+      description =
+          "tokenizer.json (or a directory with tokenizer.json or vocab.json + merges.txt); sets vocab_size.")
   Path tokenizer;
 
-  @Option(names = "--out", required = true, description = "Output directory (must be empty or absent).")
+  @Option(
+      names = "--out",
+      required = true,
+      description = "Output directory (must be empty or absent).")
   Path out;
 
-  @Option(names = "--layers", defaultValue = "2") int layers;
-  @Option(names = "--heads", defaultValue = "4") int heads;
-  @Option(names = "--embd", defaultValue = "128") int embd;
-  @Option(names = "--positions", defaultValue = "256") int positions;
-  @Option(names = "--seed", defaultValue = "0") long seed;
+  @Option(names = "--layers", defaultValue = "2")
+  int layers;
+
+  @Option(names = "--heads", defaultValue = "4")
+  int heads;
+
+  @Option(names = "--embd", defaultValue = "128")
+  int embd;
+
+  @Option(names = "--positions", defaultValue = "256")
+  int positions;
+
+  @Option(names = "--seed", defaultValue = "0")
+  long seed;
 
   @Option(names = "--dtype", defaultValue = "F32", description = "Storage dtype: F32, F16 or BF16.")
   DType dtype;
 
   @Override
   public Integer call() throws Exception {
-    if (!arch.equals("gpt2")) throw FlanTuneException.badUsage("--arch " + arch + ": only gpt2 is supported");
+    if (!arch.equals("gpt2"))
+      throw FlanTuneException.badUsage("--arch " + arch + ": only gpt2 is supported");
     if (!dtype.isFloat()) throw FlanTuneException.badUsage("--dtype must be F32, F16 or BF16");
     if (Files.isDirectory(out)) {
       try (var files = Files.list(out)) {
         if (files.findAny().isPresent()) {
-          throw FlanTuneException.badUsage("--out " + out + " is not empty; choose a new directory");
+          throw FlanTuneException.badUsage(
+              "--out " + out + " is not empty; choose a new directory");
         }
       }
     }
@@ -62,9 +81,11 @@ final class InitCommand implements Callable<Integer> {
     var weights = Gpt2Init.randomWeights(config, seed);
     HfCheckpoint.save(out, config, weights, dtype, tokenizer);
     long params = weights.values().stream().mapToLong(t -> t.numel()).sum();
-    spec.commandLine().getOut().printf(
-        "wrote %s: gpt2 V=%d C=%d L=%d H=%d P=%d, %,d parameters, seed %d%n",
-        out, vocab, embd, layers, heads, positions, params, seed);
+    spec.commandLine()
+        .getOut()
+        .printf(
+            "wrote %s: gpt2 V=%d C=%d L=%d H=%d P=%d, %,d parameters, seed %d%n",
+            out, vocab, embd, layers, heads, positions, params, seed);
     return 0;
   }
 }

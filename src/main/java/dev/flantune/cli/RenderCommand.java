@@ -31,9 +31,12 @@ import picocli.CommandLine.Spec;
  * {@code flan-tune render}: shows exactly what the model sees. Text output prints each prompt and
  * target as decoded from the ids, with the loss-carrying part (target and EOS) between ⟦ and ⟧;
  * jsonl output prints {@code task, cluster, template, prompt, target, input_ids, loss_mask} (plus
- * {@code split, line, truncated_prompt_tokens}), with {@code loss_mask} aligned to {@code input_ids}.
+ * {@code split, line, truncated_prompt_tokens}), with {@code loss_mask} aligned to {@code
+ * input_ids}.
  */
-@Command(name = "render", mixinStandardHelpOptions = true,
+@Command(
+    name = "render",
+    mixinStandardHelpOptions = true,
     description = "Show exactly what the model sees: prompts, targets, token ids and loss masks.")
 final class RenderCommand implements Callable<Integer> {
   static final String LOSS_OPEN = "⟦";
@@ -45,7 +48,9 @@ final class RenderCommand implements Callable<Integer> {
   Source source;
 
   static final class Source {
-    @Option(names = "--config", description = "Run config: its task collection, tokenizer, options format and max length.")
+    @Option(
+        names = "--config",
+        description = "Run config: its task collection, tokenizer, options format and max length.")
     Path config;
 
     @ArgGroup(exclusive = false)
@@ -56,32 +61,57 @@ final class RenderCommand implements Callable<Integer> {
     @Option(names = "--tasks", required = true, description = "Task collection directory.")
     Path tasks;
 
-    @Option(names = "--tokenizer", required = true, description = "tokenizer.json, or a checkpoint directory.")
+    @Option(
+        names = "--tokenizer",
+        required = true,
+        description = "tokenizer.json, or a checkpoint directory.")
     Path tokenizer;
   }
 
-  @Option(names = "--split", defaultValue = "train", description = "train or validation (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--split",
+      defaultValue = "train",
+      description = "train or validation (default: ${DEFAULT-VALUE}).")
   String split;
 
-  @Option(names = "--limit", defaultValue = "3", description = "Examples per task (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--limit",
+      defaultValue = "3",
+      description = "Examples per task (default: ${DEFAULT-VALUE}).")
   int limit;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of template, options and exemplar choices.")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "Seed of template, options and exemplar choices.")
   long seed;
 
-  @Option(names = "--shots", defaultValue = "0", description = "Exemplars from the train split (default: 0).")
+  @Option(
+      names = "--shots",
+      defaultValue = "0",
+      description = "Exemplars from the train split (default: 0).")
   int shots;
 
-  @Option(names = "--format", defaultValue = "text", description = "text or jsonl (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--format",
+      defaultValue = "text",
+      description = "text or jsonl (default: ${DEFAULT-VALUE}).")
   String format;
 
-  @Option(names = "--max-length", defaultValue = "1024", description = "Maximum tokens per sequence (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-length",
+      defaultValue = "1024",
+      description = "Maximum tokens per sequence (default: ${DEFAULT-VALUE}).")
   int maxLength;
 
-  @Option(names = "--all-templates", description = "Render every template of each example (as evaluation does).")
+  @Option(
+      names = "--all-templates",
+      description = "Render every template of each example (as evaluation does).")
   boolean allTemplates;
 
-  @Option(names = "--options-format", defaultValue = "flan",
+  @Option(
+      names = "--options-format",
+      defaultValue = "flan",
       description = "flan (OPTIONS:\\n- a) or random (Flan Collection variants, per example).")
   String optionsFormat;
 
@@ -92,7 +122,8 @@ final class RenderCommand implements Callable<Integer> {
   public Integer call() {
     RenderSetup setup = setup();
     Task.Split s = parseSplit();
-    if (!format.equals("text") && !format.equals("jsonl")) throw FlanTuneException.badUsage("--format must be text or jsonl");
+    if (!format.equals("text") && !format.equals("jsonl"))
+      throw FlanTuneException.badUsage("--format must be text or jsonl");
     if (limit < 1) throw FlanTuneException.badUsage("--limit must be >= 1");
     RenderOptions options = setup.renderOptions().withSeed(seed).withShots(shots);
     PrintWriter out = spec.commandLine().getOut();
@@ -100,7 +131,8 @@ final class RenderCommand implements Callable<Integer> {
     try (Tokenizer tok = Tokenizer.load(setup.tokenizer())) {
       ExampleTokenizer exTok = new ExampleTokenizer(tok, setup.maxLength());
       Renderer renderer = new Renderer(options, text -> tok.encode(text).length);
-      List<Task> tasks = only == null ? setup.tasks().tasks() : only.stream().map(setup.tasks()::task).toList();
+      List<Task> tasks =
+          only == null ? setup.tasks().tasks() : only.stream().map(setup.tasks()::task).toList();
       for (Task task : tasks) {
         if (!task.hasSplit(s)) continue;
         ExemplarPool pool = shots > 0 ? ExemplarPool.of(task, 64, seed) : null;
@@ -111,7 +143,8 @@ final class RenderCommand implements Callable<Integer> {
           else rendered.add(renderer.render(task, e, renderer.templateFor(task, e), exemplars));
         }
         List<Optional<TokenizedExample>> ids = exTok.tokenizeAll(rendered, truncation);
-        for (int i = 0; i < rendered.size(); i++) print(out, tok, rendered.get(i), ids.get(i), exTok.maxLength());
+        for (int i = 0; i < rendered.size(); i++)
+          print(out, tok, rendered.get(i), ids.get(i), exTok.maxLength());
       }
     }
     out.flush();
@@ -121,13 +154,17 @@ final class RenderCommand implements Callable<Integer> {
 
   private RenderSetup setup() {
     if (source.config != null) return RenderSetup.fromConfig(source.config);
-    OptionsFormat.Policy policy = switch (optionsFormat) {
-      case "flan" -> OptionsFormat.Policy.FLAN_ONLY;
-      case "random" -> OptionsFormat.Policy.randomAmong(OptionsFormat.FLAN_COLLECTION);
-      default -> throw FlanTuneException.badUsage("--options-format must be flan or random");
-    };
-    return RenderSetup.of(source.direct.tasks, source.direct.tokenizer,
-        RenderOptions.DEFAULTS.withOptionsFormat(policy), maxLength);
+    OptionsFormat.Policy policy =
+        switch (optionsFormat) {
+          case "flan" -> OptionsFormat.Policy.FLAN_ONLY;
+          case "random" -> OptionsFormat.Policy.randomAmong(OptionsFormat.FLAN_COLLECTION);
+          default -> throw FlanTuneException.badUsage("--options-format must be flan or random");
+        };
+    return RenderSetup.of(
+        source.direct.tasks,
+        source.direct.tokenizer,
+        RenderOptions.DEFAULTS.withOptionsFormat(policy),
+        maxLength);
   }
 
   private Task.Split parseSplit() {
@@ -141,10 +178,12 @@ final class RenderCommand implements Callable<Integer> {
   private List<Example> firstExamples(Task task, Task.Split s) {
     List<Example> out = new ArrayList<>();
     try {
-      task.split(s).forEach(e -> {
-        out.add(e);
-        if (out.size() == limit) throw new Enough();
-      });
+      task.split(s)
+          .forEach(
+              e -> {
+                out.add(e);
+                if (out.size() == limit) throw new Enough();
+              });
     } catch (Enough done) {
       // read only what is shown
     }
@@ -157,33 +196,67 @@ final class RenderCommand implements Callable<Integer> {
     }
   }
 
-  private void print(PrintWriter out, Tokenizer tok, Rendered r, Optional<TokenizedExample> t, int max) {
+  private void print(
+      PrintWriter out, Tokenizer tok, Rendered r, Optional<TokenizedExample> t, int max) {
     String where = r.example().file().getFileName() + ":" + r.example().line();
     if (t.isEmpty()) {
-      out.println("### " + r.taskName() + " · template " + r.template() + " · " + where
-          + " · SKIPPED: target and EOS do not fit in " + max + " tokens");
+      out.println(
+          "### "
+              + r.taskName()
+              + " · template "
+              + r.template()
+              + " · "
+              + where
+              + " · SKIPPED: target and EOS do not fit in "
+              + max
+              + " tokens");
       return;
     }
     TokenizedExample x = t.get();
     if (format.equals("jsonl")) {
       ObjectNode o = Jsonl.JSON.createObjectNode();
-      o.put("task", r.taskName()).put("cluster", r.cluster()).put("template", r.template())
-          .put("prompt", r.prompt()).put("target", r.target());
+      o.put("task", r.taskName())
+          .put("cluster", r.cluster())
+          .put("template", r.template())
+          .put("prompt", r.prompt())
+          .put("target", r.target());
       var ids = o.putArray("input_ids");
       for (int id : x.ids()) ids.add(id);
       var mask = o.putArray("loss_mask");
       for (byte m : x.lossMask()) mask.add(m);
-      o.put("split", split).put("line", r.example().line()).put("truncated_prompt_tokens", x.droppedPromptTokens());
+      o.put("split", split)
+          .put("line", r.example().line())
+          .put("truncated_prompt_tokens", x.droppedPromptTokens());
       out.println(o);
       return;
     }
     int p = x.promptTokens();
-    out.println("### " + r.taskName() + " · " + r.cluster() + " · template " + r.template()
-        + (r.task().template(r.template()).turned() ? " (turned)" : "") + (r.shots() > 0 ? " · " + r.shots() + "-shot" : "")
-        + " · " + where + " · " + x.length() + " tokens (" + p + " prompt + " + (x.length() - p) + " loss)"
-        + (x.truncated() ? " · " + x.droppedPromptTokens() + " prompt tokens truncated from the start" : ""));
-    out.println(tok.decode(Arrays.copyOfRange(x.ids(), 0, p)) + LOSS_OPEN
-        + tok.decode(Arrays.copyOfRange(x.ids(), p, x.length())) + LOSS_CLOSE);
+    out.println(
+        "### "
+            + r.taskName()
+            + " · "
+            + r.cluster()
+            + " · template "
+            + r.template()
+            + (r.task().template(r.template()).turned() ? " (turned)" : "")
+            + (r.shots() > 0 ? " · " + r.shots() + "-shot" : "")
+            + " · "
+            + where
+            + " · "
+            + x.length()
+            + " tokens ("
+            + p
+            + " prompt + "
+            + (x.length() - p)
+            + " loss)"
+            + (x.truncated()
+                ? " · " + x.droppedPromptTokens() + " prompt tokens truncated from the start"
+                : ""));
+    out.println(
+        tok.decode(Arrays.copyOfRange(x.ids(), 0, p))
+            + LOSS_OPEN
+            + tok.decode(Arrays.copyOfRange(x.ids(), p, x.length()))
+            + LOSS_CLOSE);
     out.println();
   }
 }

@@ -22,12 +22,18 @@ interface RenderSetup {
   /** Sequences are truncated to this many tokens (the model's context). */
   int maxLength();
 
-  /** The run config's task collection, tokenizer (its model's, or init's), options format and length. */
+  /**
+   * The run config's task collection, tokenizer (its model's, or init's), options format and
+   * length.
+   */
   static RenderSetup fromConfig(Path config) {
     RunConfig cfg = ConfigLoader.load(config, java.util.List.of());
     if (cfg.data().objective() != RunConfig.Objective.INSTRUCTION) {
-      throw FlanTuneException.badUsage(config + ": data.objective is " + cfg.data().objective().name().toLowerCase()
-          + "; render shows instruction-tuning data (objective instruction)");
+      throw FlanTuneException.badUsage(
+          config
+              + ": data.objective is "
+              + cfg.data().objective().name().toLowerCase()
+              + "; render shows instruction-tuning data (objective instruction)");
     }
     RenderOptions options = RenderOptions.of(cfg);
     Path tokenizer = cfg.model() != null ? cfg.model() : cfg.init().tokenizer();

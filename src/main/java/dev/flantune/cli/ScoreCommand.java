@@ -22,21 +22,32 @@ import picocli.CommandLine.Spec;
  * completion are tokenized separately without special tokens and concatenated, as in training. An
  * empty prompt is scored after the EOS token, GPT-2's document separator.
  */
-@Command(name = "score", mixinStandardHelpOptions = true,
+@Command(
+    name = "score",
+    mixinStandardHelpOptions = true,
     description = "Score JSONL {prompt, completion} lines: adds logprob, tokens and greedy.")
 final class ScoreCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true, description = "Checkpoint directory (Hugging Face layout).")
+  @Option(
+      names = "--model",
+      required = true,
+      description = "Checkpoint directory (Hugging Face layout).")
   Path model;
 
-  @Option(names = "--input", required = true, description = "JSONL with string fields prompt and completion.")
+  @Option(
+      names = "--input",
+      required = true,
+      description = "JSONL with string fields prompt and completion.")
   Path input;
 
   @Option(names = "--output", description = "Output JSONL (default: standard output).")
   Path output;
 
-  @Option(names = "--batch-size", defaultValue = "16", description = "Maximum sequences per forward pass.")
+  @Option(
+      names = "--batch-size",
+      defaultValue = "16",
+      description = "Maximum sequences per forward pass.")
   int batchSize;
 
   @Override
@@ -46,22 +57,33 @@ final class ScoreCommand implements Callable<Integer> {
     List<Scorer.Request> requests = new ArrayList<>();
     int maxLen = lm.config().nPositions();
     try (Tokenizer tok = Tokenizer.load(model)) {
-      Jsonl.forEach(input, line -> {
-        int[] prompt = tok.encode(line.requireString("prompt"));
-        int[] completion = tok.encode(line.requireString("completion"));
-        if (prompt.length == 0) {
-          if (tok.eosId() < 0) throw FlanTuneException.badInput(line.where() + ": empty prompt and the tokenizer has no EOS");
-          prompt = new int[] {tok.eosId()};
-        }
-        if (completion.length > maxLen) {
-          throw FlanTuneException.badInput(line.where() + ": completion has " + completion.length
-              + " tokens, more than the model's n_positions " + maxLen + "; shorten it");
-        }
-        int keep = maxLen + 1 - completion.length; // prompt tokens that fit; drop the prompt's start
-        if (prompt.length > keep) prompt = Arrays.copyOfRange(prompt, prompt.length - keep, prompt.length);
-        lines.add(line.object());
-        requests.add(new Scorer.Request(prompt, completion));
-      });
+      Jsonl.forEach(
+          input,
+          line -> {
+            int[] prompt = tok.encode(line.requireString("prompt"));
+            int[] completion = tok.encode(line.requireString("completion"));
+            if (prompt.length == 0) {
+              if (tok.eosId() < 0)
+                throw FlanTuneException.badInput(
+                    line.where() + ": empty prompt and the tokenizer has no EOS");
+              prompt = new int[] {tok.eosId()};
+            }
+            if (completion.length > maxLen) {
+              throw FlanTuneException.badInput(
+                  line.where()
+                      + ": completion has "
+                      + completion.length
+                      + " tokens, more than the model's n_positions "
+                      + maxLen
+                      + "; shorten it");
+            }
+            int keep =
+                maxLen + 1 - completion.length; // prompt tokens that fit; drop the prompt's start
+            if (prompt.length > keep)
+              prompt = Arrays.copyOfRange(prompt, prompt.length - keep, prompt.length);
+            lines.add(line.object());
+            requests.add(new Scorer.Request(prompt, completion));
+          });
     }
     Scorer.Result[] results = new Scorer(lm, batchSize).score(requests);
     if (output == null) {
@@ -75,7 +97,8 @@ final class ScoreCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static void write(List<ObjectNode> lines, Scorer.Result[] results, Writer w) throws java.io.IOException {
+  private static void write(List<ObjectNode> lines, Scorer.Result[] results, Writer w)
+      throws java.io.IOException {
     for (int i = 0; i < lines.size(); i++) {
       ObjectNode o = lines.get(i);
       o.put("logprob", results[i].logprob());

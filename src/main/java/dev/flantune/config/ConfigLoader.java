@@ -65,7 +65,13 @@ public final class ConfigLoader {
       String k = it.next();
       if (!byKey.containsKey(k)) {
         String near = nearest(k, byKey.keySet());
-        errors.add(path + k + ": unknown key" + (near == null ? " (known: " + String.join(", ", byKey.keySet()) + ")" : " (did you mean " + path + near + "?)"));
+        errors.add(
+            path
+                + k
+                + ": unknown key"
+                + (near == null
+                    ? " (known: " + String.join(", ", byKey.keySet()) + ")"
+                    : " (did you mean " + path + near + "?)"));
       }
     }
     Object[] args = new Object[comps.length];
@@ -86,7 +92,8 @@ public final class ConfigLoader {
 
   private Object value(Type type, JsonNode n, String path) {
     boolean absent = n == null || n.isNull();
-    Class<?> raw = type instanceof ParameterizedType p ? (Class<?>) p.getRawType() : (Class<?>) type;
+    Class<?> raw =
+        type instanceof ParameterizedType p ? (Class<?>) p.getRawType() : (Class<?>) type;
     if (absent) {
       if (raw.isPrimitive()) errors.add(path + ": required");
       return raw == List.class ? List.of() : raw == Map.class ? Map.of() : null;
@@ -96,9 +103,11 @@ public final class ConfigLoader {
       return raw == int.class ? (Object) n.asInt() : (Object) n.asLong();
     }
     if (raw == double.class) return n.isNumber() ? n.asDouble() : typeError(path, "a number", n);
-    if (raw == boolean.class) return n.isBoolean() ? n.asBoolean() : typeError(path, "true or false", n);
+    if (raw == boolean.class)
+      return n.isBoolean() ? n.asBoolean() : typeError(path, "true or false", n);
     if (raw == String.class) return n.isTextual() ? n.asText() : typeError(path, "a string", n);
-    if (raw == Path.class) return n.isTextual() ? baseDir.resolve(n.asText()).normalize() : typeError(path, "a path", n);
+    if (raw == Path.class)
+      return n.isTextual() ? baseDir.resolve(n.asText()).normalize() : typeError(path, "a path", n);
     if (raw.isEnum()) {
       if (n.isTextual()) {
         for (Object c : raw.getEnumConstants()) {
@@ -120,7 +129,9 @@ public final class ConfigLoader {
       Type elem = ((ParameterizedType) type).getActualTypeArguments()[1];
       if (!n.isObject()) return typeError(path, "a mapping", n);
       Map<String, Object> out = new LinkedHashMap<>();
-      n.fields().forEachRemaining(e -> out.put(e.getKey(), value(elem, e.getValue(), path + "." + e.getKey())));
+      n.fields()
+          .forEachRemaining(
+              e -> out.put(e.getKey(), value(elem, e.getValue(), path + "." + e.getKey())));
       return java.util.Collections.unmodifiableMap(out);
     }
     if (raw.isRecord()) {
@@ -131,7 +142,12 @@ public final class ConfigLoader {
   }
 
   private Object typeError(String path, String expected, JsonNode got) {
-    errors.add(path + ": expected " + expected + ", got " + (got.isTextual() ? "'" + got.asText() + "'" : got.toString()));
+    errors.add(
+        path
+            + ": expected "
+            + expected
+            + ", got "
+            + (got.isTextual() ? "'" + got.asText() + "'" : got.toString()));
     return null;
   }
 

@@ -25,19 +25,33 @@ public final class ConfigTree {
    * same config from any directory, so a run directory's config.resolved.yaml is re-runnable.
    */
   public static String yaml(RunConfig cfg) {
-    ObjectMapper m = new ObjectMapper(YAMLFactory.builder()
-        .disable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-        .enable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.MINIMIZE_QUOTES).build())
-        .setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE);
+    ObjectMapper m =
+        new ObjectMapper(
+                YAMLFactory.builder()
+                    .disable(
+                        com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature
+                            .WRITE_DOC_START_MARKER)
+                    .enable(
+                        com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                    .build())
+            .setPropertyNamingStrategy(
+                com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE);
     var module = new com.fasterxml.jackson.databind.module.SimpleModule();
-    module.addSerializer(java.nio.file.Path.class, new com.fasterxml.jackson.databind.ser.std.ToStringSerializer(java.nio.file.Path.class));
-    module.addSerializer(Enum.class, new com.fasterxml.jackson.databind.ser.std.StdSerializer<Enum>(Enum.class) {
-      @Override
-      public void serialize(Enum value, com.fasterxml.jackson.core.JsonGenerator gen,
-          com.fasterxml.jackson.databind.SerializerProvider provider) throws IOException {
-        gen.writeString(value.name().toLowerCase(java.util.Locale.ROOT));
-      }
-    });
+    module.addSerializer(
+        java.nio.file.Path.class,
+        new com.fasterxml.jackson.databind.ser.std.ToStringSerializer(java.nio.file.Path.class));
+    module.addSerializer(
+        Enum.class,
+        new com.fasterxml.jackson.databind.ser.std.StdSerializer<Enum>(Enum.class) {
+          @Override
+          public void serialize(
+              Enum value,
+              com.fasterxml.jackson.core.JsonGenerator gen,
+              com.fasterxml.jackson.databind.SerializerProvider provider)
+              throws IOException {
+            gen.writeString(value.name().toLowerCase(java.util.Locale.ROOT));
+          }
+        });
     m.registerModule(module);
     try {
       return m.writeValueAsString(cfg);
@@ -58,19 +72,25 @@ public final class ConfigTree {
 
   /** Parses a YAML config file; a syntax error names the file and line. */
   public static ObjectNode read(Path file) {
-    if (!Files.isRegularFile(file)) throw FlanTuneException.badUsage(file + ": config file not found");
+    if (!Files.isRegularFile(file))
+      throw FlanTuneException.badUsage(file + ": config file not found");
     JsonNode node;
     try {
       node = YAML.readTree(file.toFile());
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       var loc = e.getLocation();
-      throw FlanTuneException.badUsage(file + (loc == null ? "" : ":" + loc.getLineNr()) + ": invalid YAML ("
-          + e.getOriginalMessage().lines().findFirst().orElse("") + ")");
+      throw FlanTuneException.badUsage(
+          file
+              + (loc == null ? "" : ":" + loc.getLineNr())
+              + ": invalid YAML ("
+              + e.getOriginalMessage().lines().findFirst().orElse("")
+              + ")");
     } catch (IOException e) {
       throw FlanTuneException.badUsage(file + ": cannot read (" + e.getMessage() + ")");
     }
     if (node == null || node.isMissingNode() || node.isNull()) return YAML.createObjectNode();
-    if (!node.isObject()) throw FlanTuneException.badUsage(file + ": a config must be a YAML mapping of keys");
+    if (!node.isObject())
+      throw FlanTuneException.badUsage(file + ": a config must be a YAML mapping of keys");
     return (ObjectNode) node;
   }
 
@@ -97,7 +117,9 @@ public final class ConfigTree {
   public static void override(ObjectNode root, List<String> assignments) {
     for (String a : assignments) {
       int eq = a.indexOf('=');
-      if (eq <= 0) throw FlanTuneException.badUsage("override '" + a + "' must look like key=value, e.g. train.lr=1e-4");
+      if (eq <= 0)
+        throw FlanTuneException.badUsage(
+            "override '" + a + "' must look like key=value, e.g. train.lr=1e-4");
       String[] path = a.substring(0, eq).split("\\.");
       JsonNode value;
       try {

@@ -11,46 +11,92 @@ import java.util.Map;
  * keys in snake_case. Each record lists its semantic problems; {@link ConfigLoader} reports all.
  */
 public record RunConfig(
-    Path model, InitSpec init, Path output, long seed, DataConfig data, TrainConfig train, EvalConfig eval) {
+    Path model,
+    InitSpec init,
+    Path output,
+    long seed,
+    DataConfig data,
+    TrainConfig train,
+    EvalConfig eval) {
 
   /** A fresh random model instead of a checkpoint. */
   public record InitSpec(Path tokenizer, int layers, int heads, int embd, int positions) {}
 
-  public enum Objective { INSTRUCTION, CAUSAL_LM }
+  public enum Objective {
+    INSTRUCTION,
+    CAUSAL_LM
+  }
 
-  public enum Schedule { COSINE, LINEAR, CONSTANT }
+  public enum Schedule {
+    COSINE,
+    LINEAR,
+    CONSTANT
+  }
 
-  public enum OptionsFormat { FLAN, RANDOM }
+  public enum OptionsFormat {
+    FLAN,
+    RANDOM
+  }
 
   public record TextFiles(List<Path> train, List<Path> validation) {}
 
   public record DataConfig(
-      Objective objective, Path tasks, List<String> heldOut, Map<String, List<String>> overlapping, int cap,
-      Map<String, Double> weights, int shots, OptionsFormat optionsFormat, TextFiles text, int maxLength,
-      boolean packing, int validationExamples) {}
+      Objective objective,
+      Path tasks,
+      List<String> heldOut,
+      Map<String, List<String>> overlapping,
+      int cap,
+      Map<String, Double> weights,
+      int shots,
+      OptionsFormat optionsFormat,
+      TextFiles text,
+      int maxLength,
+      boolean packing,
+      int validationExamples) {}
 
   public record TrainConfig(
-      int steps, int batchSize, int gradAccum, double lr, Schedule schedule, int warmup, double minLrRatio,
-      double weightDecay, double beta1, double beta2, double eps, double clip, int logEvery, int evalEvery,
-      int checkpointEvery, int keepCheckpoints, String saveDtype) {}
+      int steps,
+      int batchSize,
+      int gradAccum,
+      double lr,
+      Schedule schedule,
+      int warmup,
+      double minLrRatio,
+      double weightDecay,
+      double beta1,
+      double beta2,
+      double eps,
+      double clip,
+      int logEvery,
+      int evalEvery,
+      int checkpointEvery,
+      int keepCheckpoints,
+      String saveDtype) {}
 
   public record EvalConfig(int shots, String split, int maxExamples, int batchSize) {}
 
   /** Semantic problems, each naming its key; empty when the config is usable. */
   public List<String> problems() {
     List<String> p = new ArrayList<>();
-    if ((model == null) == (init == null)) p.add("model / init: give exactly one (a checkpoint directory, or init: {tokenizer, …})");
-    if (model != null && !java.nio.file.Files.isDirectory(model)) p.add("model: directory " + model + " not found");
+    if ((model == null) == (init == null))
+      p.add("model / init: give exactly one (a checkpoint directory, or init: {tokenizer, …})");
+    if (model != null && !java.nio.file.Files.isDirectory(model))
+      p.add("model: directory " + model + " not found");
     if (init != null) {
-      if (init.tokenizer == null || !java.nio.file.Files.exists(init.tokenizer)) p.add("init.tokenizer: file " + init.tokenizer + " not found");
-      if (init.layers <= 0 || init.heads <= 0 || init.embd <= 0 || init.positions <= 0) p.add("init: layers, heads, embd and positions must be positive");
-      else if (init.embd % init.heads != 0) p.add("init.embd (" + init.embd + ") must be divisible by init.heads (" + init.heads + ")");
+      if (init.tokenizer == null || !java.nio.file.Files.exists(init.tokenizer))
+        p.add("init.tokenizer: file " + init.tokenizer + " not found");
+      if (init.layers <= 0 || init.heads <= 0 || init.embd <= 0 || init.positions <= 0)
+        p.add("init: layers, heads, embd and positions must be positive");
+      else if (init.embd % init.heads != 0)
+        p.add("init.embd (" + init.embd + ") must be divisible by init.heads (" + init.heads + ")");
     }
     if (data.objective == Objective.INSTRUCTION) {
       if (data.tasks == null) p.add("data.tasks: required for objective instruction");
-      else if (!java.nio.file.Files.isDirectory(data.tasks)) p.add("data.tasks: directory " + data.tasks + " not found");
+      else if (!java.nio.file.Files.isDirectory(data.tasks))
+        p.add("data.tasks: directory " + data.tasks + " not found");
     } else {
-      if (data.text.train().isEmpty()) p.add("data.text.train: objective causal_lm needs at least one text file");
+      if (data.text.train().isEmpty())
+        p.add("data.text.train: objective causal_lm needs at least one text file");
       for (Path f : concat(data.text.train(), data.text.validation())) {
         if (!java.nio.file.Files.isRegularFile(f)) p.add("data.text: file " + f + " not found");
       }
@@ -73,8 +119,10 @@ public record RunConfig(
     positive(p, "train.checkpoint_every", train.checkpointEvery);
     positive(p, "train.keep_checkpoints", train.keepCheckpoints);
     if (train.evalEvery < 0) p.add("train.eval_every must be ≥ 0 (0 disables)");
-    if (!List.of("F32", "F16", "BF16").contains(train.saveDtype)) p.add("train.save_dtype must be F32, F16 or BF16");
-    if (!List.of("train", "validation").contains(eval.split)) p.add("eval.split must be train or validation");
+    if (!List.of("F32", "F16", "BF16").contains(train.saveDtype))
+      p.add("train.save_dtype must be F32, F16 or BF16");
+    if (!List.of("train", "validation").contains(eval.split))
+      p.add("eval.split must be train or validation");
     positive(p, "eval.max_examples", eval.maxExamples);
     positive(p, "eval.batch_size", eval.batchSize);
     return p;

@@ -11,17 +11,28 @@ package dev.flantune.data;
  *       Attention runs only within a segment (block-diagonal causal), never across examples.
  *   <li>{@code labels}: the token to predict at each position (the next token of the same example);
  *       any valid id where {@code lossMask} is 0.
- *   <li>{@code lossMask}: 1 where the prediction counts in the loss (target and EOS tokens), else 0.
+ *   <li>{@code lossMask}: 1 where the prediction counts in the loss (target and EOS tokens), else
+ *       0.
  * </ul>
  */
 public record Batch(
-    int rows, int length, int[] inputIds, int[] positionIds, int[] segmentIds, int[] labels, float[] lossMask) {
+    int rows,
+    int length,
+    int[] inputIds,
+    int[] positionIds,
+    int[] segmentIds,
+    int[] labels,
+    float[] lossMask) {
 
   public Batch {
     int n = rows * length;
-    if (inputIds.length != n || positionIds.length != n || segmentIds.length != n || labels.length != n
+    if (inputIds.length != n
+        || positionIds.length != n
+        || segmentIds.length != n
+        || labels.length != n
         || lossMask.length != n) {
-      throw new IllegalArgumentException("batch arrays must all have rows*length = " + n + " entries");
+      throw new IllegalArgumentException(
+          "batch arrays must all have rows*length = " + n + " entries");
     }
   }
 

@@ -21,12 +21,18 @@ import java.util.NoSuchElementException;
 public final class Batcher {
   private Batcher() {}
 
-  /** One example per row, padded to {@code length} (or to the longest example if {@code length} is 0). */
+  /**
+   * One example per row, padded to {@code length} (or to the longest example if {@code length} is
+   * 0).
+   */
   public static Batch pad(List<TokenizedExample> examples, int length, int padId) {
-    int t = length > 0 ? length : examples.stream().mapToInt(TokenizedExample::length).max().orElse(1);
+    int t =
+        length > 0 ? length : examples.stream().mapToInt(TokenizedExample::length).max().orElse(1);
     List<List<TokenizedExample>> rows = new ArrayList<>();
     for (TokenizedExample e : examples) {
-      if (e.length() > t) throw new IllegalArgumentException("example of " + e.length() + " tokens exceeds length " + t);
+      if (e.length() > t)
+        throw new IllegalArgumentException(
+            "example of " + e.length() + " tokens exceeds length " + t);
       rows.add(List.of(e));
     }
     return build(rows, t, padId);
@@ -49,7 +55,8 @@ public final class Batcher {
         s++;
         int[] x = e.ids();
         byte[] m = e.lossMask();
-        if (o + x.length > (r + 1) * length) throw new IllegalArgumentException("row " + r + " overflows length " + length);
+        if (o + x.length > (r + 1) * length)
+          throw new IllegalArgumentException("row " + r + " overflows length " + length);
         for (int i = 0; i < x.length; i++) {
           input[o + i] = x[i];
           pos[o + i] = i;
@@ -66,7 +73,8 @@ public final class Batcher {
   }
 
   /** Padded batches of {@code rows} examples each (the last may have fewer rows). */
-  public static Iterator<Batch> padded(Iterator<TokenizedExample> examples, int rows, int length, int padId) {
+  public static Iterator<Batch> padded(
+      Iterator<TokenizedExample> examples, int rows, int length, int padId) {
     return new Iterator<>() {
       public boolean hasNext() {
         return examples.hasNext();
@@ -86,7 +94,8 @@ public final class Batcher {
    * current batch with room for it; when none has room the batch is emitted and a new one started.
    * Examples are never split. The last batch may have fewer rows.
    */
-  public static Iterator<Batch> packed(Iterator<TokenizedExample> examples, int rows, int length, int padId) {
+  public static Iterator<Batch> packed(
+      Iterator<TokenizedExample> examples, int rows, int length, int padId) {
     return new Iterator<>() {
       private TokenizedExample carry;
 
@@ -101,7 +110,9 @@ public final class Batcher {
         while (carry != null || examples.hasNext()) {
           TokenizedExample e = carry != null ? carry : examples.next();
           carry = null;
-          if (e.length() > length) throw new IllegalArgumentException("example of " + e.length() + " tokens exceeds length " + length);
+          if (e.length() > length)
+            throw new IllegalArgumentException(
+                "example of " + e.length() + " tokens exceeds length " + length);
           int r = 0;
           while (r < batch.size() && used[r] + e.length() > length) r++;
           if (r == batch.size()) {

@@ -16,8 +16,8 @@ import java.util.Optional;
  *
  * <p>Truncation: the start of the prompt is dropped, never the target. At least one prompt token is
  * kept, because the first target token is predicted from the token before it; an example whose
- * target and EOS leave no room for that is skipped. Both are counted in {@link Truncation}. An empty
- * prompt becomes {@code [eos]}, GPT-2's document separator, for the same reason.
+ * target and EOS leave no room for that is skipped. Both are counted in {@link Truncation}. An
+ * empty prompt becomes {@code [eos]}, GPT-2's document separator, for the same reason.
  */
 public final class ExampleTokenizer {
   private final Tokenizer tokenizer;
@@ -26,9 +26,11 @@ public final class ExampleTokenizer {
 
   public ExampleTokenizer(Tokenizer tokenizer, int maxLength) {
     if (tokenizer.eosId() < 0) {
-      throw FlanTuneException.badInput(tokenizer.source() + ": tokenizer has no end-of-sequence token; training needs one");
+      throw FlanTuneException.badInput(
+          tokenizer.source() + ": tokenizer has no end-of-sequence token; training needs one");
     }
-    if (maxLength < 2) throw FlanTuneException.badUsage("maximum length must be at least 2, got " + maxLength);
+    if (maxLength < 2)
+      throw FlanTuneException.badUsage("maximum length must be at least 2, got " + maxLength);
     this.tokenizer = tokenizer;
     this.maxLength = maxLength;
     this.eos = tokenizer.eosId();
@@ -43,7 +45,8 @@ public final class ExampleTokenizer {
   }
 
   public Optional<TokenizedExample> tokenize(String prompt, String target, Truncation stats) {
-    return count(assemble(tokenizer.encode(prompt), tokenizer.encode(target), eos, maxLength), stats);
+    return count(
+        assemble(tokenizer.encode(prompt), tokenizer.encode(target), eos, maxLength), stats);
   }
 
   public Optional<TokenizedExample> tokenize(Rendered r, Truncation stats) {
@@ -51,8 +54,9 @@ public final class ExampleTokenizer {
   }
 
   /**
-   * Tokenizes many examples with one batched tokenizer call (the fast path; same ids as one by one).
-   * Short targets repeat (a classification task has a handful of answers), so their ids are cached.
+   * Tokenizes many examples with one batched tokenizer call (the fast path; same ids as one by
+   * one). Short targets repeat (a classification task has a handful of answers), so their ids are
+   * cached.
    */
   public List<Optional<TokenizedExample>> tokenizeAll(List<Rendered> rendered, Truncation stats) {
     int n = rendered.size();
@@ -74,7 +78,8 @@ public final class ExampleTokenizer {
       if (targets[i] == null) {
         targets[i] = ids[slot[i]];
         String t = rendered.get(i).target();
-        if (t.length() <= CACHED_TARGET_CHARS && targetCache.size() < CACHED_TARGETS) targetCache.put(t, targets[i]);
+        if (t.length() <= CACHED_TARGET_CHARS && targetCache.size() < CACHED_TARGETS)
+          targetCache.put(t, targets[i]);
       }
       out.add(count(assemble(ids[i], targets[i], eos, maxLength), stats));
     }
@@ -83,6 +88,7 @@ public final class ExampleTokenizer {
 
   private static final int CACHED_TARGET_CHARS = 48;
   private static final int CACHED_TARGETS = 1 << 14;
+
   /** Target text → ids; bounded, and the arrays are never modified (assemble copies them). */
   private final java.util.Map<String, int[]> targetCache = new java.util.HashMap<>();
 
@@ -93,7 +99,8 @@ public final class ExampleTokenizer {
   }
 
   /** The assembly rule on its own (no tokenizer), so it can be tested token by token. */
-  public static Optional<TokenizedExample> assemble(int[] prompt, int[] target, int eos, int maxLength) {
+  public static Optional<TokenizedExample> assemble(
+      int[] prompt, int[] target, int eos, int maxLength) {
     if (prompt.length == 0) prompt = new int[] {eos};
     int loss = target.length + 1;
     if (loss > maxLength - 1) return Optional.empty();

@@ -33,8 +33,14 @@ public final class InstructionSource implements BatchSource {
   private Iterator<Batch> batches;
   private long position;
 
-  public InstructionSource(Mixture mixture, Renderer renderer, ExampleTokenizer tokenizer, int rows, int length,
-      boolean packing, String fingerprint) {
+  public InstructionSource(
+      Mixture mixture,
+      Renderer renderer,
+      ExampleTokenizer tokenizer,
+      int rows,
+      int length,
+      boolean packing,
+      String fingerprint) {
     this.mixture = mixture;
     this.renderer = renderer;
     this.tokenizer = tokenizer;
@@ -59,9 +65,10 @@ public final class InstructionSource implements BatchSource {
   @Override
   public void seek(long target) {
     Iterator<TokenizedExample> examples = new Examples();
-    batches = packing
-        ? Batcher.packed(examples, rows, length, tokenizer.eosId())
-        : Batcher.padded(examples, rows, length, tokenizer.eosId());
+    batches =
+        packing
+            ? Batcher.packed(examples, rows, length, tokenizer.eosId())
+            : Batcher.padded(examples, rows, length, tokenizer.eosId());
     for (position = 0; position < target; position++) batches.next();
   }
 
@@ -99,7 +106,8 @@ public final class InstructionSource implements BatchSource {
           Example ex = epoch.next();
           chunk.add(renderer.render(epoch.taskOf(ex), ex));
         }
-        for (Optional<TokenizedExample> t : tokenizer.tokenizeAll(chunk, truncation)) t.ifPresent(ready::add);
+        for (Optional<TokenizedExample> t : tokenizer.tokenizeAll(chunk, truncation))
+          t.ifPresent(ready::add);
       }
       return true;
     }
@@ -115,8 +123,14 @@ public final class InstructionSource implements BatchSource {
    * Held-in validation batches: up to {@code count} examples from the validation splits of the
    * training tasks, taken round-robin across tasks, each rendered with its seeded template.
    */
-  public static List<Batch> validation(TaskRegistry registry, Mixture mixture, Renderer renderer,
-      ExampleTokenizer tokenizer, int count, int rows, int length) {
+  public static List<Batch> validation(
+      TaskRegistry registry,
+      Mixture mixture,
+      Renderer renderer,
+      ExampleTokenizer tokenizer,
+      int count,
+      int rows,
+      int length) {
     List<List<Example>> perTask = new ArrayList<>();
     List<Task> tasks = new ArrayList<>();
     int each = Math.max(1, (count + mixture.entries().size() - 1) / mixture.entries().size());
@@ -125,10 +139,12 @@ public final class InstructionSource implements BatchSource {
       if (!t.hasSplit(Task.Split.VALIDATION)) continue;
       List<Example> first = new ArrayList<>();
       try {
-        t.split(Task.Split.VALIDATION).forEach(ex -> {
-          first.add(ex);
-          if (first.size() >= each) throw new Enough();
-        });
+        t.split(Task.Split.VALIDATION)
+            .forEach(
+                ex -> {
+                  first.add(ex);
+                  if (first.size() >= each) throw new Enough();
+                });
       } catch (Enough done) {
         // took enough
       }

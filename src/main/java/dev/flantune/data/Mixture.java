@@ -19,14 +19,14 @@ import java.util.SplittableRandom;
 /**
  * The training mixture: examples-proportional mixing with a per-task cap (FLAN 2021: 3,000), with
  * optional per-task weights, and the held-out clusters (plus the clusters that overlap them)
- * excluded. Each epoch draws {@code quota = round(weight × min(n, cap))} examples from each task and
- * shuffles all of them together, so a task's share of the stream is proportional to its quota.
+ * excluded. Each epoch draws {@code quota = round(weight × min(n, cap))} examples from each task
+ * and shuffles all of them together, so a task's share of the stream is proportional to its quota.
  *
  * <p>Streaming, so collections larger than memory work. Nothing holds examples or per-example
  * arrays for a whole task: a task's order is a seeded {@link IndexPermutation} (O(1) memory), and
- * epoch {@code e} takes the window {@code [e·quota, (e+1)·quota)} of it (mod n). Over
- * {@code ceil(n/quota)} epochs every example is therefore drawn. For an epoch, the chosen indices
- * are sorted and one sequential scan per task records their byte offsets; iteration then reads each
+ * epoch {@code e} takes the window {@code [e·quota, (e+1)·quota)} of it (mod n). Over {@code
+ * ceil(n/quota)} epochs every example is therefore drawn. For an epoch, the chosen indices are
+ * sorted and one sequential scan per task records their byte offsets; iteration then reads each
  * example by seeking to its offset. Memory is O(epoch size) longs and ints, independent of n.
  * Everything is a function of the seed and the epoch, so a run resumes at (epoch, index) exactly.
  */
@@ -38,7 +38,12 @@ public final class Mixture {
    * @param heldOut clusters evaluated held-out, never trained on
    * @param overlaps clusters excluded together with a held-out one
    */
-  public record Config(int cap, Map<String, Double> weights, Set<String> heldOut, ClusterOverlaps overlaps, long seed) {
+  public record Config(
+      int cap,
+      Map<String, Double> weights,
+      Set<String> heldOut,
+      ClusterOverlaps overlaps,
+      long seed) {
     public static final int FLAN_CAP = 3000;
 
     public Config {
@@ -47,7 +52,8 @@ public final class Mixture {
       heldOut = Set.copyOf(heldOut);
       for (Map.Entry<String, Double> w : weights.entrySet()) {
         if (!(w.getValue() >= 0) || w.getValue().isInfinite()) {
-          throw FlanTuneException.badUsage("mixture weight of task " + w.getKey() + " must be >= 0, got " + w.getValue());
+          throw FlanTuneException.badUsage(
+              "mixture weight of task " + w.getKey() + " must be >= 0, got " + w.getValue());
         }
       }
     }
@@ -83,11 +89,13 @@ public final class Mixture {
       double w = cfg.weights().getOrDefault(t.name(), 1.0);
       long quota = Math.round(w * Math.min(n, cfg.cap()));
       if (w > 0 && n > 0) quota = Math.max(quota, 1);
-      if (quota > Integer.MAX_VALUE / 4) throw FlanTuneException.badUsage("task " + t.name() + ": weight " + w + " is too large");
+      if (quota > Integer.MAX_VALUE / 4)
+        throw FlanTuneException.badUsage("task " + t.name() + ": weight " + w + " is too large");
       if (quota > 0) entries.add(new Entry(t, n, (int) quota));
     }
     if (entries.isEmpty()) {
-      throw FlanTuneException.badUsage("no training tasks left after excluding clusters " + excluded);
+      throw FlanTuneException.badUsage(
+          "no training tasks left after excluding clusters " + excluded);
     }
     return new Mixture(List.copyOf(entries), excluded, cfg.seed());
   }
@@ -117,10 +125,12 @@ public final class Mixture {
     int k = 0;
     for (int t = 0; t < entries.size(); t++) {
       Entry e = entries.get(t);
-      IndexPermutation perm = new IndexPermutation(e.examples(), Seeds.mix(seed, Seeds.hash(e.task().name())));
+      IndexPermutation perm =
+          new IndexPermutation(e.examples(), Seeds.mix(seed, Seeds.hash(e.task().name())));
       int[] chosen = new int[e.quota()];
       long base = (long) epoch * e.quota();
-      for (int j = 0; j < chosen.length; j++) chosen[j] = (int) perm.apply(Math.floorMod(base + j, (long) e.examples()));
+      for (int j = 0; j < chosen.length; j++)
+        chosen[j] = (int) perm.apply(Math.floorMod(base + j, (long) e.examples()));
       Arrays.sort(chosen);
       SplitSource.Position[] ps = e.task().split(Task.Split.TRAIN).positions(chosen);
       for (SplitSource.Position p : ps) {
@@ -185,7 +195,9 @@ public final class Mixture {
     /** The task of an example this epoch returned (examples carry only their task's name). */
     public Task taskOf(Example e) {
       Task t = byName.get(e.task());
-      if (t == null) throw new IllegalArgumentException("example of task " + e.task() + " is not from this mixture");
+      if (t == null)
+        throw new IllegalArgumentException(
+            "example of task " + e.task() + " is not from this mixture");
       return t;
     }
 

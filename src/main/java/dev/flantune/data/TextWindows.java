@@ -14,7 +14,8 @@ import java.util.SplittableRandom;
 /**
  * Plain-text causal-LM data: text files tokenized into one token stream (documents, separated by
  * blank lines, joined with EOS), cut into windows of T + 1 tokens at stride T. Every token is in
- * the loss. Epochs visit the windows in a seeded permutation, so any position can be sought in O(1).
+ * the loss. Epochs visit the windows in a seeded permutation, so any position can be sought in
+ * O(1).
  */
 public final class TextWindows implements BatchSource {
   private final int[] tokens;
@@ -34,7 +35,9 @@ public final class TextWindows implements BatchSource {
     this.seed = seed;
     this.fingerprint = fingerprint;
     this.windows = (tokens.length - 1) / length;
-    if (windows < 1) throw FlanTuneException.badInput("text data has " + tokens.length + " tokens, fewer than one window of " + (length + 1));
+    if (windows < 1)
+      throw FlanTuneException.badInput(
+          "text data has " + tokens.length + " tokens, fewer than one window of " + (length + 1));
   }
 
   /** Tokenizes files: blank-line-separated documents, each followed by EOS. */

@@ -1,16 +1,19 @@
 package dev.flantune.data;
 
 /**
- * One example as token ids: {@code ids(prompt) ++ ids(target) ++ [eos]}, with a loss mask aligned to
- * the ids (1 iff {@code ids[i]} is a target or EOS token; see package docs for the batch alignment).
+ * One example as token ids: {@code ids(prompt) ++ ids(target) ++ [eos]}, with a loss mask aligned
+ * to the ids (1 iff {@code ids[i]} is a target or EOS token; see package docs for the batch
+ * alignment).
  *
  * @param promptTokens how many leading ids are prompt (after truncation)
  * @param droppedPromptTokens prompt tokens cut from the start to fit the maximum length (0 if none)
  */
-public record TokenizedExample(int[] ids, byte[] lossMask, int promptTokens, int droppedPromptTokens) {
+public record TokenizedExample(
+    int[] ids, byte[] lossMask, int promptTokens, int droppedPromptTokens) {
 
   public TokenizedExample {
-    if (ids.length != lossMask.length) throw new IllegalArgumentException("ids and loss mask differ in length");
+    if (ids.length != lossMask.length)
+      throw new IllegalArgumentException("ids and loss mask differ in length");
   }
 
   public int length() {

@@ -42,9 +42,17 @@ public final class Truncation {
     return skipped;
   }
 
-  /** One line for logs, e.g. "1000 examples: 12 truncated (340 prompt tokens dropped), 1 skipped". */
+  /**
+   * One line for logs, e.g. "1000 examples: 12 truncated (340 prompt tokens dropped), 1 skipped".
+   */
   public String summary() {
-    return examples + " examples: " + truncated + " truncated (" + droppedTokens + " prompt tokens dropped), "
-        + skipped + " skipped (target longer than the maximum length)";
+    return examples
+        + " examples: "
+        + truncated
+        + " truncated ("
+        + droppedTokens
+        + " prompt tokens dropped), "
+        + skipped
+        + " skipped (target longer than the maximum length)";
   }
 }

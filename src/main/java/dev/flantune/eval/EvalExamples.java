@@ -30,7 +30,8 @@ final class EvalExamples {
       return out;
     }
     // A seeded permutation's first max images: a uniform sample without holding all indices.
-    IndexPermutation perm = new IndexPermutation(count, Seeds.mix(seed, Seeds.hash(task.name()), 0xe7a1));
+    IndexPermutation perm =
+        new IndexPermutation(count, Seeds.mix(seed, Seeds.hash(task.name()), 0xe7a1));
     int[] chosen = new int[max];
     for (int i = 0; i < max; i++) chosen[i] = (int) perm.apply(i);
     Arrays.sort(chosen);

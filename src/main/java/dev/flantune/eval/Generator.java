@@ -29,16 +29,19 @@ public final class Generator {
 
   /**
    * How to decode. {@code temperature} 0 means greedy; {@code topP} in (0, 1] keeps the smallest
-   * set of most likely tokens whose probability reaches it; {@code eosId} < 0 means never stop on
-   * a token.
+   * set of most likely tokens whose probability reaches it; {@code eosId} < 0 means never stop on a
+   * token.
    */
   public record Settings(int maxNewTokens, double temperature, double topP, long seed, int eosId) {
     public Settings {
-      if (maxNewTokens < 0) throw new IllegalArgumentException("maxNewTokens must be >= 0, got " + maxNewTokens);
+      if (maxNewTokens < 0)
+        throw new IllegalArgumentException("maxNewTokens must be >= 0, got " + maxNewTokens);
       if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-        throw new IllegalArgumentException("temperature must be finite and >= 0, got " + temperature);
+        throw new IllegalArgumentException(
+            "temperature must be finite and >= 0, got " + temperature);
       }
-      if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
+      if (!(topP > 0 && topP <= 1))
+        throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
     }
 
     public static Settings greedy(int maxNewTokens, int eosId) {
@@ -70,7 +73,8 @@ public final class Generator {
     int max = decoder.config().nPositions();
     if (prompt.length == 0) throw new IllegalArgumentException("empty prompt");
     if (prompt.length >= max) {
-      throw new IllegalArgumentException("prompt has " + prompt.length + " tokens; n_positions is " + max);
+      throw new IllegalArgumentException(
+          "prompt has " + prompt.length + " tokens; n_positions is " + max);
     }
     SplittableRandom rng = new SplittableRandom(s.seed());
     decoder.reset();
@@ -90,8 +94,8 @@ public final class Generator {
   }
 
   /**
-   * The next token: the argmax (the lowest id on ties) when {@code temperature} is 0, else a
-   * sample from softmax(logits / temperature) restricted to the top-p nucleus.
+   * The next token: the argmax (the lowest id on ties) when {@code temperature} is 0, else a sample
+   * from softmax(logits / temperature) restricted to the top-p nucleus.
    */
   static int pick(float[] logits, double temperature, double topP, SplittableRandom rng) {
     if (temperature == 0) return argmax(logits);
@@ -106,7 +110,9 @@ public final class Generator {
     Integer[] order = new Integer[v];
     for (int i = 0; i < v; i++) order[i] = i;
     // Most likely first; ties by id so the nucleus does not depend on the sort's stability.
-    Arrays.sort(order, (a, b) -> prob[a] != prob[b] ? Double.compare(prob[b], prob[a]) : Integer.compare(a, b));
+    Arrays.sort(
+        order,
+        (a, b) -> prob[a] != prob[b] ? Double.compare(prob[b], prob[a]) : Integer.compare(a, b));
     int keep = 0;
     double mass = 0;
     while (keep < v && (keep == 0 || mass < topP * sum)) mass += prob[order[keep++]];

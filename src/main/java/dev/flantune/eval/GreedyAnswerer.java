@@ -23,11 +23,13 @@ final class GreedyAnswerer {
   /** The decoded continuation, stripped of surrounding whitespace. */
   String answer(String prompt, int maxNewTokens) {
     int[] ids = tokenizer.encode(prompt);
-    if (ids.length == 0) ids = new int[] {tokenizer.eosId()}; // GPT-2's document separator, as in training
+    if (ids.length == 0)
+      ids = new int[] {tokenizer.eosId()}; // GPT-2's document separator, as in training
     int room = Math.max(1, maxLength - maxNewTokens);
     if (ids.length > room) ids = Arrays.copyOfRange(ids, ids.length - room, ids.length);
     int budget = Math.min(maxNewTokens, maxLength - ids.length);
-    Generator.Result r = generator.generate(ids, Generator.Settings.greedy(budget, tokenizer.eosId()));
+    Generator.Result r =
+        generator.generate(ids, Generator.Settings.greedy(budget, tokenizer.eosId()));
     return tokenizer.decode(r.tokens()).strip();
   }
 

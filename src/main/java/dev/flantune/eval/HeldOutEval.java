@@ -25,10 +25,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Held-out evaluation (FLAN protocol), callable from the CLI and at the end of a training run: every
- * template of every task of the held-out clusters, on the same examples, zero- or k-shot; tuned and
- * optionally base side by side. Writes {@code predictions.jsonl} (streamed), {@code report.json},
- * {@code report.md} and {@code report.html} into the output directory and returns the report.
+ * Held-out evaluation (FLAN protocol), callable from the CLI and at the end of a training run:
+ * every template of every task of the held-out clusters, on the same examples, zero- or k-shot;
+ * tuned and optionally base side by side. Writes {@code predictions.jsonl} (streamed), {@code
+ * report.json}, {@code report.md} and {@code report.html} into the output directory and returns the
+ * report.
  */
 public final class HeldOutEval {
   private HeldOutEval() {}
@@ -44,24 +45,51 @@ public final class HeldOutEval {
    * @param render how examples become text (options format, separator); {@code shots} and {@code
    *     seed} above are applied to it
    */
-  public record Settings(List<String> heldOut, int shots, Task.Split split, int maxExamples, int batchSize, long seed,
-      int maxNewTokensCap, int maxLength, RenderOptions render) {
+  public record Settings(
+      List<String> heldOut,
+      int shots,
+      Task.Split split,
+      int maxExamples,
+      int batchSize,
+      long seed,
+      int maxNewTokensCap,
+      int maxLength,
+      RenderOptions render) {
     public static final int MAX_NEW_TOKENS_CAP = 64;
 
     public Settings {
       heldOut = List.copyOf(heldOut);
       if (heldOut.isEmpty()) throw FlanTuneException.badUsage("name at least one held-out cluster");
       if (shots < 0) throw FlanTuneException.badUsage("shots must be >= 0, got " + shots);
-      if (maxExamples < 1) throw FlanTuneException.badUsage("max examples must be >= 1, got " + maxExamples);
-      if (batchSize < 1) throw FlanTuneException.badUsage("batch size must be >= 1, got " + batchSize);
-      if (maxNewTokensCap < 1) throw FlanTuneException.badUsage("max new tokens must be >= 1, got " + maxNewTokensCap);
-      if (maxLength < 0) throw FlanTuneException.badUsage("max length must be >= 0, got " + maxLength);
+      if (maxExamples < 1)
+        throw FlanTuneException.badUsage("max examples must be >= 1, got " + maxExamples);
+      if (batchSize < 1)
+        throw FlanTuneException.badUsage("batch size must be >= 1, got " + batchSize);
+      if (maxNewTokensCap < 1)
+        throw FlanTuneException.badUsage("max new tokens must be >= 1, got " + maxNewTokensCap);
+      if (maxLength < 0)
+        throw FlanTuneException.badUsage("max length must be >= 0, got " + maxLength);
       render = render.withSeed(seed).withShots(shots);
     }
 
     /** FLAN's rendering defaults, the model's full context and a cap of 64 new tokens. */
-    public static Settings of(List<String> heldOut, int shots, Task.Split split, int maxExamples, int batchSize, long seed) {
-      return new Settings(heldOut, shots, split, maxExamples, batchSize, seed, MAX_NEW_TOKENS_CAP, 0, RenderOptions.DEFAULTS);
+    public static Settings of(
+        List<String> heldOut,
+        int shots,
+        Task.Split split,
+        int maxExamples,
+        int batchSize,
+        long seed) {
+      return new Settings(
+          heldOut,
+          shots,
+          split,
+          maxExamples,
+          batchSize,
+          seed,
+          MAX_NEW_TOKENS_CAP,
+          0,
+          RenderOptions.DEFAULTS);
     }
   }
 
@@ -69,16 +97,24 @@ public final class HeldOutEval {
   private static final int EXEMPLAR_POOL = 64;
 
   /**
-   * Runs the evaluation. {@code base} may be null (tuned only). Fails with a bad-usage error (exit 2)
-   * naming the known clusters when a held-out cluster does not exist, before any model runs.
+   * Runs the evaluation. {@code base} may be null (tuned only). Fails with a bad-usage error (exit
+   * 2) naming the known clusters when a held-out cluster does not exist, before any model runs.
    */
-  public static EvalReport run(Settings s, EvaluatedModel tuned, EvaluatedModel base, Tokenizer tok, TaskRegistry registry,
-      Path outDir, PrintWriter progress) throws IOException {
+  public static EvalReport run(
+      Settings s,
+      EvaluatedModel tuned,
+      EvaluatedModel base,
+      Tokenizer tok,
+      TaskRegistry registry,
+      Path outDir,
+      PrintWriter progress)
+      throws IOException {
     Map<String, List<Task>> clusters = heldOutTasks(s, registry);
     Map<String, EvaluatedModel> models = new LinkedHashMap<>();
     models.put(EvalReport.TUNED, tuned);
     if (base != null) models.put(EvalReport.BASE, base);
-    for (Map.Entry<String, EvaluatedModel> m : models.entrySet()) checkVocabulary(m.getKey(), m.getValue().lm(), tok);
+    for (Map.Entry<String, EvaluatedModel> m : models.entrySet())
+      checkVocabulary(m.getKey(), m.getValue().lm(), tok);
     Files.createDirectories(outDir);
 
     Renderer renderer = new Renderer(s.render(), text -> tok.encode(text).length);
@@ -88,15 +124,26 @@ public final class HeldOutEval {
     try (PredictionWriter predictions = new PredictionWriter(outDir.resolve(Reports.PREDICTIONS))) {
       for (Map.Entry<String, EvaluatedModel> m : models.entrySet()) {
         CausalLm lm = m.getValue().lm();
-        int maxLength = s.maxLength() == 0 ? lm.config().nPositions() : Math.min(s.maxLength(), lm.config().nPositions());
-        evaluators.put(m.getKey(), new TaskEvaluator(m.getKey(), new RankClassifier(lm, tok, maxLength, s.batchSize()),
-            new GreedyAnswerer(lm, tok, maxLength), renderer, predictions, s.maxNewTokensCap()));
+        int maxLength =
+            s.maxLength() == 0
+                ? lm.config().nPositions()
+                : Math.min(s.maxLength(), lm.config().nPositions());
+        evaluators.put(
+            m.getKey(),
+            new TaskEvaluator(
+                m.getKey(),
+                new RankClassifier(lm, tok, maxLength, s.batchSize()),
+                new GreedyAnswerer(lm, tok, maxLength),
+                renderer,
+                predictions,
+                s.maxNewTokensCap()));
         seconds.put(m.getKey(), 0.0);
       }
       for (Map.Entry<String, List<Task>> cluster : clusters.entrySet()) {
         List<TaskResult> tasks = new ArrayList<>();
         for (Task task : cluster.getValue()) {
-          List<EvalExamples.Item> items = EvalExamples.select(task, s.split(), s.maxExamples(), s.seed());
+          List<EvalExamples.Item> items =
+              EvalExamples.select(task, s.split(), s.maxExamples(), s.seed());
           List<List<Example>> exemplars = exemplars(task, items, s);
           Map<String, ModelScores> byModel = new LinkedHashMap<>();
           for (Map.Entry<String, TaskEvaluator> e : evaluators.entrySet()) {
@@ -106,39 +153,71 @@ public final class HeldOutEval {
             double secs = (System.nanoTime() - t0) / 1e9;
             seconds.merge(e.getKey(), secs, Double::sum);
             byModel.put(e.getKey(), scores);
-            progress.printf("eval %-5s %s/%s: %s %.1f (templates %s) · %d evaluations in %.1fs%n", e.getKey(),
-                cluster.getKey(), task.name(), task.kind() == Task.Kind.CLASSIFICATION ? "accuracy" : task.metric().yamlName(),
-                scores.spread().mean(), TaskEvaluator.evaluated(task), e.getValue().evaluations() - before, secs);
+            progress.printf(
+                "eval %-5s %s/%s: %s %.1f (templates %s) · %d evaluations in %.1fs%n",
+                e.getKey(),
+                cluster.getKey(),
+                task.name(),
+                task.kind() == Task.Kind.CLASSIFICATION ? "accuracy" : task.metric().yamlName(),
+                scores.spread().mean(),
+                TaskEvaluator.evaluated(task),
+                e.getValue().evaluations() - before,
+                secs);
             progress.flush();
           }
-          tasks.add(new TaskResult(task.name(), task.cluster(), task.kind().yamlName(),
-              task.kind() == Task.Kind.CLASSIFICATION ? "accuracy" : task.metric().yamlName(), items.size(),
-              TaskEvaluator.skipped(task), byModel));
+          tasks.add(
+              new TaskResult(
+                  task.name(),
+                  task.cluster(),
+                  task.kind().yamlName(),
+                  task.kind() == Task.Kind.CLASSIFICATION ? "accuracy" : task.metric().yamlName(),
+                  items.size(),
+                  TaskEvaluator.skipped(task),
+                  byModel));
         }
         results.add(new ClusterResult(cluster.getKey(), tasks));
       }
     }
     Map<String, EvalReport.Throughput> throughput = new LinkedHashMap<>();
-    evaluators.forEach((role, ev) -> throughput.put(role, new EvalReport.Throughput(ev.evaluations(), seconds.get(role))));
-    EvalReport report = new EvalReport(List.copyOf(models.keySet()), provenance(s, models, registry), results, throughput);
+    evaluators.forEach(
+        (role, ev) ->
+            throughput.put(role, new EvalReport.Throughput(ev.evaluations(), seconds.get(role))));
+    EvalReport report =
+        new EvalReport(
+            List.copyOf(models.keySet()), provenance(s, models, registry), results, throughput);
     Reports.writeAll(report, outDir, tuned.dir());
     return report;
   }
 
-  /** The held-out clusters' tasks, cluster by cluster in the order named; unknown names are refused. */
+  /**
+   * The held-out clusters' tasks, cluster by cluster in the order named; unknown names are refused.
+   */
   public static Map<String, List<Task>> heldOutTasks(Settings s, TaskRegistry registry) {
     Map<String, List<Task>> all = registry.clusters();
     Map<String, List<Task>> out = new LinkedHashMap<>();
     for (String name : s.heldOut()) {
       List<Task> tasks = all.get(name);
       if (tasks == null) {
-        throw FlanTuneException.badUsage("held-out cluster '" + name + "' is not in " + registry.root()
-            + "; known clusters: " + String.join(", ", all.keySet()));
+        throw FlanTuneException.badUsage(
+            "held-out cluster '"
+                + name
+                + "' is not in "
+                + registry.root()
+                + "; known clusters: "
+                + String.join(", ", all.keySet()));
       }
       for (Task t : tasks) {
         if (!t.hasSplit(s.split())) {
-          throw FlanTuneException.badUsage("task " + t.name() + " (cluster " + name + ") has no " + s.split().yamlName()
-              + " split (" + t.yaml() + "); evaluate with --split train or add that split");
+          throw FlanTuneException.badUsage(
+              "task "
+                  + t.name()
+                  + " (cluster "
+                  + name
+                  + ") has no "
+                  + s.split().yamlName()
+                  + " split ("
+                  + t.yaml()
+                  + "); evaluate with --split train or add that split");
         }
       }
       out.put(name, tasks);
@@ -148,30 +227,52 @@ public final class HeldOutEval {
 
   private static void checkVocabulary(String role, CausalLm lm, Tokenizer tok) {
     if (lm.config().vocabSize() < tok.vocabSize()) {
-      throw FlanTuneException.badInput((lm.source() == null ? role + " model" : lm.source().toString())
-          + ": vocab_size " + lm.config().vocabSize() + " is smaller than the tokenizer's " + tok.vocabSize()
-          + " tokens; evaluate models that share the tokenizer");
+      throw FlanTuneException.badInput(
+          (lm.source() == null ? role + " model" : lm.source().toString())
+              + ": vocab_size "
+              + lm.config().vocabSize()
+              + " is smaller than the tokenizer's "
+              + tok.vocabSize()
+              + " tokens; evaluate models that share the tokenizer");
     }
   }
 
   /** The exemplars of each item (empty zero-shot), the same for every template and model. */
-  private static List<List<Example>> exemplars(Task task, List<EvalExamples.Item> items, Settings s) {
+  private static List<List<Example>> exemplars(
+      Task task, List<EvalExamples.Item> items, Settings s) {
     List<List<Example>> out = new ArrayList<>(items.size());
     ExemplarPool pool = s.shots() > 0 ? ExemplarPool.of(task, EXEMPLAR_POOL, s.seed()) : null;
-    for (EvalExamples.Item it : items) out.add(pool == null ? List.of() : pool.pick(it.example(), s.shots()));
+    for (EvalExamples.Item it : items)
+      out.add(pool == null ? List.of() : pool.pick(it.example(), s.shots()));
     return out;
   }
 
-  private static EvalReport.Provenance provenance(Settings s, Map<String, EvaluatedModel> models, TaskRegistry registry) {
+  private static EvalReport.Provenance provenance(
+      Settings s, Map<String, EvaluatedModel> models, TaskRegistry registry) {
     List<EvalReport.ModelRef> refs = new ArrayList<>();
-    models.forEach((role, m) -> refs.add(new EvalReport.ModelRef(role, m.dir() == null ? null : m.dir().toAbsolutePath().toString(),
-        m.sha256())));
+    models.forEach(
+        (role, m) ->
+            refs.add(
+                new EvalReport.ModelRef(
+                    role,
+                    m.dir() == null ? null : m.dir().toAbsolutePath().toString(),
+                    m.sha256())));
     Map<String, String> env = new LinkedHashMap<>();
-    env.put("flan_tune_version", String.valueOf(HeldOutEval.class.getPackage().getImplementationVersion()));
+    env.put(
+        "flan_tune_version",
+        String.valueOf(HeldOutEval.class.getPackage().getImplementationVersion()));
     env.put("java", System.getProperty("java.version"));
     env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
     env.put("cpus", String.valueOf(Runtime.getRuntime().availableProcessors()));
-    return new EvalReport.Provenance(Instant.now().toString(), s.seed(), s.shots(), s.split().yamlName(), s.maxExamples(),
-        registry.root().toAbsolutePath().toString(), s.heldOut(), refs, env);
+    return new EvalReport.Provenance(
+        Instant.now().toString(),
+        s.seed(),
+        s.shots(),
+        s.split().yamlName(),
+        s.maxExamples(),
+        registry.root().toAbsolutePath().toString(),
+        s.heldOut(),
+        refs,
+        env);
   }
 }

@@ -24,20 +24,35 @@ final class PredictionWriter implements AutoCloseable {
     try {
       this.out = Files.newBufferedWriter(file);
     } catch (IOException e) {
-      throw FlanTuneException.badUsage(file + ": cannot write predictions (" + e.getMessage() + ")");
+      throw FlanTuneException.badUsage(
+          file + ": cannot write predictions (" + e.getMessage() + ")");
     }
   }
 
   /** The fields every line has. */
-  static ObjectNode line(String model, String task, int template, int index, String prompt, String prediction,
+  static ObjectNode line(
+      String model,
+      String task,
+      int template,
+      int index,
+      String prompt,
+      String prediction,
       String answer) {
     ObjectNode o = Jsonl.JSON.createObjectNode();
-    o.put("model", model).put("task", task).put("template", template).put("index", index)
-        .put("prompt", prompt).put("prediction", prediction).put("answer", answer);
+    o.put("model", model)
+        .put("task", task)
+        .put("template", template)
+        .put("index", index)
+        .put("prompt", prompt)
+        .put("prediction", prediction)
+        .put("answer", answer);
     return o;
   }
 
-  /** Adds a classification line's options, their log-probabilities and token counts, in the options' order. */
+  /**
+   * Adds a classification line's options, their log-probabilities and token counts, in the options'
+   * order.
+   */
   static void options(ObjectNode o, List<String> options, double[] logprob, int[] tokens) {
     ArrayNode names = o.putArray("options");
     options.forEach(names::add);

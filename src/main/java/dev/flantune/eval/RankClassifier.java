@@ -69,8 +69,8 @@ final class RankClassifier {
   }
 
   /**
-   * Ranks the options of every query; an empty result means an option's target and EOS alone do
-   * not fit the context, so the query cannot be scored fairly and is skipped.
+   * Ranks the options of every query; an empty result means an option's target and EOS alone do not
+   * fit the context, so the query cannot be scored fairly and is skipped.
    */
   List<Optional<Ranking>> rank(List<Query> queries) {
     // One batched tokenizer call for all prompts and the distinct targets.
@@ -95,11 +95,14 @@ final class RankClassifier {
       first[qi] = requests.size();
       List<Scorer.Request> mine = new ArrayList<>();
       for (String t : q.targets()) {
-        Optional<TokenizedExample> x = ExampleTokenizer.assemble(ids[qi], ids[targetSlot.get(t)], eos, maxLength);
+        Optional<TokenizedExample> x =
+            ExampleTokenizer.assemble(ids[qi], ids[targetSlot.get(t)], eos, maxLength);
         if (x.isEmpty()) break;
         int[] all = x.get().ids();
         int p = x.get().promptTokens();
-        mine.add(new Scorer.Request(Arrays.copyOfRange(all, 0, p), Arrays.copyOfRange(all, p, all.length)));
+        mine.add(
+            new Scorer.Request(
+                Arrays.copyOfRange(all, 0, p), Arrays.copyOfRange(all, p, all.length)));
       }
       fits[qi] = mine.size() == q.targets().size();
       if (fits[qi]) requests.addAll(mine);

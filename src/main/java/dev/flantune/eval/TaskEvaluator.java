@@ -15,8 +15,8 @@ import java.util.Optional;
 
 /**
  * Evaluates one model on one task through each of its templates: rank classification for
- * classification tasks, greedy generation and the task's metric otherwise. Predictions are
- * streamed to the {@link PredictionWriter} as they are made.
+ * classification tasks, greedy generation and the task's metric otherwise. Predictions are streamed
+ * to the {@link PredictionWriter} as they are made.
  */
 final class TaskEvaluator {
   /** Queries ranked per scorer call: bounds the requests held at once, not the batch size. */
@@ -30,7 +30,12 @@ final class TaskEvaluator {
   private final int maxNewTokensCap;
   private long evaluations;
 
-  TaskEvaluator(String role, RankClassifier classifier, GreedyAnswerer answerer, Renderer renderer, PredictionWriter out,
+  TaskEvaluator(
+      String role,
+      RankClassifier classifier,
+      GreedyAnswerer answerer,
+      Renderer renderer,
+      PredictionWriter out,
       int maxNewTokensCap) {
     this.role = role;
     this.classifier = classifier;
@@ -54,7 +59,10 @@ final class TaskEvaluator {
     if (task.kind() != Task.Kind.CLASSIFICATION) return out;
     for (Template t : task.templates()) {
       if (t.turned() || !t.targetUsesAnswer()) {
-        out.add(new SkippedTemplate(t.index(), "turned template of a classification task: its target is not an option"));
+        out.add(
+            new SkippedTemplate(
+                t.index(),
+                "turned template of a classification task: its target is not an option"));
       }
     }
     return out;
@@ -79,7 +87,11 @@ final class TaskEvaluator {
     return new ModelScores(scores);
   }
 
-  private void classify(Task task, int t, List<EvalExamples.Item> items, List<List<Example>> exemplars,
+  private void classify(
+      Task task,
+      int t,
+      List<EvalExamples.Item> items,
+      List<List<Example>> exemplars,
       TemplateTally tally) {
     for (int start = 0; start < items.size(); start += CHUNK) {
       int end = Math.min(items.size(), start + CHUNK);
@@ -87,7 +99,8 @@ final class TaskEvaluator {
       for (int i = start; i < end; i++) {
         Example ex = items.get(i).example();
         Rendered r = renderer.render(task, ex, t, exemplars.get(i));
-        List<String> targets = ex.options().stream().map(o -> renderer.renderTargetFor(task, ex, t, o)).toList();
+        List<String> targets =
+            ex.options().stream().map(o -> renderer.renderTargetFor(task, ex, t, o)).toList();
         queries.add(new RankClassifier.Query(r.prompt(), targets));
       }
       List<Optional<RankClassifier.Ranking>> rankings = classifier.rank(queries);
@@ -102,16 +115,28 @@ final class TaskEvaluator {
         RankClassifier.Ranking rk = ranking.get();
         List<String> options = ex.options();
         int answer = options.indexOf(ex.answer());
-        tally.classified(rk.best() == answer, rk.bestPerToken() == answer, rk.bestPerChar() == answer);
-        ObjectNode line = PredictionWriter.line(role, task.name(), t, items.get(i).index(), queries.get(i - start).prompt(),
-            options.get(rk.best()), ex.answer());
+        tally.classified(
+            rk.best() == answer, rk.bestPerToken() == answer, rk.bestPerChar() == answer);
+        ObjectNode line =
+            PredictionWriter.line(
+                role,
+                task.name(),
+                t,
+                items.get(i).index(),
+                queries.get(i - start).prompt(),
+                options.get(rk.best()),
+                ex.answer());
         PredictionWriter.options(line, options, rk.logprob(), rk.tokens());
         out.write(line);
       }
     }
   }
 
-  private void generate(Task task, int t, List<EvalExamples.Item> items, List<List<Example>> exemplars,
+  private void generate(
+      Task task,
+      int t,
+      List<EvalExamples.Item> items,
+      List<List<Example>> exemplars,
       TemplateTally tally) {
     List<Rendered> rendered = new ArrayList<>(items.size());
     int longest = 1;
@@ -120,14 +145,17 @@ final class TaskEvaluator {
       rendered.add(r);
       longest = Math.max(longest, answerer.tokenCount(r.target()));
     }
-    // Room for the longest reference twice over: enough to be judged, not enough to ramble for long.
+    // Room for the longest reference twice over: enough to be judged, not enough to ramble for
+    // long.
     int maxNew = Math.min(maxNewTokensCap, 2 * longest);
     for (int i = 0; i < items.size(); i++) {
       Rendered r = rendered.get(i);
       String prediction = answerer.answer(r.prompt(), maxNew);
       double s = tally.generated(prediction, r.target());
       evaluations++;
-      ObjectNode line = PredictionWriter.line(role, task.name(), t, items.get(i).index(), r.prompt(), prediction, r.target());
+      ObjectNode line =
+          PredictionWriter.line(
+              role, task.name(), t, items.get(i).index(), r.prompt(), prediction, r.target());
       if (!Double.isNaN(s)) line.put("score", s);
       out.write(line);
     }

@@ -46,14 +46,15 @@ final class TemplateTally {
   double generated(String prediction, String reference) {
     n++;
     List<String> refs = List.of(reference);
-    double s = switch (metric) {
-      case EXACT_MATCH -> Squad.exactMatch(prediction, refs);
-      case F1 -> Squad.f1(prediction, refs);
-      case ROUGE_L -> Rouge.score(prediction, refs).rougeL().fmeasure();
-      case BLEU -> Double.NaN;
-      // A generation task declared with accuracy: exact string equality after stripping.
-      case ACCURACY -> prediction.strip().equals(reference.strip()) ? 1 : 0;
-    };
+    double s =
+        switch (metric) {
+          case EXACT_MATCH -> Squad.exactMatch(prediction, refs);
+          case F1 -> Squad.f1(prediction, refs);
+          case ROUGE_L -> Rouge.score(prediction, refs).rougeL().fmeasure();
+          case BLEU -> Double.NaN;
+          // A generation task declared with accuracy: exact string equality after stripping.
+          case ACCURACY -> prediction.strip().equals(reference.strip()) ? 1 : 0;
+        };
     if (metric == Task.Metric.BLEU) {
       hypotheses.add(prediction);
       references.add(refs);
@@ -66,7 +67,8 @@ final class TemplateTally {
   TemplateScore score(boolean classification) {
     double score;
     if (n == 0) score = Double.NaN;
-    else if (!classification && metric == Task.Metric.BLEU) score = Bleu.corpus(hypotheses, references).score();
+    else if (!classification && metric == Task.Metric.BLEU)
+      score = Bleu.corpus(hypotheses, references).score();
     else score = 100.0 * sum / n;
     double normToken = classification && n > 0 ? 100.0 * sumNormToken / n : Double.NaN;
     double normChar = classification && n > 0 ? 100.0 * sumNormChar / n : Double.NaN;

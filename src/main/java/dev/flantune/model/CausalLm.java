@@ -94,14 +94,16 @@ public final class CausalLm {
 
   /**
    * The placeholder arrays for a batch. The head scores {@code rows} (indices into the flattened
-   * batch); labels and loss weights are taken at those rows. {@code lossWeights} may be null (zero).
+   * batch); labels and loss weights are taken at those rows. {@code lossWeights} may be null
+   * (zero).
    */
   Map<String, INDArray> placeholders(Batch b, int[] rows, float[] lossWeights) {
     return placeholders(b, rows, lossWeights, AttentionBias.of(b));
   }
 
   /** As above, with an explicit attention bias [B, 1, T, T] (e.g. a context shared by segments). */
-  Map<String, INDArray> placeholders(Batch b, int[] rows, float[] lossWeights, INDArray attentionBias) {
+  Map<String, INDArray> placeholders(
+      Batch b, int[] rows, float[] lossWeights, INDArray attentionBias) {
     checkIds(b);
     int[] labels = new int[rows.length];
     float[] weights = new float[rows.length];
@@ -111,7 +113,9 @@ public final class CausalLm {
     }
     Map<String, INDArray> ph = new LinkedHashMap<>();
     ph.put(Gpt2Graph.INPUT_IDS, Nd4j.createFromArray(b.inputIds()).reshape(b.rows(), b.length()));
-    ph.put(Gpt2Graph.POSITION_IDS, Nd4j.createFromArray(b.positionIds()).reshape(b.rows(), b.length()));
+    ph.put(
+        Gpt2Graph.POSITION_IDS,
+        Nd4j.createFromArray(b.positionIds()).reshape(b.rows(), b.length()));
     ph.put(Gpt2Graph.ATTN_BIAS, attentionBias);
     ph.put(Gpt2Graph.HEAD_ROWS, Nd4j.createFromArray(rows));
     ph.put(Gpt2Graph.LABELS, Nd4j.createFromArray(labels));
@@ -139,21 +143,27 @@ public final class CausalLm {
   private void checkIds(Batch b) {
     if (b.length() > config.nPositions()) {
       throw new IllegalArgumentException(
-          "sequence length " + b.length() + " exceeds the model's n_positions " + config.nPositions());
+          "sequence length "
+              + b.length()
+              + " exceeds the model's n_positions "
+              + config.nPositions());
     }
     for (int id : b.inputIds()) {
       if (id < 0 || id >= config.vocabSize()) {
-        throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + config.vocabSize());
+        throw new IllegalArgumentException(
+            "token id " + id + " outside the vocabulary of " + config.vocabSize());
       }
     }
     for (int i = 0; i < b.positionIds().length; i++) {
       int p = b.positionIds()[i];
       if (p < 0 || p >= config.nPositions()) {
-        throw new IllegalArgumentException("position " + p + " outside n_positions " + config.nPositions());
+        throw new IllegalArgumentException(
+            "position " + p + " outside n_positions " + config.nPositions());
       }
       int l = b.labels()[i];
       if (l < 0 || l >= config.vocabSize()) {
-        throw new IllegalArgumentException("label " + l + " outside the vocabulary of " + config.vocabSize());
+        throw new IllegalArgumentException(
+            "label " + l + " outside the vocabulary of " + config.vocabSize());
       }
     }
   }
@@ -171,7 +181,9 @@ public final class CausalLm {
     return tokenScores(b, AttentionBias.of(b));
   }
 
-  /** {@link #tokenScores(Batch)} with an explicit additive attention bias, flattened [B, 1, T, T]. */
+  /**
+   * {@link #tokenScores(Batch)} with an explicit additive attention bias, flattened [B, 1, T, T].
+   */
   public TokenScores tokenScores(Batch b, float[] bias) {
     return tokenScores(b, Nd4j.createFromArray(bias).reshape(b.rows(), 1, b.length(), b.length()));
   }
@@ -183,7 +195,8 @@ public final class CausalLm {
     java.util.Arrays.fill(argmax, -1);
     int[] rows = lossRows(b);
     if (rows.length == 0) return new TokenScores(nll, argmax);
-    Map<String, INDArray> out = sd.output(placeholders(b, rows, null, bias), Gpt2Graph.TOKEN_NLL, Gpt2Graph.ARGMAX);
+    Map<String, INDArray> out =
+        sd.output(placeholders(b, rows, null, bias), Gpt2Graph.TOKEN_NLL, Gpt2Graph.ARGMAX);
     double[] got = out.get(Gpt2Graph.TOKEN_NLL).castTo(DataType.DOUBLE).toDoubleVector();
     int[] best = out.get(Gpt2Graph.ARGMAX).castTo(DataType.INT).toIntVector();
     for (int i = 0; i < rows.length; i++) {

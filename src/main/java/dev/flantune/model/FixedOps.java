@@ -17,7 +17,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <ul>
  *   <li>{@code gather}: the stock backward assigns instead of adding (wrong for repeated ids) and
- *       fails outright with more than one gather per graph. Ours: dTable = unsorted_segment_sum(dOut, ids, V), deterministic.
+ *       fails outright with more than one gather per graph. Ours: dTable =
+ *       unsorted_segment_sum(dOut, ids, V), deterministic.
  *   <li>{@code sparse_softmax_cross_entropy_loss_with_logits}: the stock backward ignores the
  *       upstream gradient, so a loss mask applied after it vanishes from the gradient. Ours
  *       multiplies the stock backward by the upstream gradient.
@@ -37,16 +38,22 @@ public final class FixedOps {
 
   private FixedOps() {}
 
-  /** Row lookup {@code table[ids]} along axis 0 (a weight or an activation); {@code ids} must be rank 1. */
+  /**
+   * Row lookup {@code table[ids]} along axis 0 (a weight or an activation); {@code ids} must be
+   * rank 1.
+   */
   public static SDVariable embedding(SameDiff sd, String name, SDVariable table, SDVariable ids) {
     register();
-    return sd.updateVariableNameAndReference(new EmbeddingGather(sd, table, ids).outputVariable(), name);
+    return sd.updateVariableNameAndReference(
+        new EmbeddingGather(sd, table, ids).outputVariable(), name);
   }
 
   /** Per-row −ln softmax(logits)[label]; logits [N, V], integer labels [N] → [N]. */
-  public static SDVariable sparseCrossEntropy(SameDiff sd, String name, SDVariable logits, SDVariable labels) {
+  public static SDVariable sparseCrossEntropy(
+      SameDiff sd, String name, SDVariable logits, SDVariable labels) {
     register();
-    return sd.updateVariableNameAndReference(new SparseCrossEntropy(sd, logits, labels).outputVariable(), name);
+    return sd.updateVariableNameAndReference(
+        new SparseCrossEntropy(sd, logits, labels).outputVariable(), name);
   }
 
   static synchronized void register() {
@@ -61,7 +68,8 @@ public final class FixedOps {
       Map<Long, Class<?>> one = (Map<Long, Class<?>>) single.get(holder);
       @SuppressWarnings("unchecked")
       Map<Long, Map<String, Class<?>>> many = (Map<Long, Map<String, Class<?>>>) multi.get(holder);
-      Map<String, Class<?>> replacements = Map.of(GATHER, EmbeddingGather.class, SPARSE_CE, SparseCrossEntropy.class);
+      Map<String, Class<?>> replacements =
+          Map.of(GATHER, EmbeddingGather.class, SPARSE_CE, SparseCrossEntropy.class);
       for (Map.Entry<String, Class<?>> e : replacements.entrySet()) {
         long hash = Nd4j.getExecutioner().getCustomOperations().get(e.getKey()).getHash();
         if (many.containsKey(hash)) many.get(hash).put(e.getKey(), e.getValue());
@@ -70,7 +78,8 @@ public final class FixedOps {
       registered = true;
     } catch (ReflectiveOperationException | RuntimeException e) {
       throw new IllegalStateException(
-          "cannot install the corrected gather/sparse-CE gradients into ND4J (version mismatch?)", e);
+          "cannot install the corrected gather/sparse-CE gradients into ND4J (version mismatch?)",
+          e);
     }
   }
 
@@ -86,9 +95,11 @@ public final class FixedOps {
     public List<SDVariable> doDiff(List<SDVariable> grad) {
       SDVariable table = arg(0);
       SDVariable ids = arg(1);
-      // unsorted_segment_sum, not scatter_add: scatter_add's multi-threaded accumulation order varies
+      // unsorted_segment_sum, not scatter_add: scatter_add's multi-threaded accumulation order
+      // varies
       // run to run for repeated ids, which breaks bit-exact resume.
-      // The row count is read at run time: the table may be an activation ([N, C]) as well as a weight.
+      // The row count is read at run time: the table may be an activation ([N, C]) as well as a
+      // weight.
       SDVariable rows = sameDiff.sizeAt(table, 0).castTo(org.nd4j.linalg.api.buffer.DataType.INT);
       SDVariable dTable = sameDiff.unsortedSegmentSum(grad.get(0), ids, rows);
       return Arrays.asList(dTable, sameDiff.zerosLike(ids));
@@ -108,7 +119,8 @@ public final class FixedOps {
       // The op stores its arguments as [labels, logits].
       SDVariable labels = arg(0);
       SDVariable logits = arg(1);
-      SDVariable dLogits = new SparseSoftmaxCrossEntropyLossWithLogitsBp(sameDiff, logits, labels).outputVariable();
+      SDVariable dLogits =
+          new SparseSoftmaxCrossEntropyLossWithLogitsBp(sameDiff, logits, labels).outputVariable();
       dLogits = dLogits.mul(sameDiff.expandDims(grad.get(0), 1));
       return Arrays.asList(sameDiff.zerosLike(labels), dLogits);
     }

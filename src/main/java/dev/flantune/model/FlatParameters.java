@@ -14,13 +14,13 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * moment), each tensor a named view into it.
  *
  * <p>Why: the optimizer, the gradient norm, clipping and zeroing then run as a handful of native
- * ops over P elements instead of ~14 ops per tensor. On 2 shared cores each ND4J op carries a
- * fixed (OpenMP) cost of milliseconds; per-tensor AdamW on V8000 d512 L6 took 0.8–7 s per step,
- * the flat one 0.36 s (same session, same load).
+ * ops over P elements instead of ~14 ops per tensor. On 2 shared cores each ND4J op carries a fixed
+ * (OpenMP) cost of milliseconds; per-tensor AdamW on V8000 d512 L6 took 0.8–7 s per step, the flat
+ * one 0.36 s (same session, same load).
  *
- * <p>Layout: tensors that take weight decay come first, so decay is one op on the prefix
- * [0, {@link #decayedLength()}); within each group the given (checkpoint) order is kept. The layout
- * is internal: checkpoints are written per tensor by name.
+ * <p>Layout: tensors that take weight decay come first, so decay is one op on the prefix [0, {@link
+ * #decayedLength()}); within each group the given (checkpoint) order is kept. The layout is
+ * internal: checkpoints are written per tensor by name.
  */
 public final class FlatParameters {
   private final INDArray flat;
@@ -34,7 +34,8 @@ public final class FlatParameters {
   }
 
   /** A zeroed buffer for tensors of the given shapes (in checkpoint order). */
-  public static FlatParameters zeros(Map<String, long[]> shapes, BiPredicate<String, long[]> decays) {
+  public static FlatParameters zeros(
+      Map<String, long[]> shapes, BiPredicate<String, long[]> decays) {
     long total = 0;
     for (long[] s : shapes.values()) total += length(s);
     INDArray flat = Nd4j.zeros(DataType.FLOAT, total);
@@ -51,7 +52,10 @@ public final class FlatParameters {
     Map<String, INDArray> views = new LinkedHashMap<>(); // checkpoint order
     for (Map.Entry<String, long[]> e : shapes.entrySet()) {
       long off = offsets.get(e.getKey())[0];
-      views.put(e.getKey(), flat.get(NDArrayIndex.interval(off, off + length(e.getValue()))).reshape('c', e.getValue()));
+      views.put(
+          e.getKey(),
+          flat.get(NDArrayIndex.interval(off, off + length(e.getValue())))
+              .reshape('c', e.getValue()));
     }
     return new FlatParameters(flat, views, decayed);
   }
@@ -60,10 +64,12 @@ public final class FlatParameters {
   public FlatParameters zerosLike() {
     INDArray flat2 = Nd4j.zeros(DataType.FLOAT, flat.length());
     Map<String, INDArray> v2 = new LinkedHashMap<>();
-    views.forEach((k, v) -> {
-      long off = v.offset() - flat.offset();
-      v2.put(k, flat2.get(NDArrayIndex.interval(off, off + v.length())).reshape('c', v.shape()));
-    });
+    views.forEach(
+        (k, v) -> {
+          long off = v.offset() - flat.offset();
+          v2.put(
+              k, flat2.get(NDArrayIndex.interval(off, off + v.length())).reshape('c', v.shape()));
+        });
     return new FlatParameters(flat2, v2, decayedLength);
   }
 

@@ -28,9 +28,21 @@ public record Gpt2Config(
   public static final String GELU_NEW = "gelu_new";
 
   /** A config with GPT-2's defaults for everything but the sizes. */
-  public static Gpt2Config of(int vocab, int positions, int embd, int layers, int heads, int eosId) {
+  public static Gpt2Config of(
+      int vocab, int positions, int embd, int layers, int heads, int eosId) {
     return new Gpt2Config(
-        "gpt2", vocab, positions, embd, layers, heads, null, 1e-5, GELU_NEW, true, eosId, eosId,
+        "gpt2",
+        vocab,
+        positions,
+        embd,
+        layers,
+        heads,
+        null,
+        1e-5,
+        GELU_NEW,
+        true,
+        eosId,
+        eosId,
         java.util.List.of("GPT2LMHeadModel"));
   }
 
@@ -57,7 +69,8 @@ public record Gpt2Config(
     if (nEmbd <= 0) p.add("n_embd must be positive");
     if (nLayer <= 0) p.add("n_layer must be positive");
     if (nHead <= 0) p.add("n_head must be positive");
-    else if (nEmbd % nHead != 0) p.add("n_embd (" + nEmbd + ") must be divisible by n_head (" + nHead + ")");
+    else if (nEmbd % nHead != 0)
+      p.add("n_embd (" + nEmbd + ") must be divisible by n_head (" + nHead + ")");
     if (!(layerNormEpsilon > 0)) p.add("layer_norm_epsilon must be positive");
     if (activationFunction != null
         && !activationFunction.equals(GELU_NEW)

@@ -16,15 +16,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * C/H head size, F = inner MLP size, V vocabulary, P = n_positions.
  *
  * <p>Built by hand where ND4J's built-ins differ from GPT-2: LayerNorm ({@code sd.nn.layerNorm}
- * ignores eps), GELU ({@code sd.nn.gelu} is not the tanh form), the embedding gather and the
- * sparse cross-entropy (wrong gradients, see {@link FixedOps}).
+ * ignores eps), GELU ({@code sd.nn.gelu} is not the tanh form), the embedding gather and the sparse
+ * cross-entropy (wrong gradients, see {@link FixedOps}).
  */
 public final class Gpt2Graph {
   // Placeholders.
   public static final String INPUT_IDS = "input_ids"; // [B, T] int32
   public static final String POSITION_IDS = "position_ids"; // [B, T] int32
   public static final String ATTN_BIAS = "attn_bias"; // [B, 1, T, T] additive: 0 or MASKED
-  public static final String HEAD_ROWS = "head_rows"; // [M] int32: the rows of N whose next token is scored
+  public static final String HEAD_ROWS =
+      "head_rows"; // [M] int32: the rows of N whose next token is scored
   public static final String LABELS = "labels"; // [M] int32
   public static final String LOSS_WEIGHTS = "loss_weights"; // [M] float
   // Outputs.
@@ -59,21 +60,46 @@ public final class Gpt2Graph {
     SDVariable labels = sd.placeHolder(LABELS, DataType.INT, -1);
     SDVariable lossWeights = sd.placeHolder(LOSS_WEIGHTS, DataType.FLOAT, -1);
 
-    // [B,T,H,D] for splitting heads, computed from the batch's own shape so one graph serves all sizes.
+    // [B,T,H,D] for splitting heads, computed from the batch's own shape so one graph serves all
+    // sizes.
     SDVariable bt = sd.shape(ids).castTo(DataType.LONG);
-    SDVariable bthd = sd.concat(0, bt, sd.constant(Nd4j.createFromArray((long) c.nHead(), (long) c.headSize())));
+    SDVariable bthd =
+        sd.concat(0, bt, sd.constant(Nd4j.createFromArray((long) c.nHead(), (long) c.headSize())));
 
-    SDVariable tok = FixedOps.embedding(sd, "tok_emb", sd.getVariable(Gpt2Weights.WTE), sd.reshape(ids, -1));
-    SDVariable posEmb = FixedOps.embedding(sd, "pos_emb", sd.getVariable(Gpt2Weights.WPE), sd.reshape(pos, -1));
+    SDVariable tok =
+        FixedOps.embedding(sd, "tok_emb", sd.getVariable(Gpt2Weights.WTE), sd.reshape(ids, -1));
+    SDVariable posEmb =
+        FixedOps.embedding(sd, "pos_emb", sd.getVariable(Gpt2Weights.WPE), sd.reshape(pos, -1));
     SDVariable x = tok.add(posEmb); // [N, C]
 
     for (int i = 0; i < c.nLayer(); i++) {
-      SDVariable h = layerNorm(sd, x, i + ".ln_1", p(sd, i, "ln_1.weight"), p(sd, i, "ln_1.bias"), c.layerNormEpsilon());
+      SDVariable h =
+          layerNorm(
+              sd,
+              x,
+              i + ".ln_1",
+              p(sd, i, "ln_1.weight"),
+              p(sd, i, "ln_1.bias"),
+              c.layerNormEpsilon());
       x = x.add(attention(sd, c, i, h, bias, bthd));
-      h = layerNorm(sd, x, i + ".ln_2", p(sd, i, "ln_2.weight"), p(sd, i, "ln_2.bias"), c.layerNormEpsilon());
+      h =
+          layerNorm(
+              sd,
+              x,
+              i + ".ln_2",
+              p(sd, i, "ln_2.weight"),
+              p(sd, i, "ln_2.bias"),
+              c.layerNormEpsilon());
       x = x.add(mlp(sd, i, h));
     }
-    SDVariable hf = layerNorm(sd, x, "ln_f", sd.getVariable(Gpt2Weights.LN_F_W), sd.getVariable(Gpt2Weights.LN_F_B), c.layerNormEpsilon());
+    SDVariable hf =
+        layerNorm(
+            sd,
+            x,
+            "ln_f",
+            sd.getVariable(Gpt2Weights.LN_F_W),
+            sd.getVariable(Gpt2Weights.LN_F_B),
+            c.layerNormEpsilon());
     // The LM head runs only on the rows whose prediction is scored (target tokens when instruction
     // tuning, often a tenth of the tokens): with V = 50257 the head dominates the step.
     SDVariable scored = FixedOps.embedding(sd, "head_in", hf, headRows); // [M, C]
@@ -92,13 +118,16 @@ public final class Gpt2Graph {
   }
 
   /** Causal self-attention; h [N, C] → [N, C]. */
-  private static SDVariable attention(SameDiff sd, Gpt2Config c, int i, SDVariable h, SDVariable bias, SDVariable bthd) {
-    SDVariable qkv = sd.mmul(h, p(sd, i, "attn.c_attn.weight")).add(p(sd, i, "attn.c_attn.bias")); // [N, 3C]
+  private static SDVariable attention(
+      SameDiff sd, Gpt2Config c, int i, SDVariable h, SDVariable bias, SDVariable bthd) {
+    SDVariable qkv =
+        sd.mmul(h, p(sd, i, "attn.c_attn.weight")).add(p(sd, i, "attn.c_attn.bias")); // [N, 3C]
     SDVariable[] parts = sd.split(qkv, 3, 1); // 3 × [N, C]
     SDVariable q = heads(sd, parts[0], bthd); // [B, H, T, D]
     SDVariable k = heads(sd, parts[1], bthd);
     SDVariable v = heads(sd, parts[2], bthd);
-    SDVariable scores = sd.mmul(q, k, false, true, false).mul(1.0 / Math.sqrt(c.headSize())).add(bias); // [B,H,T,T]
+    SDVariable scores =
+        sd.mmul(q, k, false, true, false).mul(1.0 / Math.sqrt(c.headSize())).add(bias); // [B,H,T,T]
     SDVariable att = sd.nn.softmax(scores, 3);
     SDVariable y = sd.mmul(att, v); // [B, H, T, D]
     y = sd.reshape(sd.permute(y, 0, 2, 1, 3), -1, c.nEmbd()); // [N, C]
@@ -116,7 +145,8 @@ public final class Gpt2Graph {
   }
 
   /** GPT-2's LayerNorm over the last axis: (x − μ) / sqrt(var + eps) · g + b, biased variance. */
-  private static SDVariable layerNorm(SameDiff sd, SDVariable x, String name, SDVariable g, SDVariable b, double eps) {
+  private static SDVariable layerNorm(
+      SameDiff sd, SDVariable x, String name, SDVariable g, SDVariable b, double eps) {
     SDVariable centered = x.sub(sd.mean(x, true, 1));
     SDVariable var = sd.mean(centered.mul(centered), true, 1);
     return centered.mul(sd.math.rsqrt(var.add(eps))).mul(g).add(b);

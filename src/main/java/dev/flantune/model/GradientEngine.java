@@ -3,7 +3,6 @@ package dev.flantune.model;
 import dev.flantune.data.Batch;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -14,15 +13,14 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.config.ExecutionResult;
 import org.nd4j.autodiff.samediff.config.SDValue;
+import org.nd4j.autodiff.samediff.internal.AbstractSession.VarId;
 import org.nd4j.autodiff.samediff.internal.FrameIter;
 import org.nd4j.autodiff.samediff.internal.InferenceSession;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
-import org.nd4j.autodiff.samediff.internal.AbstractSession.VarId;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Forward + backward of a {@link CausalLm}, accumulating parameter gradients into persistent
@@ -92,8 +90,14 @@ public final class GradientEngine {
     int[] rows = CausalLm.lossRows(batch);
     if (rows.length == 0) return 0; // nothing scored: this micro-batch adds no gradient
     Map<String, INDArray> ph = model.placeholders(batch, rows, lossWeights);
-    At at = At.builder().epoch(0).iteration(calls++).trainingThreadNum(0)
-        .javaThreadNum(Thread.currentThread().getId()).operation(Operation.TRAINING).build();
+    At at =
+        At.builder()
+            .epoch(0)
+            .iteration(calls++)
+            .trainingThreadNum(0)
+            .javaThreadNum(Thread.currentThread().getId())
+            .operation(Operation.TRAINING)
+            .build();
     session.loss = Double.NaN;
     long t0 = StepProfile.enabled() ? System.nanoTime() : 0;
     session.output(outputNames, ph, null, gradNames, null, at);
@@ -103,7 +107,9 @@ public final class GradientEngine {
     return session.loss;
   }
 
-  /** The session that adds each parameter gradient to its buffer as the op producing it finishes. */
+  /**
+   * The session that adds each parameter gradient to its buffer as the op producing it finishes.
+   */
   private final class Session extends InferenceSession {
     final List<INDArray> produced = new ArrayList<>();
     double loss;
@@ -114,13 +120,31 @@ public final class GradientEngine {
 
     @Override
     public ExecutionResult getOutputs(
-        Pair<SameDiffOp, OpContext> opPair, FrameIter outputFrameIter, Set<VarId> opInputs,
-        Set<VarId> allIterInputs, Set<String> constAndPhInputs, List<Listener> listeners, At at,
-        MultiDataSet batch, Set<String> allReqVariables, Map<String, SDValue> otherPlaceHolders) {
+        Pair<SameDiffOp, OpContext> opPair,
+        FrameIter outputFrameIter,
+        Set<VarId> opInputs,
+        Set<VarId> allIterInputs,
+        Set<String> constAndPhInputs,
+        List<Listener> listeners,
+        At at,
+        MultiDataSet batch,
+        Set<String> allReqVariables,
+        Map<String, SDValue> otherPlaceHolders) {
       long t0 = StepProfile.enabled() ? System.nanoTime() : 0;
-      ExecutionResult out = super.getOutputs(opPair, outputFrameIter, opInputs, allIterInputs, constAndPhInputs,
-          listeners, at, batch, allReqVariables, otherPlaceHolders);
-      if (t0 != 0) StepProfile.add("op:" + opPair.getFirst().getOp().opName(), System.nanoTime() - t0);
+      ExecutionResult out =
+          super.getOutputs(
+              opPair,
+              outputFrameIter,
+              opInputs,
+              allIterInputs,
+              constAndPhInputs,
+              listeners,
+              at,
+              batch,
+              allReqVariables,
+              otherPlaceHolders);
+      if (t0 != 0)
+        StepProfile.add("op:" + opPair.getFirst().getOp().opName(), System.nanoTime() - t0);
       long t1 = StepProfile.enabled() ? System.nanoTime() : 0;
       List<String> names = opPair.getFirst().getOutputsOfOp();
       for (int i = 0; i < names.size(); i++) {

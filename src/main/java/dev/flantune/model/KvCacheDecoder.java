@@ -15,8 +15,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * whole sequence. Plain ND4J array ops on the model's live weights, no SameDiff graph: the graph's
  * session bookkeeping would dominate a one-token step.
  *
- * <p>Shape letters as in {@link Gpt2Graph}: T new positions, S = cached positions after the step,
- * P = n_positions (cache capacity), C, H, D = C/H, F inner size, V vocabulary.
+ * <p>Shape letters as in {@link Gpt2Graph}: T new positions, S = cached positions after the step, P
+ * = n_positions (cache capacity), C, H, D = C/H, F inner size, V vocabulary.
  *
  * <p>It computes what the graph computes (hand-built LayerNorm with eps, tanh GELU, Conv1D weights
  * y = x·W + b), so its logits equal {@link CausalLm#logits} of the full sequence to float rounding;
@@ -36,8 +36,18 @@ public final class KvCacheDecoder {
 
   /** One transformer block's weights, HF Conv1D layout. */
   private record Layer(
-      INDArray ln1W, INDArray ln1B, INDArray attnW, INDArray attnB, INDArray projW, INDArray projB,
-      INDArray ln2W, INDArray ln2B, INDArray fcW, INDArray fcB, INDArray mlpProjW, INDArray mlpProjB) {}
+      INDArray ln1W,
+      INDArray ln1B,
+      INDArray attnW,
+      INDArray attnB,
+      INDArray projW,
+      INDArray projB,
+      INDArray ln2W,
+      INDArray ln2B,
+      INDArray fcW,
+      INDArray fcB,
+      INDArray mlpProjW,
+      INDArray mlpProjB) {}
 
   public KvCacheDecoder(CausalLm model) {
     this.config = model.config();
@@ -51,13 +61,14 @@ public final class KvCacheDecoder {
     this.keys = new INDArray[c.nLayer()];
     this.values = new INDArray[c.nLayer()];
     for (int i = 0; i < c.nLayer(); i++) {
-      layers[i] = new Layer(
-          p(model, i, "ln_1.weight"), p(model, i, "ln_1.bias"),
-          p(model, i, "attn.c_attn.weight"), p(model, i, "attn.c_attn.bias"),
-          p(model, i, "attn.c_proj.weight"), p(model, i, "attn.c_proj.bias"),
-          p(model, i, "ln_2.weight"), p(model, i, "ln_2.bias"),
-          p(model, i, "mlp.c_fc.weight"), p(model, i, "mlp.c_fc.bias"),
-          p(model, i, "mlp.c_proj.weight"), p(model, i, "mlp.c_proj.bias"));
+      layers[i] =
+          new Layer(
+              p(model, i, "ln_1.weight"), p(model, i, "ln_1.bias"),
+              p(model, i, "attn.c_attn.weight"), p(model, i, "attn.c_attn.bias"),
+              p(model, i, "attn.c_proj.weight"), p(model, i, "attn.c_proj.bias"),
+              p(model, i, "ln_2.weight"), p(model, i, "ln_2.bias"),
+              p(model, i, "mlp.c_fc.weight"), p(model, i, "mlp.c_fc.bias"),
+              p(model, i, "mlp.c_proj.weight"), p(model, i, "mlp.c_proj.bias"));
       keys[i] = Nd4j.create(DataType.FLOAT, c.nHead(), c.nPositions(), c.headSize());
       values[i] = Nd4j.create(DataType.FLOAT, c.nHead(), c.nPositions(), c.headSize());
     }
@@ -103,16 +114,24 @@ public final class KvCacheDecoder {
     int t = tokens.length;
     if (t == 0) throw new IllegalArgumentException("no tokens to append");
     if (t > remaining()) {
-      throw new IllegalArgumentException("cannot append " + t + " tokens: " + length + " of n_positions "
-          + config.nPositions() + " are used");
+      throw new IllegalArgumentException(
+          "cannot append "
+              + t
+              + " tokens: "
+              + length
+              + " of n_positions "
+              + config.nPositions()
+              + " are used");
     }
     for (int id : tokens) {
       if (id < 0 || id >= config.vocabSize()) {
-        throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + config.vocabSize());
+        throw new IllegalArgumentException(
+            "token id " + id + " outside the vocabulary of " + config.vocabSize());
       }
     }
-    INDArray x = wte.getRows(tokens) // [T, C] (a copy)
-        .addi(wpe.get(NDArrayIndex.interval(length, length + t), NDArrayIndex.all()));
+    INDArray x =
+        wte.getRows(tokens) // [T, C] (a copy)
+            .addi(wpe.get(NDArrayIndex.interval(length, length + t), NDArrayIndex.all()));
     for (int i = 0; i < layers.length; i++) {
       Layer l = layers[i];
       x.addi(attention(i, layerNorm(x, l.ln1W, l.ln1B), t));
@@ -123,7 +142,10 @@ public final class KvCacheDecoder {
     return x;
   }
 
-  /** Causal self-attention of T new positions over the S = length + T cached ones; h [T, C] → [T, C]. */
+  /**
+   * Causal self-attention of T new positions over the S = length + T cached ones; h [T, C] → [T,
+   * C].
+   */
   private INDArray attention(int layer, INDArray h, int t) {
     Layer l = layers[layer];
     int c = config.nEmbd(), nh = config.nHead(), d = config.headSize();
@@ -132,10 +154,17 @@ public final class KvCacheDecoder {
     INDArray q = heads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)), t); // [H, T, D]
     INDArray k = heads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(c, 2 * c)), t);
     INDArray v = heads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(2 * c, 3 * c)), t);
-    keys[layer].get(NDArrayIndex.all(), NDArrayIndex.interval(length, s), NDArrayIndex.all()).assign(k);
-    values[layer].get(NDArrayIndex.all(), NDArrayIndex.interval(length, s), NDArrayIndex.all()).assign(v);
-    INDArray kAll = keys[layer].get(NDArrayIndex.all(), NDArrayIndex.interval(0, s), NDArrayIndex.all()); // [H, S, D]
-    INDArray vAll = values[layer].get(NDArrayIndex.all(), NDArrayIndex.interval(0, s), NDArrayIndex.all());
+    keys[layer]
+        .get(NDArrayIndex.all(), NDArrayIndex.interval(length, s), NDArrayIndex.all())
+        .assign(k);
+    values[layer]
+        .get(NDArrayIndex.all(), NDArrayIndex.interval(length, s), NDArrayIndex.all())
+        .assign(v);
+    INDArray kAll =
+        keys[layer].get(
+            NDArrayIndex.all(), NDArrayIndex.interval(0, s), NDArrayIndex.all()); // [H, S, D]
+    INDArray vAll =
+        values[layer].get(NDArrayIndex.all(), NDArrayIndex.interval(0, s), NDArrayIndex.all());
     INDArray scores = Nd4j.matmul(q, kAll, false, true, false).muli(attnScale); // [H, T, S]
     if (t > 1) scores.addi(causalBias(t, s).reshape(1, t, s).broadcast(nh, t, s));
     Nd4j.exec(new SoftMax(scores, scores, 2));
@@ -165,7 +194,9 @@ public final class KvCacheDecoder {
     return out.addiRowVector(b);
   }
 
-  /** GPT-2's LayerNorm over the last axis: (x − μ)·rsqrt(var + eps)·g + b with the biased variance. */
+  /**
+   * GPT-2's LayerNorm over the last axis: (x − μ)·rsqrt(var + eps)·g + b with the biased variance.
+   */
   private INDArray layerNorm(INDArray x, INDArray g, INDArray b) {
     INDArray centered = x.subColumnVector(x.mean(true, 1));
     INDArray var = centered.mul(centered).mean(true, 1);

@@ -11,12 +11,12 @@ import java.util.List;
  * whether every completion token is the model's argmax.
  *
  * <p>Requests with the same context (the options of one rank-classification prompt) share one row:
- * the context is computed once, and each continuation follows it as its own segment that attends
- * to the context and to itself, never to the other continuations, with positions continuing from
- * the context. Row layout for context c (length P) and continuations a, b:
- * {@code c[0..P-2] | c[P-1] a[0..] | c[P-1] b[0..]}: the context's last token is repeated at the
- * head of each segment because it predicts each continuation's first token. Rows are sorted by
- * length and batched so that the [M, V] logits of a batch stay within a budget.
+ * the context is computed once, and each continuation follows it as its own segment that attends to
+ * the context and to itself, never to the other continuations, with positions continuing from the
+ * context. Row layout for context c (length P) and continuations a, b: {@code c[0..P-2] | c[P-1]
+ * a[0..] | c[P-1] b[0..]}: the context's last token is repeated at the head of each segment because
+ * it predicts each continuation's first token. Rows are sorted by length and batched so that the
+ * [M, V] logits of a batch stay within a budget.
  */
 public final class Scorer {
   /** Upper bound on N·V floats of logits alive at once (about 256 MB). */

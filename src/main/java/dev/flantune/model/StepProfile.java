@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Wall-clock time per native op (by op name) and per phase of the training step, for
- * {@code flan-tune bench --profile}. Off unless {@link #enable()} was called: then every op the
- * gradient session runs is timed with {@link System#nanoTime()} around its execution.
+ * Wall-clock time per native op (by op name) and per phase of the training step, for {@code
+ * flan-tune bench --profile}. Off unless {@link #enable()} was called: then every op the gradient
+ * session runs is timed with {@link System#nanoTime()} around its execution.
  */
 public final class StepProfile {
   private static volatile boolean enabled;
@@ -41,13 +41,20 @@ public final class StepProfile {
     List<Map.Entry<String, long[]>> rows = new ArrayList<>(totals.entrySet());
     rows.sort((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]));
     long ops = 0;
-    for (Map.Entry<String, long[]> e : rows) if (e.getKey().startsWith("op:")) ops += e.getValue()[0];
-    out.printf("%-44s %10s %8s %7s%n", "bucket (op:* = native op in fwd+bwd)", "ms/step", "calls", "share");
+    for (Map.Entry<String, long[]> e : rows)
+      if (e.getKey().startsWith("op:")) ops += e.getValue()[0];
+    out.printf(
+        "%-44s %10s %8s %7s%n",
+        "bucket (op:* = native op in fwd+bwd)", "ms/step", "calls", "share");
     for (Map.Entry<String, long[]> e : rows) {
       long[] t = e.getValue();
-      out.printf("%-44s %10.1f %8d %6.1f%%%n", e.getKey(), t[0] / 1e6 / steps, t[1] / steps, 100.0 * t[0] / stepNanos);
+      out.printf(
+          "%-44s %10.1f %8d %6.1f%%%n",
+          e.getKey(), t[0] / 1e6 / steps, t[1] / steps, 100.0 * t[0] / stepNanos);
     }
-    out.printf("%-44s %10.1f %8s %6.1f%%%n", "sum of op:*", ops / 1e6 / steps, "", 100.0 * ops / stepNanos);
+    out.printf(
+        "%-44s %10.1f %8s %6.1f%%%n",
+        "sum of op:*", ops / 1e6 / steps, "", 100.0 * ops / stepNanos);
     out.printf("%-44s %10.1f%n", "step", stepNanos / 1e6 / steps);
   }
 }

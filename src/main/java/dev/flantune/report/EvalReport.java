@@ -12,7 +12,10 @@ import java.util.Map;
  * @param models the roles evaluated, tuned first
  * @param provenance what produced the numbers (see {@link Provenance})
  */
-public record EvalReport(List<String> models, Provenance provenance, List<ClusterResult> clusters,
+public record EvalReport(
+    List<String> models,
+    Provenance provenance,
+    List<ClusterResult> clusters,
     Map<String, Throughput> throughput) {
 
   public static final String TUNED = "tuned";
@@ -33,8 +36,16 @@ public record EvalReport(List<String> models, Provenance provenance, List<Cluste
   public record ModelRef(String role, String path, String sha256) {}
 
   /** The evaluation's inputs, so a number in the report can be traced and reproduced. */
-  public record Provenance(String date, long seed, int shots, String split, int maxExamples, String tasks,
-      List<String> heldOut, List<ModelRef> models, Map<String, String> environment) {
+  public record Provenance(
+      String date,
+      long seed,
+      int shots,
+      String split,
+      int maxExamples,
+      String tasks,
+      List<String> heldOut,
+      List<ModelRef> models,
+      Map<String, String> environment) {
     public Provenance {
       heldOut = List.copyOf(heldOut);
       models = List.copyOf(models);
@@ -62,8 +73,14 @@ public record EvalReport(List<String> models, Provenance provenance, List<Cluste
    * @param skipped templates not evaluated, with the reason (turned templates of a classification
    *     task: their target is not an option, so there is nothing to rank)
    */
-  public record TaskResult(String task, String cluster, String kind, String metric, int nExamples,
-      List<SkippedTemplate> skipped, Map<String, ModelScores> byModel) {
+  public record TaskResult(
+      String task,
+      String cluster,
+      String kind,
+      String metric,
+      int nExamples,
+      List<SkippedTemplate> skipped,
+      Map<String, ModelScores> byModel) {
     public TaskResult {
       skipped = List.copyOf(skipped);
       byModel = new LinkedHashMap<>(byModel);
@@ -71,7 +88,8 @@ public record EvalReport(List<String> models, Provenance provenance, List<Cluste
 
     public ModelScores scores(String model) {
       ModelScores s = byModel.get(model);
-      if (s == null) throw new IllegalArgumentException("no scores for model '" + model + "' in task " + task);
+      if (s == null)
+        throw new IllegalArgumentException("no scores for model '" + model + "' in task " + task);
       return s;
     }
 
@@ -119,8 +137,8 @@ public record EvalReport(List<String> models, Provenance provenance, List<Cluste
    *     count (EOS included); NaN for generation
    * @param accNormChar divided by the option target's character count; NaN for generation
    */
-  public record TemplateScore(int template, int n, int skipped, double score, double accNormToken,
-      double accNormChar) {}
+  public record TemplateScore(
+      int template, int n, int skipped, double score, double accNormToken, double accNormChar) {}
 
   /** How fast a model was evaluated: example × template evaluations per second. */
   public record Throughput(long evaluations, double seconds) {

@@ -33,7 +33,8 @@ public record LossCurve(List<Point> train, List<Point> validation) {
   public static Optional<LossCurve> ofRun(Path modelDir) {
     if (modelDir == null || modelDir.toAbsolutePath().getParent() == null) return Optional.empty();
     Path metrics = modelDir.toAbsolutePath().getParent().resolve(METRICS);
-    if (!modelDir.getFileName().toString().equals("final") || !Files.isRegularFile(metrics)) return Optional.empty();
+    if (!modelDir.getFileName().toString().equals("final") || !Files.isRegularFile(metrics))
+      return Optional.empty();
     ObjectMapper json = new ObjectMapper();
     List<Point> train = new ArrayList<>(), validation = new ArrayList<>();
     try (BufferedReader r = Files.newBufferedReader(metrics)) {
@@ -48,7 +49,8 @@ public record LossCurve(List<Point> train, List<Point> validation) {
         if (o == null || !o.path("step").isNumber()) continue;
         long step = o.get("step").asLong();
         if (o.path("loss").isNumber()) train.add(new Point(step, o.get("loss").asDouble()));
-        if (o.path("val_loss").isNumber()) validation.add(new Point(step, o.get("val_loss").asDouble()));
+        if (o.path("val_loss").isNumber())
+          validation.add(new Point(step, o.get("val_loss").asDouble()));
       }
     } catch (IOException e) {
       return Optional.empty();

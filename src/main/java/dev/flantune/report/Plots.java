@@ -31,8 +31,14 @@ final class Plots {
 
   /** Cluster means, base beside tuned. */
   static byte[] clusterBars(EvalReport r) {
-    CategoryChart c = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title("Held-out clusters (mean over tasks)")
-        .xAxisTitle("cluster").yAxisTitle("score (%)").build();
+    CategoryChart c =
+        new CategoryChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title("Held-out clusters (mean over tasks)")
+            .xAxisTitle("cluster")
+            .yAxisTitle("score (%)")
+            .build();
     c.getStyler().setYAxisMin(0.0).setYAxisMax(100.0);
     c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
     List<String> names = r.clusters().stream().map(ClusterResult::name).toList();
@@ -48,20 +54,35 @@ final class Plots {
    * marker: the spread across phrasings at a glance.
    */
   static byte[] templateSpread(EvalReport r, ClusterResult cluster) {
-    XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title("Per-template scores: " + cluster.name())
-        .xAxisTitle("task").yAxisTitle("score (%)").build();
+    XYChart c =
+        new XYChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title("Per-template scores: " + cluster.name())
+            .xAxisTitle("task")
+            .yAxisTitle("score (%)")
+            .build();
     c.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
     c.getStyler().setMarkerSize(9);
-    c.getStyler().setYAxisMin(0.0).setYAxisMax(100.0).setXAxisMin(-0.5).setXAxisMax(cluster.tasks().size() - 0.5);
+    c.getStyler()
+        .setYAxisMin(0.0)
+        .setYAxisMax(100.0)
+        .setXAxisMin(-0.5)
+        .setXAxisMax(cluster.tasks().size() - 0.5);
     c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
     List<String> tasks = cluster.tasks().stream().map(TaskResult::task).toList();
-    c.getStyler().setxAxisTickLabelsFormattingFunction(x -> {
-      long i = Math.round(x);
-      return Math.abs(x - i) < 1e-6 && i >= 0 && i < tasks.size() ? tasks.get((int) i) : "";
-    });
+    c.getStyler()
+        .setxAxisTickLabelsFormattingFunction(
+            x -> {
+              long i = Math.round(x);
+              return Math.abs(x - i) < 1e-6 && i >= 0 && i < tasks.size() ? tasks.get((int) i) : "";
+            });
     for (String m : r.models()) {
       double offset = r.compared() ? (m.equals(EvalReport.BASE) ? -0.15 : 0.15) : 0;
-      List<Double> xs = new ArrayList<>(), ys = new ArrayList<>(), mx = new ArrayList<>(), my = new ArrayList<>();
+      List<Double> xs = new ArrayList<>(),
+          ys = new ArrayList<>(),
+          mx = new ArrayList<>(),
+          my = new ArrayList<>();
       for (int i = 0; i < cluster.tasks().size(); i++) {
         EvalReport.ModelScores s = cluster.tasks().get(i).scores(m);
         for (TemplateScore ts : s.templates()) {
@@ -87,17 +108,29 @@ final class Plots {
 
   /** Training (and validation) loss against step. */
   static byte[] lossCurve(LossCurve curve) {
-    XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title("Training loss").xAxisTitle("step")
-        .yAxisTitle("loss").build();
+    XYChart c =
+        new XYChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title("Training loss")
+            .xAxisTitle("step")
+            .yAxisTitle("loss")
+            .build();
     c.getStyler().setMarkerSize(4);
     c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
-    XYSeries train = c.addSeries("loss", curve.train().stream().map(p -> (double) p.step()).toList(),
-        curve.train().stream().map(LossCurve.Point::loss).toList());
+    XYSeries train =
+        c.addSeries(
+            "loss",
+            curve.train().stream().map(p -> (double) p.step()).toList(),
+            curve.train().stream().map(LossCurve.Point::loss).toList());
     train.setMarker(SeriesMarkers.NONE);
     train.setLineColor(TUNED);
     if (!curve.validation().isEmpty()) {
-      XYSeries val = c.addSeries("val_loss", curve.validation().stream().map(p -> (double) p.step()).toList(),
-          curve.validation().stream().map(LossCurve.Point::loss).toList());
+      XYSeries val =
+          c.addSeries(
+              "val_loss",
+              curve.validation().stream().map(p -> (double) p.step()).toList(),
+              curve.validation().stream().map(LossCurve.Point::loss).toList());
       val.setMarker(SeriesMarkers.CIRCLE);
       val.setLineColor(Color.ORANGE);
       val.setMarkerColor(Color.ORANGE);

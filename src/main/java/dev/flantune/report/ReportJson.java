@@ -15,7 +15,8 @@ import dev.flantune.report.EvalReport.TemplateScore;
  * exist (a delta without a base, a norm variant of a generation task) are JSON null, never NaN.
  */
 public final class ReportJson {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private ReportJson() {}
 
@@ -29,12 +30,14 @@ public final class ReportJson {
     ArrayNode clusters = root.putArray("clusters");
     for (ClusterResult c : r.clusters()) clusters.add(cluster(r, c));
     ObjectNode speed = root.putObject("throughput");
-    r.throughput().forEach((role, t) -> {
-      ObjectNode o = speed.putObject(role);
-      o.put("evaluations", t.evaluations());
-      o.put("seconds", t.seconds());
-      num(o, "evaluations_per_s", t.perSecond());
-    });
+    r.throughput()
+        .forEach(
+            (role, t) -> {
+              ObjectNode o = speed.putObject(role);
+              o.put("evaluations", t.evaluations());
+              o.put("seconds", t.seconds());
+              num(o, "evaluations_per_s", t.perSecond());
+            });
     try {
       return JSON.writeValueAsString(root) + "\n";
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -44,12 +47,17 @@ public final class ReportJson {
 
   private static ObjectNode provenance(EvalReport.Provenance p) {
     ObjectNode o = JSON.createObjectNode();
-    o.put("date", p.date()).put("seed", p.seed()).put("shots", p.shots()).put("split", p.split())
-        .put("max_examples", p.maxExamples()).put("tasks", p.tasks());
+    o.put("date", p.date())
+        .put("seed", p.seed())
+        .put("shots", p.shots())
+        .put("split", p.split())
+        .put("max_examples", p.maxExamples())
+        .put("tasks", p.tasks());
     ArrayNode held = o.putArray("held_out");
     p.heldOut().forEach(held::add);
     ObjectNode models = o.putObject("models");
-    for (EvalReport.ModelRef m : p.models()) models.putObject(m.role()).put("path", m.path()).put("sha256", m.sha256());
+    for (EvalReport.ModelRef m : p.models())
+      models.putObject(m.role()).put("path", m.path()).put("sha256", m.sha256());
     ObjectNode env = o.putObject("environment");
     p.environment().forEach(env::put);
     return o;
@@ -68,12 +76,16 @@ public final class ReportJson {
 
   private static ObjectNode task(EvalReport r, TaskResult t) {
     ObjectNode o = JSON.createObjectNode();
-    o.put("task", t.task()).put("cluster", t.cluster()).put("kind", t.kind()).put("metric", t.metric())
+    o.put("task", t.task())
+        .put("cluster", t.cluster())
+        .put("kind", t.kind())
+        .put("metric", t.metric())
         .put("n_examples", t.nExamples());
     ArrayNode templates = o.putArray("templates");
     t.scores(EvalReport.TUNED).templates().forEach(s -> templates.add(s.template()));
     ArrayNode skipped = o.putArray("skipped_templates");
-    t.skipped().forEach(s -> skipped.addObject().put("template", s.template()).put("reason", s.reason()));
+    t.skipped()
+        .forEach(s -> skipped.addObject().put("template", s.template()).put("reason", s.reason()));
     boolean classification = t.kind().equals("classification");
     for (String m : r.models()) o.set(m, model(t.scores(m), classification));
     if (r.compared()) {

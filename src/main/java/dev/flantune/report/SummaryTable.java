@@ -21,7 +21,8 @@ public final class SummaryTable {
     for (ClusterResult c : r.clusters()) {
       for (TaskResult t : c.tasks()) {
         Spread tuned = t.scores(EvalReport.TUNED).spread();
-        List<String> row = new ArrayList<>(List.of(c.name(), t.task(), t.metric(), String.valueOf(tuned.count())));
+        List<String> row =
+            new ArrayList<>(List.of(c.name(), t.task(), t.metric(), String.valueOf(tuned.count())));
         if (r.compared()) row.add(Reports.pct(t.scores(EvalReport.BASE).spread().mean()));
         row.add(Reports.pct(tuned.mean()));
         row.add(Reports.pct(tuned.std()));
@@ -42,7 +43,8 @@ public final class SummaryTable {
 
   private static String table(List<String[]> rows) {
     int[] width = new int[rows.get(0).length];
-    for (String[] row : rows) for (int i = 0; i < row.length; i++) width[i] = Math.max(width[i], row[i].length());
+    for (String[] row : rows)
+      for (int i = 0; i < row.length; i++) width[i] = Math.max(width[i], row[i].length());
     StringBuilder sb = new StringBuilder();
     for (int r = 0; r < rows.size(); r++) {
       String[] row = rows.get(r);
@@ -53,7 +55,8 @@ public final class SummaryTable {
       }
       sb.append('\n');
       if (r == 0) {
-        for (int i = 0; i < width.length; i++) sb.append(i == 0 ? "" : "  ").append("-".repeat(width[i]));
+        for (int i = 0; i < width.length; i++)
+          sb.append(i == 0 ? "" : "  ").append("-".repeat(width[i]));
         sb.append('\n');
       }
     }

@@ -13,15 +13,16 @@ import java.util.TreeSet;
 
 /**
  * Which clusters overlap, so that holding one out of training also holds out the others. Data, not
- * code: the FLAN default lives in {@code cluster-overlaps.yaml} next to this class, and a config can
- * pass its own pairs. The relation is symmetric.
+ * code: the FLAN default lives in {@code cluster-overlaps.yaml} next to this class, and a config
+ * can pass its own pairs. The relation is symmetric.
  */
 public record ClusterOverlaps(List<List<String>> pairs) {
 
   public ClusterOverlaps {
     pairs = pairs.stream().map(List::copyOf).toList();
     for (List<String> p : pairs) {
-      if (p.size() != 2) throw new IllegalArgumentException("a cluster overlap is a pair, got " + p);
+      if (p.size() != 2)
+        throw new IllegalArgumentException("a cluster overlap is a pair, got " + p);
     }
   }
 
@@ -32,7 +33,8 @@ public record ClusterOverlaps(List<List<String>> pairs) {
     try (InputStream in = ClusterOverlaps.class.getResourceAsStream("cluster-overlaps.yaml")) {
       JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(in);
       List<List<String>> pairs = new ArrayList<>();
-      for (JsonNode p : root.get("overlaps")) pairs.add(List.of(p.get(0).asText(), p.get(1).asText()));
+      for (JsonNode p : root.get("overlaps"))
+        pairs.add(List.of(p.get(0).asText(), p.get(1).asText()));
       return new ClusterOverlaps(pairs);
     } catch (IOException e) {
       throw new UncheckedIOException("cluster-overlaps.yaml missing from the jar", e);

@@ -21,7 +21,8 @@ import java.util.Map;
  *       {@code answer} (= completion).
  *   <li>{@code chat}: {@code messages}, a list of {@code {role, content}} ending with an {@code
  *       assistant} turn, which is the target. Field {@code conversation} holds the earlier turns as
- *       {@code Role: content} paragraphs followed by {@code Assistant:}; {@code answer} the last turn.
+ *       {@code Role: content} paragraphs followed by {@code Assistant:}; {@code answer} the last
+ *       turn.
  * </ul>
  *
  * Other scalar fields of a line are kept as template fields in every format.
@@ -81,28 +82,36 @@ public enum DataFormat {
   private static void chat(ObjectNode line, String where, Map<String, String> f) {
     JsonNode messages = line.get("messages");
     if (messages == null || !messages.isArray() || messages.isEmpty()) {
-      throw FlanTuneException.badInput(where + ": field 'messages' must be a non-empty list of {role, content}");
+      throw FlanTuneException.badInput(
+          where + ": field 'messages' must be a non-empty list of {role, content}");
     }
     StringBuilder conversation = new StringBuilder();
     for (int i = 0; i < messages.size(); i++) {
       JsonNode m = messages.get(i);
       String at = where + ": field 'messages[" + i + "]";
       if (!m.isObject() || !m.path("role").isTextual() || !m.path("content").isTextual()) {
-        throw FlanTuneException.badInput(at + "' must be an object with string 'role' and 'content'");
+        throw FlanTuneException.badInput(
+            at + "' must be an object with string 'role' and 'content'");
       }
       String role = m.get("role").textValue();
       if (!role.equals("system") && !role.equals("user") && !role.equals("assistant")) {
-        throw FlanTuneException.badInput(at + ".role' is '" + role + "'; use system, user or assistant");
+        throw FlanTuneException.badInput(
+            at + ".role' is '" + role + "'; use system, user or assistant");
       }
       String content = m.get("content").textValue();
       if (i == messages.size() - 1) {
         if (!role.equals("assistant")) {
-          throw FlanTuneException.badInput(at + ".role' must be 'assistant': the last turn is the target");
+          throw FlanTuneException.badInput(
+              at + ".role' must be 'assistant': the last turn is the target");
         }
         f.put(Template.ANSWER, content);
       } else {
-        conversation.append(Character.toUpperCase(role.charAt(0))).append(role.substring(1)).append(": ")
-            .append(content).append("\n\n");
+        conversation
+            .append(Character.toUpperCase(role.charAt(0)))
+            .append(role.substring(1))
+            .append(": ")
+            .append(content)
+            .append("\n\n");
       }
     }
     f.put("conversation", conversation.append("Assistant:").toString());
@@ -111,7 +120,8 @@ public enum DataFormat {
   private static String text(ObjectNode line, String field, String where) {
     JsonNode v = line.get(field);
     if (v == null) throw FlanTuneException.badInput(where + ": missing field '" + field + "'");
-    if (!v.isTextual()) throw FlanTuneException.badInput(where + ": field '" + field + "' must be a string");
+    if (!v.isTextual())
+      throw FlanTuneException.badInput(where + ": field '" + field + "' must be a string");
     return v.textValue();
   }
 }

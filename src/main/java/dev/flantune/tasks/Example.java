@@ -13,7 +13,12 @@ import java.util.Map;
  * @param position where the example can be read again: the byte offset of its line in a JSONL file,
  *     or its index in a JSON array file (see {@link SplitSource#reader()})
  */
-public record Example(String task, Path file, int line, long position, Map<String, String> fields,
+public record Example(
+    String task,
+    Path file,
+    int line,
+    long position,
+    Map<String, String> fields,
     List<String> options) {
 
   public String answer() {

@@ -6,8 +6,8 @@ import java.util.SplittableRandom;
 
 /**
  * Few-shot exemplars for one task: a seeded reservoir sample of its train split (bounded memory
- * however large the split), from which each query gets k distinct exemplars chosen by a hash of
- * the query's identity. A query from the train split never gets itself as an exemplar.
+ * however large the split), from which each query gets k distinct exemplars chosen by a hash of the
+ * query's identity. A query from the train split never gets itself as an exemplar.
  */
 public final class ExemplarPool {
   private final List<Example> pool;
@@ -18,20 +18,25 @@ public final class ExemplarPool {
     this.seed = seed;
   }
 
-  /** Samples up to {@code size} train examples of {@code task} (empty pool if it has no train split). */
+  /**
+   * Samples up to {@code size} train examples of {@code task} (empty pool if it has no train
+   * split).
+   */
   public static ExemplarPool of(Task task, int size, long seed) {
     List<Example> pool = new ArrayList<>(size);
     if (task.hasSplit(Task.Split.TRAIN)) {
       SplittableRandom rng = new SplittableRandom(Seeds.mix(seed, Seeds.hash(task.name()), 0xe8e));
       long[] seen = {0};
-      task.split(Task.Split.TRAIN).forEach(e -> {
-        long i = seen[0]++;
-        if (i < size) pool.add(e);
-        else {
-          long j = rng.nextLong(i + 1);
-          if (j < size) pool.set((int) j, e);
-        }
-      });
+      task.split(Task.Split.TRAIN)
+          .forEach(
+              e -> {
+                long i = seen[0]++;
+                if (i < size) pool.add(e);
+                else {
+                  long j = rng.nextLong(i + 1);
+                  if (j < size) pool.set((int) j, e);
+                }
+              });
     }
     return new ExemplarPool(List.copyOf(pool), seed);
   }

@@ -105,7 +105,8 @@ final class JsonlLines {
           }
         }
       } catch (IOException e) {
-        throw FlanTuneException.badInput(file + ": cannot read at byte " + offset + " (" + e.getMessage() + ")", e);
+        throw FlanTuneException.badInput(
+            file + ": cannot read at byte " + offset + " (" + e.getMessage() + ")", e);
       }
     }
 

@@ -19,20 +19,22 @@ public record OptionsFormat(String header, String item) {
    * Variants in the spirit of the Flan Collection, which randomizes the options header and markers
    * so the model does not overfit one layout. Opt-in through {@link Policy#randomAmong}.
    */
-  public static final List<OptionsFormat> FLAN_COLLECTION = List.of(
-      FLAN,
-      new OptionsFormat("Options:", "- {option}"),
-      new OptionsFormat("Choose your answer from:", " ({letter}). {option}"),
-      new OptionsFormat("Pick your answer from:", "- {option}"),
-      new OptionsFormat("Available choices:", " {number}). {option}"),
-      new OptionsFormat("Select from the following.", " +{option}"),
-      new OptionsFormat("Possible answers:", " ({LETTER}) {option}"),
-      new OptionsFormat("Choose from:", " * {option}"),
-      new OptionsFormat("Answer options:", " [{letter}] {option}"),
-      new OptionsFormat("Pick from:", " {LETTER}. {option}"));
+  public static final List<OptionsFormat> FLAN_COLLECTION =
+      List.of(
+          FLAN,
+          new OptionsFormat("Options:", "- {option}"),
+          new OptionsFormat("Choose your answer from:", " ({letter}). {option}"),
+          new OptionsFormat("Pick your answer from:", "- {option}"),
+          new OptionsFormat("Available choices:", " {number}). {option}"),
+          new OptionsFormat("Select from the following.", " +{option}"),
+          new OptionsFormat("Possible answers:", " ({LETTER}) {option}"),
+          new OptionsFormat("Choose from:", " * {option}"),
+          new OptionsFormat("Answer options:", " [{letter}] {option}"),
+          new OptionsFormat("Pick from:", " {LETTER}. {option}"));
 
   public OptionsFormat {
-    if (header == null || header.isBlank()) throw new IllegalArgumentException("options header is empty");
+    if (header == null || header.isBlank())
+      throw new IllegalArgumentException("options header is empty");
     if (item == null || !item.contains("{option}")) {
       throw new IllegalArgumentException("options item '" + item + "' must contain {option}");
     }
@@ -41,11 +43,12 @@ public record OptionsFormat(String header, String item) {
   public String render(List<String> options) {
     StringBuilder sb = new StringBuilder(header);
     for (int i = 0; i < options.size(); i++) {
-      sb.append('\n').append(item
-          .replace("{letter}", String.valueOf((char) ('a' + i % 26)))
-          .replace("{LETTER}", String.valueOf((char) ('A' + i % 26)))
-          .replace("{number}", String.valueOf(i + 1))
-          .replace("{option}", options.get(i)));
+      sb.append('\n')
+          .append(
+              item.replace("{letter}", String.valueOf((char) ('a' + i % 26)))
+                  .replace("{LETTER}", String.valueOf((char) ('A' + i % 26)))
+                  .replace("{number}", String.valueOf(i + 1))
+                  .replace("{option}", options.get(i)));
     }
     return sb.toString();
   }
@@ -67,7 +70,9 @@ public record OptionsFormat(String header, String item) {
     }
 
     public OptionsFormat choose(long key) {
-      return formats.size() == 1 ? formats.get(0) : formats.get((int) Math.floorMod(key, (long) formats.size()));
+      return formats.size() == 1
+          ? formats.get(0)
+          : formats.get((int) Math.floorMod(key, (long) formats.size()));
     }
   }
 }

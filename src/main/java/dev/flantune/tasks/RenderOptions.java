@@ -10,38 +10,49 @@ package dev.flantune.tasks;
  *     training and evaluation see the same ids.
  * @param shots exemplars per prompt (0 = zero-shot)
  * @param exemplarDelimiter joins the exemplars and the query (FLAN: a blank line)
- * @param fewShotTokenBudget exemplars are dropped, farthest from the query first, until the prompt's
- *     estimated token count fits; the query itself is always kept (truncation handles the rest)
+ * @param fewShotTokenBudget exemplars are dropped, farthest from the query first, until the
+ *     prompt's estimated token count fits; the query itself is always kept (truncation handles the
+ *     rest)
  * @param seed seeds template, options-format and exemplar choices
  */
-public record RenderOptions(OptionsFormat.Policy optionsFormat, String targetSeparator, int shots,
-    String exemplarDelimiter, int fewShotTokenBudget, long seed) {
+public record RenderOptions(
+    OptionsFormat.Policy optionsFormat,
+    String targetSeparator,
+    int shots,
+    String exemplarDelimiter,
+    int fewShotTokenBudget,
+    long seed) {
 
   public static final RenderOptions DEFAULTS =
       new RenderOptions(OptionsFormat.Policy.FLAN_ONLY, "\n", 0, "\n\n", 960, 0);
 
   public RenderOptions {
     if (shots < 0) throw new IllegalArgumentException("shots must be >= 0, got " + shots);
-    if (fewShotTokenBudget < 1) throw new IllegalArgumentException("fewShotTokenBudget must be >= 1");
+    if (fewShotTokenBudget < 1)
+      throw new IllegalArgumentException("fewShotTokenBudget must be >= 1");
   }
 
   /** The rendering choices a run config makes: its options format, shots and seed. */
   public static RenderOptions of(dev.flantune.config.RunConfig cfg) {
-    OptionsFormat.Policy policy = cfg.data().optionsFormat() == dev.flantune.config.RunConfig.OptionsFormat.RANDOM
-        ? OptionsFormat.Policy.randomAmong(OptionsFormat.FLAN_COLLECTION)
-        : OptionsFormat.Policy.FLAN_ONLY;
+    OptionsFormat.Policy policy =
+        cfg.data().optionsFormat() == dev.flantune.config.RunConfig.OptionsFormat.RANDOM
+            ? OptionsFormat.Policy.randomAmong(OptionsFormat.FLAN_COLLECTION)
+            : OptionsFormat.Policy.FLAN_ONLY;
     return DEFAULTS.withOptionsFormat(policy).withShots(cfg.data().shots()).withSeed(cfg.seed());
   }
 
   public RenderOptions withSeed(long s) {
-    return new RenderOptions(optionsFormat, targetSeparator, shots, exemplarDelimiter, fewShotTokenBudget, s);
+    return new RenderOptions(
+        optionsFormat, targetSeparator, shots, exemplarDelimiter, fewShotTokenBudget, s);
   }
 
   public RenderOptions withShots(int k) {
-    return new RenderOptions(optionsFormat, targetSeparator, k, exemplarDelimiter, fewShotTokenBudget, seed);
+    return new RenderOptions(
+        optionsFormat, targetSeparator, k, exemplarDelimiter, fewShotTokenBudget, seed);
   }
 
   public RenderOptions withOptionsFormat(OptionsFormat.Policy p) {
-    return new RenderOptions(p, targetSeparator, shots, exemplarDelimiter, fewShotTokenBudget, seed);
+    return new RenderOptions(
+        p, targetSeparator, shots, exemplarDelimiter, fewShotTokenBudget, seed);
   }
 }

@@ -5,7 +5,8 @@ package dev.flantune.tasks;
  *
  * @param shots the number of exemplars actually kept in the prompt (after the token budget)
  */
-public record Rendered(Task task, Example example, int template, String prompt, String target, int shots) {
+public record Rendered(
+    Task task, Example example, int template, String prompt, String target, int shots) {
 
   public String taskName() {
     return task.name();

@@ -62,7 +62,8 @@ public final class Renderer {
     }
     String delim = options.exemplarDelimiter();
     int budget = options.fewShotTokenBudget() - tokenCount.applyAsInt(query);
-    int first = blocks.size(); // keep blocks [first, size): the ones nearest the query survive pruning
+    int first =
+        blocks.size(); // keep blocks [first, size): the ones nearest the query survive pruning
     while (first > 0 && budget - tokenCount.applyAsInt(blocks.get(first - 1) + delim) >= 0) {
       budget -= tokenCount.applyAsInt(blocks.get(first - 1) + delim);
       first--;
@@ -85,9 +86,9 @@ public final class Renderer {
   }
 
   /**
-   * The target of template {@code t} with {@code {answer}} = {@code answerText}: the evaluator renders
-   * each option this way and scores it after {@link #prompt}. Only meaningful for templates whose
-   * target uses {@code {answer}} (not {@link Template#turned()} ones).
+   * The target of template {@code t} with {@code {answer}} = {@code answerText}: the evaluator
+   * renders each option this way and scores it after {@link #prompt}. Only meaningful for templates
+   * whose target uses {@code {answer}} (not {@link Template#turned()} ones).
    */
   public String renderTargetFor(Task task, Example ex, int t, String answerText) {
     return task.template(t).renderTarget(fields(task, ex, answerText));
@@ -100,11 +101,15 @@ public final class Renderer {
   }
 
   private java.util.function.Function<String, String> fields(Task task, Example ex, String answer) {
-    return name -> switch (name) {
-      case Template.ANSWER -> answer;
-      case Template.OPTIONS -> options.optionsFormat()
-          .choose(Seeds.mix(options.seed(), ex.key(), 0x0b7)).render(ex.options());
-      default -> ex.fields().get(name);
-    };
+    return name ->
+        switch (name) {
+          case Template.ANSWER -> answer;
+          case Template.OPTIONS ->
+              options
+                  .optionsFormat()
+                  .choose(Seeds.mix(options.seed(), ex.key(), 0x0b7))
+                  .render(ex.options());
+          default -> ex.fields().get(name);
+        };
   }
 }

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flantune.util.FlanTuneException;
 import dev.flantune.util.Jsonl;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,9 +16,10 @@ import java.util.function.Consumer;
 
 /**
  * The examples of one split file, read lazily and validated one by one. JSONL files are streamed
- * line by line (with each line's byte offset, so a {@link Reader} can read it again later by seeking);
- * a {@code .json} file holds one JSON array (Alpaca's layout) and is parsed whole, so large data
- * should be JSONL. Blank lines are skipped; an example's index counts the non-blank lines before it.
+ * line by line (with each line's byte offset, so a {@link Reader} can read it again later by
+ * seeking); a {@code .json} file holds one JSON array (Alpaca's layout) and is parsed whole, so
+ * large data should be JSONL. Blank lines are skipped; an example's index counts the non-blank
+ * lines before it.
  *
  * <p>Every error names the file, the line and the field, and is a bad-input error (exit 3).
  */
@@ -27,8 +27,10 @@ public final class SplitSource {
   private final Task task;
   private final Path file;
   private final boolean jsonArray;
+
   /** Each field the templates read, with the first template that reads it (for error messages). */
   private final Map<String, Integer> required = new LinkedHashMap<>();
+
   private final boolean needsOptions;
 
   SplitSource(Task task, Path file) {
@@ -51,17 +53,20 @@ public final class SplitSource {
       for (Raw r : arrayElements()) sink.accept(validate(r.object, r.line, r.position));
       return;
     }
-    JsonlLines.forEach(file, (line, offset, bytes, len) -> sink.accept(validate(parse(bytes, len, line), line, offset)));
+    JsonlLines.forEach(
+        file,
+        (line, offset, bytes, len) -> sink.accept(validate(parse(bytes, len, line), line, offset)));
   }
 
   /** The first example, or null for an empty file; used to check templates when a task loads. */
   public Example first() {
     Example[] out = new Example[1];
     try {
-      forEach(e -> {
-        out[0] = e;
-        throw new StopScan();
-      });
+      forEach(
+          e -> {
+            out[0] = e;
+            throw new StopScan();
+          });
     } catch (StopScan stop) {
       // found it
     }
@@ -82,30 +87,43 @@ public final class SplitSource {
     return n[0];
   }
 
-  /** Where example {@code index} (0-based, in file order) starts, and its line; one sequential scan. */
+  /**
+   * Where example {@code index} (0-based, in file order) starts, and its line; one sequential scan.
+   */
   public record Position(long position, int line) {}
 
-  /** The positions of examples {@code sortedIndices} (ascending, repeats allowed), in that order. */
+  /**
+   * The positions of examples {@code sortedIndices} (ascending, repeats allowed), in that order.
+   */
   public Position[] positions(int[] sortedIndices) {
     Position[] out = new Position[sortedIndices.length];
     if (sortedIndices.length == 0) return out;
     if (jsonArray) {
       List<Raw> all = arrayElements();
-      for (int i = 0; i < out.length; i++) out[i] = new Position(sortedIndices[i], all.get(sortedIndices[i]).line);
+      for (int i = 0; i < out.length; i++)
+        out[i] = new Position(sortedIndices[i], all.get(sortedIndices[i]).line);
       return out;
     }
     int[] k = {0, 0}; // k[0]: next wanted slot; k[1]: index of the current example
     try {
-      JsonlLines.forEach(file, (line, offset, bytes, len) -> {
-        while (k[0] < out.length && sortedIndices[k[0]] == k[1]) out[k[0]++] = new Position(offset, line);
-        k[1]++;
-        if (k[0] == out.length) throw new StopScan();
-      });
+      JsonlLines.forEach(
+          file,
+          (line, offset, bytes, len) -> {
+            while (k[0] < out.length && sortedIndices[k[0]] == k[1])
+              out[k[0]++] = new Position(offset, line);
+            k[1]++;
+            if (k[0] == out.length) throw new StopScan();
+          });
     } catch (StopScan done) {
       return out;
     }
-    throw FlanTuneException.badInput(file + ": has " + k[1] + " examples, expected at least "
-        + (sortedIndices[sortedIndices.length - 1] + 1) + " (did the file change while in use?)");
+    throw FlanTuneException.badInput(
+        file
+            + ": has "
+            + k[1]
+            + " examples, expected at least "
+            + (sortedIndices[sortedIndices.length - 1] + 1)
+            + " (did the file change while in use?)");
   }
 
   /** Reads single examples by {@link Position}; keeps the file open until closed. */
@@ -137,7 +155,8 @@ public final class SplitSource {
     try {
       node = Jsonl.JSON.readTree(bytes, 0, len);
     } catch (IOException e) {
-      throw FlanTuneException.badInput(file + ":" + line + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
+      throw FlanTuneException.badInput(
+          file + ":" + line + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
     }
     if (node == null || !node.isObject()) {
       throw FlanTuneException.badInput(file + ":" + line + ": each line must be one JSON object");
@@ -151,15 +170,18 @@ public final class SplitSource {
     List<Raw> out = new ArrayList<>();
     try (JsonParser p = Jsonl.JSON.getFactory().createParser(file.toFile())) {
       if (p.nextToken() != JsonToken.START_ARRAY) {
-        throw FlanTuneException.badInput(file + ":1: a .json split must hold one JSON array of objects (or use .jsonl)");
+        throw FlanTuneException.badInput(
+            file + ":1: a .json split must hold one JSON array of objects (or use .jsonl)");
       }
       for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
         int line = p.currentTokenLocation().getLineNr();
-        if (t != JsonToken.START_OBJECT) throw FlanTuneException.badInput(file + ":" + line + ": array items must be objects");
+        if (t != JsonToken.START_OBJECT)
+          throw FlanTuneException.badInput(file + ":" + line + ": array items must be objects");
         out.add(new Raw(Jsonl.JSON.readTree(p), line, out.size()));
       }
     } catch (IOException e) {
-      throw FlanTuneException.badInput(file + ": not valid JSON (" + firstLine(e.getMessage()) + ")", e);
+      throw FlanTuneException.badInput(
+          file + ": not valid JSON (" + firstLine(e.getMessage()) + ")", e);
     }
     return out;
   }
@@ -170,20 +192,36 @@ public final class SplitSource {
     Map<String, String> fields = task.format().fields(o, where);
     JsonNode answer = o.get(Template.ANSWER);
     if (!fields.containsKey(Template.ANSWER)) {
-      throw FlanTuneException.badInput(where + ": " + (answer == null ? "missing field 'answer'" : "field 'answer' must be a string"));
+      throw FlanTuneException.badInput(
+          where
+              + ": "
+              + (answer == null ? "missing field 'answer'" : "field 'answer' must be a string"));
     }
     for (Map.Entry<String, Integer> r : required.entrySet()) {
       if (!fields.containsKey(r.getKey())) {
-        String why = o.has(r.getKey()) ? "field '" + r.getKey() + "' must be a string, number or boolean"
-            : "missing field '" + r.getKey() + "'";
-        throw FlanTuneException.badInput(where + ": " + why + " (used by template " + r.getValue() + " of task "
-            + task.name() + ")");
+        String why =
+            o.has(r.getKey())
+                ? "field '" + r.getKey() + "' must be a string, number or boolean"
+                : "missing field '" + r.getKey() + "'";
+        throw FlanTuneException.badInput(
+            where
+                + ": "
+                + why
+                + " (used by template "
+                + r.getValue()
+                + " of task "
+                + task.name()
+                + ")");
       }
     }
     List<String> options = options(o, where);
     if (task.kind() == Task.Kind.CLASSIFICATION && !options.contains(fields.get(Template.ANSWER))) {
-      throw FlanTuneException.badInput(where + ": field 'answer' is '" + fields.get(Template.ANSWER)
-          + "', not one of the options " + options);
+      throw FlanTuneException.badInput(
+          where
+              + ": field 'answer' is '"
+              + fields.get(Template.ANSWER)
+              + "', not one of the options "
+              + options);
     }
     return new Example(task.name(), file, line, position, fields, options);
   }
@@ -193,12 +231,17 @@ public final class SplitSource {
     JsonNode v = o.get("options");
     if (v == null) {
       if (task.kind() == Task.Kind.CLASSIFICATION || needsOptions) {
-        throw FlanTuneException.badInput(where + ": missing field 'options' (task " + task.name()
-            + " has no options in task.yaml, so each example needs an 'options' list)");
+        throw FlanTuneException.badInput(
+            where
+                + ": missing field 'options' (task "
+                + task.name()
+                + " has no options in task.yaml, so each example needs an 'options' list)");
       }
       return List.of();
     }
-    if (!v.isArray() || v.isEmpty()) throw FlanTuneException.badInput(where + ": field 'options' must be a non-empty list of strings");
+    if (!v.isArray() || v.isEmpty())
+      throw FlanTuneException.badInput(
+          where + ": field 'options' must be a non-empty list of strings");
     List<String> out = new ArrayList<>(v.size());
     for (JsonNode x : v) {
       if (!x.isTextual() || x.textValue().isBlank()) {

@@ -59,7 +59,8 @@ public record Task(
 
     public static Split parse(String s) {
       for (Split v : values()) if (v.yamlName().equals(s)) return v;
-      throw new IllegalArgumentException("unknown split '" + s + "' (expected train or validation)");
+      throw new IllegalArgumentException(
+          "unknown split '" + s + "' (expected train or validation)");
     }
   }
 
@@ -76,7 +77,8 @@ public record Task(
   /** The examples of {@code split}, read lazily; the split must exist ({@link #hasSplit}). */
   public SplitSource split(Split split) {
     Path file = data.get(split);
-    if (file == null) throw new IllegalArgumentException("task " + name + " has no " + split.yamlName() + " split");
+    if (file == null)
+      throw new IllegalArgumentException("task " + name + " has no " + split.yamlName() + " split");
     return new SplitSource(this, file);
   }
 

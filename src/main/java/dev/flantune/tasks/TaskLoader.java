@@ -21,15 +21,25 @@ import java.util.Set;
 
 /**
  * Reads one {@code task.yaml} (format in ARCHITECTURE.md) into a {@link Task}. Unknown keys, wrong
- * types and bad templates are errors naming the file, the line and the key path (for example
- * {@code templates[3].input}). Templates are then checked against the first example of each split,
- * so a placeholder naming a missing field fails at load, not hours into training.
+ * types and bad templates are errors naming the file, the line and the key path (for example {@code
+ * templates[3].input}). Templates are then checked against the first example of each split, so a
+ * placeholder naming a missing field fails at load, not hours into training.
  */
 public final class TaskLoader {
   public static final String TASK_YAML = "task.yaml";
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-  private static final Set<String> KEYS = Set.of("name", "cluster", "kind", "metric", "options", "data", "source",
-      "license", "templates", "format");
+  private static final Set<String> KEYS =
+      Set.of(
+          "name",
+          "cluster",
+          "kind",
+          "metric",
+          "options",
+          "data",
+          "source",
+          "license",
+          "templates",
+          "format");
   private static final Set<String> TEMPLATE_KEYS = Set.of("input", "target", "turned");
 
   private final Path yaml;
@@ -40,7 +50,9 @@ public final class TaskLoader {
     this.lines = lines;
   }
 
-  /** Loads {@code dir/task.yaml} and checks its templates against the first example of each split. */
+  /**
+   * Loads {@code dir/task.yaml} and checks its templates against the first example of each split.
+   */
   public static Task load(Path dir) {
     Path yaml = dir.resolve(TASK_YAML);
     String text;
@@ -55,13 +67,16 @@ public final class TaskLoader {
       root = YAML.readTree(text);
       lines = lineNumbers(text);
     } catch (IOException e) {
-      throw FlanTuneException.badInput(yaml + ": not valid YAML (" + SplitSource.firstLine(e.getMessage()) + ")", e);
+      throw FlanTuneException.badInput(
+          yaml + ": not valid YAML (" + SplitSource.firstLine(e.getMessage()) + ")", e);
     }
-    if (root == null || !root.isObject()) throw FlanTuneException.badInput(yaml + ":1: must be a YAML mapping of task keys");
+    if (root == null || !root.isObject())
+      throw FlanTuneException.badInput(yaml + ":1: must be a YAML mapping of task keys");
     Task task = new TaskLoader(yaml, lines).task(dir, root);
     for (Path file : task.data().values()) {
       if (!Files.isRegularFile(file)) {
-        throw FlanTuneException.badInput(yaml + ":" + lines.getOrDefault("/data", 1) + ": data: file " + file + " not found");
+        throw FlanTuneException.badInput(
+            yaml + ":" + lines.getOrDefault("/data", 1) + ": data: file " + file + " not found");
       }
     }
     for (Task.Split split : task.data().keySet()) task.split(split).first();
@@ -82,20 +97,24 @@ public final class TaskLoader {
 
   private FlanTuneException error(String pointer, String message) {
     String key = pointer.substring(1).replaceAll("/(\\d+)(?=/|$)", "[$1]").replace('/', '.');
-    return FlanTuneException.badInput(yaml + ":" + lines.getOrDefault(pointer, 1) + ": " + key + ": " + message);
+    return FlanTuneException.badInput(
+        yaml + ":" + lines.getOrDefault(pointer, 1) + ": " + key + ": " + message);
   }
 
   private Task task(Path dir, JsonNode root) {
     for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
       String k = it.next();
-      if (!KEYS.contains(k)) throw error("/" + k, "unknown key; expected one of " + new java.util.TreeSet<>(KEYS));
+      if (!KEYS.contains(k))
+        throw error("/" + k, "unknown key; expected one of " + new java.util.TreeSet<>(KEYS));
     }
     String name = string(root, "name", true);
     if (!name.equals(dir.getFileName().toString())) {
-      throw error("/name", "'" + name + "' must equal the directory name '" + dir.getFileName() + "'");
+      throw error(
+          "/name", "'" + name + "' must equal the directory name '" + dir.getFileName() + "'");
     }
     String cluster = string(root, "cluster", true);
-    if (!cluster.matches("[a-z0-9_]+")) throw error("/cluster", "'" + cluster + "' must be lower_snake_case");
+    if (!cluster.matches("[a-z0-9_]+"))
+      throw error("/cluster", "'" + cluster + "' must be lower_snake_case");
     Task.Kind kind = choice(root, "kind", Task.Kind.values(), null);
     Task.Metric metric = choice(root, "metric", Task.Metric.values(), null);
     DataFormat format = choice(root, "format", DataFormat.values(), DataFormat.FLAN);
@@ -104,7 +123,8 @@ public final class TaskLoader {
     String source = string(root, "source", true);
     String license = string(root, "license", true);
     List<Template> templates = templates(root, kind, format);
-    return new Task(name, cluster, kind, metric, options, format, data, source, license, templates, yaml);
+    return new Task(
+        name, cluster, kind, metric, options, format, data, source, license, templates, yaml);
   }
 
   private String string(JsonNode root, String key, boolean required) {
@@ -113,7 +133,8 @@ public final class TaskLoader {
       if (required) throw error("/" + key, "missing");
       return null;
     }
-    if (!v.isTextual() || v.textValue().isBlank()) throw error("/" + key, "must be a non-empty string");
+    if (!v.isTextual() || v.textValue().isBlank())
+      throw error("/" + key, "must be a non-empty string");
     return v.textValue();
   }
 
@@ -132,13 +153,17 @@ public final class TaskLoader {
   private List<String> options(JsonNode root, Task.Kind kind) {
     JsonNode v = root.get("options");
     if (v == null) return List.of();
-    if (kind != Task.Kind.CLASSIFICATION) throw error("/options", "only classification tasks have options");
-    if (!v.isArray() || v.size() < 2) throw error("/options", "must be a list of at least two options");
+    if (kind != Task.Kind.CLASSIFICATION)
+      throw error("/options", "only classification tasks have options");
+    if (!v.isArray() || v.size() < 2)
+      throw error("/options", "must be a list of at least two options");
     List<String> out = new ArrayList<>();
     for (int i = 0; i < v.size(); i++) {
       JsonNode o = v.get(i);
-      if (!o.isTextual() || o.textValue().isBlank()) throw error("/options/" + i, "must be a non-empty string");
-      if (out.contains(o.textValue())) throw error("/options/" + i, "duplicate option '" + o.textValue() + "'");
+      if (!o.isTextual() || o.textValue().isBlank())
+        throw error("/options/" + i, "must be a non-empty string");
+      if (out.contains(o.textValue()))
+        throw error("/options/" + i, "duplicate option '" + o.textValue() + "'");
       out.add(o.textValue());
     }
     return out;
@@ -146,7 +171,8 @@ public final class TaskLoader {
 
   private Map<Task.Split, Path> data(Path dir, JsonNode root) {
     JsonNode v = root.get("data");
-    if (v == null || !v.isObject() || v.isEmpty()) throw error("/data", "must map train and/or validation to files");
+    if (v == null || !v.isObject() || v.isEmpty())
+      throw error("/data", "must map train and/or validation to files");
     Map<Task.Split, Path> out = new EnumMap<>(Task.Split.class);
     for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
@@ -157,9 +183,11 @@ public final class TaskLoader {
       } catch (IllegalArgumentException ex) {
         throw error(ptr, ex.getMessage());
       }
-      if (!e.getValue().isTextual() || e.getValue().textValue().isBlank()) throw error(ptr, "must be a file name");
+      if (!e.getValue().isTextual() || e.getValue().textValue().isBlank())
+        throw error(ptr, "must be a file name");
       Path file = dir.resolve(e.getValue().textValue()).normalize();
-      if (!file.startsWith(dir.normalize())) throw error(ptr, "must stay inside the task directory");
+      if (!file.startsWith(dir.normalize()))
+        throw error(ptr, "must stay inside the task directory");
       out.put(split, file);
     }
     return out;
@@ -168,7 +196,8 @@ public final class TaskLoader {
   private List<Template> templates(JsonNode root, Task.Kind kind, DataFormat format) {
     JsonNode v = root.get("templates");
     if (v == null && !format.defaultTemplates().isEmpty()) return format.defaultTemplates();
-    if (v == null || !v.isArray() || v.isEmpty()) throw error("/templates", "must be a non-empty list of {input, target}");
+    if (v == null || !v.isArray() || v.isEmpty())
+      throw error("/templates", "must be a non-empty list of {input, target}");
     List<Template> out = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < v.size(); i++) {
@@ -177,26 +206,38 @@ public final class TaskLoader {
       if (!t.isObject()) throw error(ptr, "must be a mapping with input and target");
       for (Iterator<String> it = t.fieldNames(); it.hasNext(); ) {
         String k = it.next();
-        if (!TEMPLATE_KEYS.contains(k)) throw error(ptr + "/" + k, "unknown key; expected input, target, turned");
+        if (!TEMPLATE_KEYS.contains(k))
+          throw error(ptr + "/" + k, "unknown key; expected input, target, turned");
       }
       JsonNode turnedNode = t.get("turned");
-      if (turnedNode != null && !turnedNode.isBoolean()) throw error(ptr + "/turned", "must be true or false");
+      if (turnedNode != null && !turnedNode.isBoolean())
+        throw error(ptr + "/turned", "must be true or false");
       boolean turned = turnedNode != null && turnedNode.booleanValue();
       Template tpl;
       try {
         tpl = Template.of(i, text(t, ptr, "input"), text(t, ptr, "target"), turned);
       } catch (IllegalArgumentException e) {
         String which = e.getMessage().startsWith("target") ? "target" : "input";
-        throw error(ptr + "/" + which, "template " + i + " of task " + root.path("name").asText() + ": "
-            + e.getMessage().substring(which.length() + 2));
+        throw error(
+            ptr + "/" + which,
+            "template "
+                + i
+                + " of task "
+                + root.path("name").asText()
+                + ": "
+                + e.getMessage().substring(which.length() + 2));
       }
       if (!turned && !tpl.targetUsesAnswer()) {
-        throw error(ptr + "/target", "template " + i + " must use {answer} in its target, or be marked turned: true");
+        throw error(
+            ptr + "/target",
+            "template " + i + " must use {answer} in its target, or be marked turned: true");
       }
       if (tpl.uses(Template.OPTIONS) && kind != Task.Kind.CLASSIFICATION) {
-        throw error(ptr, "template " + i + " uses {options_} but the task is not a classification task");
+        throw error(
+            ptr, "template " + i + " uses {options_} but the task is not a classification task");
       }
-      if (!seen.add(tpl.input() + "\u0000" + tpl.target())) throw error(ptr, "template " + i + " repeats an earlier one");
+      if (!seen.add(tpl.input() + "\u0000" + tpl.target()))
+        throw error(ptr, "template " + i + " repeats an earlier one");
       out.add(tpl);
     }
     return out;

@@ -28,27 +28,35 @@ public final class TaskRegistry {
 
   public static TaskRegistry load(Path root) {
     if (!Files.isDirectory(root)) {
-      throw FlanTuneException.badInput(root + ": task collection not found; pass a directory of tasks (each with task.yaml)");
+      throw FlanTuneException.badInput(
+          root + ": task collection not found; pass a directory of tasks (each with task.yaml)");
     }
     List<Path> dirs;
     // Follow links: collections (or the tasks in them) are often symlinked into place.
     try (Stream<Path> s = Files.walk(root, java.nio.file.FileVisitOption.FOLLOW_LINKS)) {
-      dirs = s.filter(p -> p.getFileName().toString().equals(TaskLoader.TASK_YAML) && Files.isRegularFile(p))
-          .map(Path::getParent)
-          .sorted(Comparator.comparing(Path::toString))
-          .toList();
+      dirs =
+          s.filter(
+                  p ->
+                      p.getFileName().toString().equals(TaskLoader.TASK_YAML)
+                          && Files.isRegularFile(p))
+              .map(Path::getParent)
+              .sorted(Comparator.comparing(Path::toString))
+              .toList();
     } catch (IOException | UncheckedIOException e) {
-      throw FlanTuneException.badInput(root + ": cannot list task directories (" + e.getMessage() + ")");
+      throw FlanTuneException.badInput(
+          root + ": cannot list task directories (" + e.getMessage() + ")");
     }
     Map<String, Task> byName = new LinkedHashMap<>();
     for (Path dir : dirs) {
       Task t = TaskLoader.load(dir);
       Task before = byName.putIfAbsent(t.name(), t);
       if (before != null) {
-        throw FlanTuneException.badInput(t.yaml() + ":1: name: task '" + t.name() + "' is also defined in " + before.yaml());
+        throw FlanTuneException.badInput(
+            t.yaml() + ":1: name: task '" + t.name() + "' is also defined in " + before.yaml());
       }
     }
-    if (byName.isEmpty()) throw FlanTuneException.badInput(root + ": no task.yaml found under this directory");
+    if (byName.isEmpty())
+      throw FlanTuneException.badInput(root + ": no task.yaml found under this directory");
     return new TaskRegistry(root, byName);
   }
 

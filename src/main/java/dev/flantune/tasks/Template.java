@@ -10,15 +10,20 @@ import java.util.function.Function;
  * A FLAN-style {@code (input, target)} template pair. Placeholders are {@code {identifier}}: an
  * example field, {@code {answer}} (the answer text) or {@code {options_}} (the options block).
  * Literal braces are not supported, so any brace outside a well-formed placeholder is an error at
- * load, so typos such as an unclosed placeholder are caught before they reach training data,
- * as is FLAN's own shipped slip, a stray {@code n} left by a lost backslash ({@code "{hypothesis}n\n"}).
+ * load, so typos such as an unclosed placeholder are caught before they reach training data, as is
+ * FLAN's own shipped slip, a stray {@code n} left by a lost backslash ({@code "{hypothesis}n\n"}).
  *
  * @param index 0-based position in the task's template list (reported with every rendering)
  * @param turned a "turned around" template (FLAN: up to 3 per dataset) that asks for something
  *     other than the answer; rank classification skips these because their target may not contain
  *     {@code {answer}}
  */
-public record Template(int index, String input, String target, boolean turned, List<Part> inputParts,
+public record Template(
+    int index,
+    String input,
+    String target,
+    boolean turned,
+    List<Part> inputParts,
     List<Part> targetParts) {
 
   public static final String ANSWER = "answer";
@@ -37,15 +42,19 @@ public record Template(int index, String input, String target, boolean turned, L
    * ({@code input} or {@code target}) and the problem; the loader adds file, task and index.
    */
   public static Template of(int index, String input, String target, boolean turned) {
-    return new Template(index, input, target, turned, parse("input", input), parse("target", target));
+    return new Template(
+        index, input, target, turned, parse("input", input), parse("target", target));
   }
 
   static List<Part> parse(String which, String text) {
-    if (text == null || text.isBlank()) throw new IllegalArgumentException(which + ": empty template");
+    if (text == null || text.isBlank())
+      throw new IllegalArgumentException(which + ": empty template");
     if (text.contains("\\n")) {
       // YAML single-quoted and plain scalars keep "\n" as two characters: almost always a mistake.
-      throw new IllegalArgumentException(which + ": contains a literal backslash-n; write the template in double "
-          + "quotes so \\n becomes a newline");
+      throw new IllegalArgumentException(
+          which
+              + ": contains a literal backslash-n; write the template in double "
+              + "quotes so \\n becomes a newline");
     }
     List<Part> parts = new ArrayList<>();
     StringBuilder literal = new StringBuilder();
@@ -61,14 +70,18 @@ public record Template(int index, String input, String target, boolean turned, L
       int end = text.indexOf('}', i);
       String name = end < 0 ? null : text.substring(i + 1, end);
       if (name == null || !isIdentifier(name)) {
-        throw new IllegalArgumentException(which + ": malformed placeholder at character " + i
-            + " (placeholders are {identifier}; literal braces are not allowed)");
+        throw new IllegalArgumentException(
+            which
+                + ": malformed placeholder at character "
+                + i
+                + " (placeholders are {identifier}; literal braces are not allowed)");
       }
       if (literal.length() > 0) parts.add(new Part(literal.toString(), false));
       literal.setLength(0);
       parts.add(new Part(name, true));
       if (text.startsWith("n\n", end + 1)) {
-        throw new IllegalArgumentException(which + ": stray 'n' after {" + name + "} (a lost backslash?)");
+        throw new IllegalArgumentException(
+            which + ": stray 'n' after {" + name + "} (a lost backslash?)");
       }
       i = end + 1;
     }
@@ -85,11 +98,15 @@ public record Template(int index, String input, String target, boolean turned, L
     return true;
   }
 
-  /** The example fields the template reads (excluding {@code answer} and {@code options_}), in order. */
+  /**
+   * The example fields the template reads (excluding {@code answer} and {@code options_}), in
+   * order.
+   */
   public Set<String> exampleFields() {
     Set<String> out = new LinkedHashSet<>();
     for (List<Part> ps : List.of(inputParts, targetParts)) {
-      for (Part p : ps) if (p.field && !p.text.equals(ANSWER) && !p.text.equals(OPTIONS)) out.add(p.text);
+      for (Part p : ps)
+        if (p.field && !p.text.equals(ANSWER) && !p.text.equals(OPTIONS)) out.add(p.text);
     }
     return out;
   }
@@ -106,7 +123,10 @@ public record Template(int index, String input, String target, boolean turned, L
     return false;
   }
 
-  /** Renders the input; {@code fields} resolves every placeholder, {@code answer} and {@code options_} included. */
+  /**
+   * Renders the input; {@code fields} resolves every placeholder, {@code answer} and {@code
+   * options_} included.
+   */
   public String renderInput(Function<String, String> fields) {
     return render(inputParts, fields);
   }

@@ -10,9 +10,9 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * The project's tokenizer: Hugging Face's Rust tokenizers (through DJL) over a {@code tokenizer.json},
- * or over GPT-2's original {@code vocab.json} + {@code merges.txt}, which are converted to an
- * equivalent {@code tokenizer.json} in memory.
+ * The project's tokenizer: Hugging Face's Rust tokenizers (through DJL) over a {@code
+ * tokenizer.json}, or over GPT-2's original {@code vocab.json} + {@code merges.txt}, which are
+ * converted to an equivalent {@code tokenizer.json} in memory.
  *
  * <p>Traps handled here: DJL truncates to 512 tokens by default (we turn truncation off), and it
  * adds special tokens unless told not to (we never add them: the caller appends EOS explicitly).
@@ -56,7 +56,8 @@ public final class Tokenizer implements AutoCloseable {
     try {
       return fromJsonText(Files.readString(json), json);
     } catch (IOException e) {
-      throw FlanTuneException.badInput(json + ": cannot read tokenizer (" + e.getMessage() + ")", e);
+      throw FlanTuneException.badInput(
+          json + ": cannot read tokenizer (" + e.getMessage() + ")", e);
     }
   }
 
@@ -65,7 +66,8 @@ public final class Tokenizer implements AutoCloseable {
     try {
       hf =
           HuggingFaceTokenizer.newInstance(
-              new java.io.ByteArrayInputStream(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+              new java.io.ByteArrayInputStream(
+                  json.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
               Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
     } catch (IOException | RuntimeException e) {
       throw FlanTuneException.badInput(
@@ -102,8 +104,11 @@ public final class Tokenizer implements AutoCloseable {
     int[][] out = new int[texts.size()][];
     java.util.List<String> nonEmpty = new java.util.ArrayList<>(texts.size());
     for (String t : texts) if (!t.isEmpty()) nonEmpty.add(t);
-    long[] encodings = nonEmpty.isEmpty() ? new long[0]
-        : TokenizersLibrary.LIB.batchEncode(hf.getHandle(), nonEmpty.toArray(new String[0]), false);
+    long[] encodings =
+        nonEmpty.isEmpty()
+            ? new long[0]
+            : TokenizersLibrary.LIB.batchEncode(
+                hf.getHandle(), nonEmpty.toArray(new String[0]), false);
     try {
       int j = 0;
       for (int i = 0; i < out.length; i++) {

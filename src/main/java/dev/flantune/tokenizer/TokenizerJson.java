@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads what DJL does not expose from a {@code tokenizer.json} (vocabulary size, EOS id), and builds
- * a {@code tokenizer.json} from GPT-2's original {@code vocab.json} + {@code merges.txt}.
+ * Reads what DJL does not expose from a {@code tokenizer.json} (vocabulary size, EOS id), and
+ * builds a {@code tokenizer.json} from GPT-2's original {@code vocab.json} + {@code merges.txt}.
  */
 final class TokenizerJson {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,7 +41,8 @@ final class TokenizerJson {
       }
       return new Summary(maxId + 1, eos);
     } catch (IOException e) {
-      throw FlanTuneException.badInput(source + ": tokenizer is not valid JSON (" + e.getMessage() + ")");
+      throw FlanTuneException.badInput(
+          source + ": tokenizer is not valid JSON (" + e.getMessage() + ")");
     }
   }
 
@@ -107,7 +108,8 @@ final class TokenizerJson {
       model.set("merges", merges);
       return JSON.writeValueAsString(root);
     } catch (IOException e) {
-      throw FlanTuneException.badInput(vocabJson + ": cannot read GPT-2 vocabulary (" + e.getMessage() + ")");
+      throw FlanTuneException.badInput(
+          vocabJson + ": cannot read GPT-2 vocabulary (" + e.getMessage() + ")");
     }
   }
 }

@@ -1,4 +1,5 @@
 /**
- * The tokenizer: Hugging Face tokenizers through DJL, with no special tokens added and no truncation.
+ * The tokenizer: Hugging Face tokenizers through DJL, with no special tokens added and no
+ * truncation.
  */
 package dev.flantune.tokenizer;

@@ -11,8 +11,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * AdamW (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", 2019) with PyTorch's exact
- * arithmetic: p ← p·(1 − lr·wd) for decayed parameters, then
- * p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε).
+ * arithmetic: p ← p·(1 − lr·wd) for decayed parameters, then p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ)
+ * + ε).
  *
  * <p>ND4J's own Adam puts ε inside the bias correction differently, which is why this exists. All
  * updates are in place, over one flat buffer holding every parameter; one scratch buffer is reused.
@@ -39,7 +39,9 @@ public final class AdamW {
     this.scratch = Nd4j.zeros(DataType.FLOAT, params.flat().length());
   }
 
-  /** Applies one update with learning rate {@code lr} from gradients laid out like the parameters. */
+  /**
+   * Applies one update with learning rate {@code lr} from gradients laid out like the parameters.
+   */
   public void update(FlatParameters grads, double lr) {
     step++;
     double bc1 = 1 - Math.pow(s.beta1(), step);

@@ -25,14 +25,24 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class Bench {
   private Bench() {}
 
-  public record Settings(int vocab, int embd, int layers, int heads, int seq, int batch, int steps, int warmup) {}
+  public record Settings(
+      int vocab, int embd, int layers, int heads, int seq, int batch, int steps, int warmup) {}
 
   public record Result(
-      Settings settings, long parameters, double msPerStepMedian, double[] msPerStep, double tokensPerS,
-      double gflops, double gemmCeilingGflops, double peakRssMb, double peakOffHeapMb, double peakHeapMb) {}
+      Settings settings,
+      long parameters,
+      double msPerStepMedian,
+      double[] msPerStep,
+      double tokensPerS,
+      double gflops,
+      double gemmCeilingGflops,
+      double peakRssMb,
+      double peakOffHeapMb,
+      double peakHeapMb) {}
 
   public static Result run(Settings s) {
-    Gpt2Config c = Gpt2Config.of(s.vocab, Math.max(s.seq, 8), s.embd, s.layers, s.heads, s.vocab - 1);
+    Gpt2Config c =
+        Gpt2Config.of(s.vocab, Math.max(s.seq, 8), s.embd, s.layers, s.heads, s.vocab - 1);
     CausalLm model = CausalLm.fromTensors(c, Gpt2Init.randomWeights(c, 0), null);
     long params = model.parameterNames().stream().mapToLong(p -> model.parameter(p).length()).sum();
     TrainStep step = new TrainStep(model, new AdamW.Settings(0.9, 0.999, 1e-8, 0.0), 0, 1);
@@ -52,12 +62,22 @@ public final class Bench {
     long tokens = (long) s.batch * s.seq;
     double tokPerS = tokens / (median / 1000);
     // FLOPs: 6 per parameter per token for the matmuls (the LM head counted via wte, the position
-    // table excluded: it is a lookup), plus attention's QKᵀ and AV (forward 4·T·C per token per layer, ×3).
+    // table excluded: it is a lookup), plus attention's QKᵀ and AV (forward 4·T·C per token per
+    // layer, ×3).
     double matmulParams = params - (double) c.nPositions() * c.nEmbd();
     double flopsPerToken = 6 * matmulParams + 12.0 * s.layers * s.seq * s.embd;
     double gflops = flopsPerToken * tokPerS / 1e9;
-    return new Result(s, params, median, ms, tokPerS, gflops, gemmCeiling(), peakRssMb(),
-        Pointer.maxPhysicalBytes() > 0 ? Pointer.physicalBytes() / 1048576.0 : Double.NaN, peakHeap);
+    return new Result(
+        s,
+        params,
+        median,
+        ms,
+        tokPerS,
+        gflops,
+        gemmCeiling(),
+        peakRssMb(),
+        Pointer.maxPhysicalBytes() > 0 ? Pointer.physicalBytes() / 1048576.0 : Double.NaN,
+        peakHeap);
   }
 
   /** Endless random batches (every position a target). */

@@ -9,7 +9,8 @@ public record LrSchedule(double peak, int warmup, int totalSteps, Schedule shape
   public double at(long step) {
     if (step < warmup) return peak * (step + 1) / warmup;
     if (shape == Schedule.CONSTANT) return peak;
-    double progress = Math.min(1.0, (double) (step - warmup) / Math.max(1, totalSteps - warmup - 1));
+    double progress =
+        Math.min(1.0, (double) (step - warmup) / Math.max(1, totalSteps - warmup - 1));
     double min = peak * minRatio;
     return switch (shape) {
       case COSINE -> min + (peak - min) * 0.5 * (1 + Math.cos(Math.PI * progress));

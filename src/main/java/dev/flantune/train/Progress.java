@@ -26,14 +26,25 @@ public final class Progress {
     double elapsed = (System.nanoTime() - startNanos) / 1e9;
     double perStep = elapsed / Math.max(1, done - firstStep);
     String eta = format(Duration.ofSeconds((long) (perStep * (total - done))));
-    String line = String.format("step %d/%d  loss %.4f  lr %.2e  grad %.2f  %,.0f tok/s  ETA %s%s",
-        done, total, r.loss(), r.lr(), r.gradNorm(), tokPerS, eta,
-        Double.isNaN(valLoss) ? "" : String.format("  val_loss %.4f", valLoss));
+    String line =
+        String.format(
+            "step %d/%d  loss %.4f  lr %.2e  grad %.2f  %,.0f tok/s  ETA %s%s",
+            done,
+            total,
+            r.loss(),
+            r.lr(),
+            r.gradNorm(),
+            tokPerS,
+            eta,
+            Double.isNaN(valLoss) ? "" : String.format("  val_loss %.4f", valLoss));
     if (terminal) {
       err.print("\r" + line + "   ");
       if (done == total || !Double.isNaN(valLoss)) err.println();
       err.flush();
-    } else if (done % logEvery == 0 || done == total || !Double.isNaN(valLoss) || done == firstStep + 1) {
+    } else if (done % logEvery == 0
+        || done == total
+        || !Double.isNaN(valLoss)
+        || done == firstStep + 1) {
       err.println(line);
       err.flush();
     }
@@ -52,6 +63,8 @@ public final class Progress {
 
   static String format(Duration d) {
     long s = d.getSeconds();
-    return s >= 3600 ? String.format("%dh%02dm", s / 3600, s % 3600 / 60) : String.format("%dm%02ds", s / 60, s % 60);
+    return s >= 3600
+        ? String.format("%dh%02dm", s / 3600, s % 3600 / 60)
+        : String.format("%dm%02ds", s / 60, s % 60);
   }
 }

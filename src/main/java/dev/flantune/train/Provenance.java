@@ -13,15 +13,22 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** What produced a run: code version, platform, backend, seed, and fingerprints of model and data. */
+/**
+ * What produced a run: code version, platform, backend, seed, and fingerprints of model and data.
+ */
 public final class Provenance {
   private Provenance() {}
 
-  public static ObjectNode describe(long seed, Path baseModel, String dataFingerprint, String configSha256) {
+  public static ObjectNode describe(
+      long seed, Path baseModel, String dataFingerprint, String configSha256) {
     ObjectNode p = RunDir.JSON.createObjectNode();
-    p.put("flan_tune_version", String.valueOf(Provenance.class.getPackage().getImplementationVersion()));
+    p.put(
+        "flan_tune_version",
+        String.valueOf(Provenance.class.getPackage().getImplementationVersion()));
     p.put("git_commit", gitCommit());
-    p.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")");
+    p.put(
+        "java",
+        System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")");
     p.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
     p.put("arch", System.getProperty("os.arch"));
     p.put("nd4j_version", "1.0.0-M2.1");
@@ -41,21 +48,36 @@ public final class Provenance {
   static String gitCommit() {
     try {
       // The repository flan-tune was built from, not the user's working directory.
-      java.io.File home = new java.io.File(Provenance.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getParentFile();
-      Process proc = new ProcessBuilder("git", "-C", home.getPath(), "rev-parse", "HEAD").redirectErrorStream(true).start();
+      java.io.File home =
+          new java.io.File(
+                  Provenance.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+              .getParentFile();
+      Process proc =
+          new ProcessBuilder("git", "-C", home.getPath(), "rev-parse", "HEAD")
+              .redirectErrorStream(true)
+              .start();
       String out = new String(proc.getInputStream().readAllBytes()).trim();
       boolean ok = proc.waitFor(5, TimeUnit.SECONDS) && proc.exitValue() == 0;
       if (!ok) return "unknown";
-      Process dirty = new ProcessBuilder("git", "-C", home.getPath(), "status", "--porcelain", "--untracked-files=no").start();
+      Process dirty =
+          new ProcessBuilder(
+                  "git", "-C", home.getPath(), "status", "--porcelain", "--untracked-files=no")
+              .start();
       boolean clean = new String(dirty.getInputStream().readAllBytes()).isBlank();
       dirty.waitFor(5, TimeUnit.SECONDS);
       return clean ? out : out + "-dirty";
-    } catch (IOException | InterruptedException | java.net.URISyntaxException | RuntimeException e) {
+    } catch (IOException
+        | InterruptedException
+        | java.net.URISyntaxException
+        | RuntimeException e) {
       return "unknown";
     }
   }
 
-  /** SHA-256 over the regular files of a directory (sorted relative names and contents), or of one file. */
+  /**
+   * SHA-256 over the regular files of a directory (sorted relative names and contents), or of one
+   * file.
+   */
   public static String sha256Tree(Path root) {
     try {
       MessageDigest all = MessageDigest.getInstance("SHA-256");
@@ -84,7 +106,10 @@ public final class Provenance {
 
   public static String sha256(String text) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256")
+                  .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -56,10 +56,17 @@ public final class RunDir {
   }
 
   /** What a checkpoint records besides the model and the optimizer moments. */
-  public record State(long step, long dataPosition, long adamStep, long seed, long tokensSeen, String configSha256) {}
+  public record State(
+      long step,
+      long dataPosition,
+      long adamStep,
+      long seed,
+      long tokensSeen,
+      String configSha256) {}
 
   /** Writes checkpoint step-N atomically, then prunes to the newest {@code keep}. */
-  public Path saveCheckpoint(CausalLm model, AdamW adam, State state, Path tokenizerSource, int keep) throws IOException {
+  public Path saveCheckpoint(
+      CausalLm model, AdamW adam, State state, Path tokenizerSource, int keep) throws IOException {
     Path dir = root.resolve(CHECKPOINTS);
     Files.createDirectories(dir);
     Path target = dir.resolve(String.format("step-%08d", state.step()));
@@ -69,8 +76,14 @@ public final class RunDir {
     Map<String, Tensor> moments = new LinkedHashMap<>();
     adam.firstMoments().forEach((k, v) -> moments.put("m." + k, host(v)));
     adam.secondMoments().forEach((k, v) -> moments.put("v." + k, host(v)));
-    Safetensors.write(tmp.resolve(OPTIMIZER), moments, DType.F32, Map.of("adam_step", Long.toString(adam.step())));
-    JSON.writeValue(tmp.resolve(STATE).toFile(), state); // written last: its presence marks a complete checkpoint
+    Safetensors.write(
+        tmp.resolve(OPTIMIZER),
+        moments,
+        DType.F32,
+        Map.of("adam_step", Long.toString(adam.step())));
+    JSON.writeValue(
+        tmp.resolve(STATE).toFile(),
+        state); // written last: its presence marks a complete checkpoint
     if (Files.exists(target)) deleteTree(target);
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     List<Path> all = checkpoints();
@@ -112,7 +125,8 @@ public final class RunDir {
     try {
       return JSON.readValue(checkpoint.resolve(STATE).toFile(), State.class);
     } catch (IOException e) {
-      throw FlanTuneException.badInput(checkpoint.resolve(STATE) + ": unreadable (" + e.getMessage() + ")");
+      throw FlanTuneException.badInput(
+          checkpoint.resolve(STATE) + ": unreadable (" + e.getMessage() + ")");
     }
   }
 
@@ -123,7 +137,8 @@ public final class RunDir {
     for (String name : adam.firstMoments().keySet()) {
       Tensor a = t.get("m." + name), b = t.get("v." + name);
       if (a == null || b == null) {
-        throw FlanTuneException.badInput(checkpoint.resolve(OPTIMIZER) + ": no optimizer state for '" + name + "'");
+        throw FlanTuneException.badInput(
+            checkpoint.resolve(OPTIMIZER) + ": no optimizer state for '" + name + "'");
       }
       m.put(name, a.data());
       v.put(name, b.data());

@@ -1,7 +1,6 @@
 package dev.flantune.train;
 
 import dev.flantune.checkpoint.DType;
-import dev.flantune.checkpoint.HfCheckpoint;
 import dev.flantune.config.RunConfig;
 import dev.flantune.data.Batch;
 import dev.flantune.data.BatchSource;
@@ -9,19 +8,17 @@ import dev.flantune.data.ExampleTokenizer;
 import dev.flantune.data.InstructionSource;
 import dev.flantune.data.Mixture;
 import dev.flantune.data.TextWindows;
-import dev.flantune.report.EvalReport;
 import dev.flantune.eval.EvaluatedModel;
 import dev.flantune.eval.HeldOutEval;
-import dev.flantune.tasks.ClusterOverlaps;
-import dev.flantune.tasks.Task;
-import dev.flantune.tasks.RenderOptions;
-import dev.flantune.tasks.Renderer;
-import dev.flantune.tasks.TaskRegistry;
-import java.util.Set;
-import java.util.TreeSet;
 import dev.flantune.model.CausalLm;
 import dev.flantune.model.Gpt2Config;
 import dev.flantune.model.Gpt2Init;
+import dev.flantune.report.EvalReport;
+import dev.flantune.tasks.ClusterOverlaps;
+import dev.flantune.tasks.RenderOptions;
+import dev.flantune.tasks.Renderer;
+import dev.flantune.tasks.Task;
+import dev.flantune.tasks.TaskRegistry;
 import dev.flantune.tokenizer.Tokenizer;
 import dev.flantune.util.FlanTuneException;
 import java.io.IOException;
@@ -29,6 +26,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -41,7 +40,8 @@ public final class TrainRecipe {
   private final Progress progress;
   private final AtomicBoolean stopRequested;
 
-  public TrainRecipe(RunConfig cfg, String resolvedYaml, Progress progress, AtomicBoolean stopRequested) {
+  public TrainRecipe(
+      RunConfig cfg, String resolvedYaml, Progress progress, AtomicBoolean stopRequested) {
     this.cfg = cfg;
     this.resolvedYaml = resolvedYaml;
     this.progress = progress;
@@ -49,14 +49,16 @@ public final class TrainRecipe {
   }
 
   /** The result of a run: where it is, how it ended, and the held-out evaluation (null if none). */
-  public record Summary(Path runDir, Trainer.Outcome outcome, Path finalModel, EvalReport heldOut) {}
+  public record Summary(
+      Path runDir, Trainer.Outcome outcome, Path finalModel, EvalReport heldOut) {}
 
   public Summary run(Path outDir, boolean resume) throws IOException {
     // 1. The run directory: refuse to mix runs unless resuming.
     RunDir run = new RunDir(outDir);
     Optional<Path> checkpoint = resume ? run.latestCheckpoint() : Optional.empty();
     if (!resume && run.isNonEmpty()) {
-      throw FlanTuneException.badUsage(outDir + " is not empty; pass --resume to continue that run, or --out a new directory");
+      throw FlanTuneException.badUsage(
+          outDir + " is not empty; pass --resume to continue that run, or --out a new directory");
     }
     Files.createDirectories(outDir);
     String configSha = Provenance.sha256(resolvedYaml);
@@ -73,18 +75,28 @@ public final class TrainRecipe {
     try (Tokenizer tok = Tokenizer.load(tokenizerSource)) {
       CausalLm model = checkpoint.isPresent() ? CausalLm.load(checkpoint.get()) : baseModel(tok);
       if (model.config().vocabSize() < tok.vocabSize()) {
-        throw FlanTuneException.badInput(tokenizerSource + ": the tokenizer has " + tok.vocabSize()
-            + " tokens but the model's vocab_size is " + model.config().vocabSize());
+        throw FlanTuneException.badInput(
+            tokenizerSource
+                + ": the tokenizer has "
+                + tok.vocabSize()
+                + " tokens but the model's vocab_size is "
+                + model.config().vocabSize());
       }
 
       // 3. Data: the training stream and the held-in validation batches.
       Data data = data(tok, model.config().nPositions());
-      RunDir.writeJson(run.resolve("provenance.json"),
+      RunDir.writeJson(
+          run.resolve("provenance.json"),
           Provenance.describe(cfg.seed(), cfg.model(), data.source.fingerprint(), configSha));
 
       // 4. The step and, when resuming, its exact state.
       RunConfig.TrainConfig t = cfg.train();
-      TrainStep step = new TrainStep(model, new AdamW.Settings(t.beta1(), t.beta2(), t.eps(), t.weightDecay()), t.clip(), t.gradAccum());
+      TrainStep step =
+          new TrainStep(
+              model,
+              new AdamW.Settings(t.beta1(), t.beta2(), t.eps(), t.weightDecay()),
+              t.clip(),
+              t.gradAccum());
       long start = 0, tokensSeen = 0;
       if (checkpoint.isPresent()) {
         RunDir.State st = RunDir.readState(checkpoint.get());
@@ -93,15 +105,35 @@ public final class TrainRecipe {
         start = st.step();
         tokensSeen = st.tokensSeen();
         run.truncateMetrics(start);
-        progress.note("resuming from " + checkpoint.get().getFileName() + " (step " + start + " of " + t.steps() + ")");
+        progress.note(
+            "resuming from "
+                + checkpoint.get().getFileName()
+                + " (step "
+                + start
+                + " of "
+                + t.steps()
+                + ")");
       } else if (resume) {
         progress.note("no checkpoint in " + outDir + "; starting from step 0");
       }
 
       // 5. Train.
-      Trainer trainer = new Trainer(step, data.source, data.validation, run, t, tokenizerSource, cfg.seed(), configSha,
-          progress, stopRequested);
-      Trainer.Outcome outcome = start >= t.steps() ? new Trainer.Outcome(start, false, Double.NaN) : trainer.train(start, tokensSeen);
+      Trainer trainer =
+          new Trainer(
+              step,
+              data.source,
+              data.validation,
+              run,
+              t,
+              tokenizerSource,
+              cfg.seed(),
+              configSha,
+              progress,
+              stopRequested);
+      Trainer.Outcome outcome =
+          start >= t.steps()
+              ? new Trainer.Outcome(start, false, Double.NaN)
+              : trainer.train(start, tokensSeen);
       if (outcome.stopped()) return new Summary(outDir, outcome, null, null);
 
       // 6. The final model, a loadable Hugging Face checkpoint.
@@ -114,24 +146,50 @@ public final class TrainRecipe {
     }
   }
 
-  private EvalReport heldOutEval(CausalLm tuned, Path fin, Tokenizer tok, Path out) throws IOException {
+  private EvalReport heldOutEval(CausalLm tuned, Path fin, Tokenizer tok, Path out)
+      throws IOException {
     RunConfig.DataConfig d = cfg.data();
     if (d.objective() != RunConfig.Objective.INSTRUCTION || d.heldOut().isEmpty()) return null;
     RunConfig.EvalConfig e = cfg.eval();
-    HeldOutEval.Settings settings = new HeldOutEval.Settings(d.heldOut(), e.shots(), Task.Split.parse(e.split()),
-        e.maxExamples(), e.batchSize(), cfg.seed(), HeldOutEval.Settings.MAX_NEW_TOKENS_CAP, d.maxLength(),
-        RenderOptions.DEFAULTS);
-    EvaluatedModel base = cfg.model() == null ? null
-        : new EvaluatedModel(CausalLm.load(cfg.model()), cfg.model(), Provenance.sha256Tree(cfg.model()));
-    progress.note("evaluating held-out clusters " + d.heldOut() + (base == null ? "" : ", base vs tuned"));
-    return HeldOutEval.run(settings, new EvaluatedModel(tuned, fin, Provenance.sha256Tree(fin)), base, tok,
-        TaskRegistry.load(d.tasks()), out, progress.writer());
+    HeldOutEval.Settings settings =
+        new HeldOutEval.Settings(
+            d.heldOut(),
+            e.shots(),
+            Task.Split.parse(e.split()),
+            e.maxExamples(),
+            e.batchSize(),
+            cfg.seed(),
+            HeldOutEval.Settings.MAX_NEW_TOKENS_CAP,
+            d.maxLength(),
+            RenderOptions.DEFAULTS);
+    EvaluatedModel base =
+        cfg.model() == null
+            ? null
+            : new EvaluatedModel(
+                CausalLm.load(cfg.model()), cfg.model(), Provenance.sha256Tree(cfg.model()));
+    progress.note(
+        "evaluating held-out clusters " + d.heldOut() + (base == null ? "" : ", base vs tuned"));
+    return HeldOutEval.run(
+        settings,
+        new EvaluatedModel(tuned, fin, Provenance.sha256Tree(fin)),
+        base,
+        tok,
+        TaskRegistry.load(d.tasks()),
+        out,
+        progress.writer());
   }
 
   private CausalLm baseModel(Tokenizer tok) {
     if (cfg.model() != null) return CausalLm.load(cfg.model());
     RunConfig.InitSpec i = cfg.init();
-    Gpt2Config c = Gpt2Config.of(tok.vocabSize(), i.positions(), i.embd(), i.layers(), i.heads(), Math.max(0, tok.eosId()));
+    Gpt2Config c =
+        Gpt2Config.of(
+            tok.vocabSize(),
+            i.positions(),
+            i.embd(),
+            i.layers(),
+            i.heads(),
+            Math.max(0, tok.eosId()));
     return CausalLm.fromTensors(c, Gpt2Init.randomWeights(c, cfg.seed()), null);
   }
 
@@ -142,19 +200,29 @@ public final class TrainRecipe {
     int length = Math.min(d.maxLength(), nPositions);
     if (d.objective() == RunConfig.Objective.CAUSAL_LM) {
       TextWindows.Tokenized train = TextWindows.tokenize(d.text().train(), tok);
-      TextWindows source = new TextWindows(train.tokens(), length, cfg.train().batchSize(), cfg.seed(), train.sha256());
+      TextWindows source =
+          new TextWindows(
+              train.tokens(), length, cfg.train().batchSize(), cfg.seed(), train.sha256());
       List<Batch> validation = List.of();
       if (!d.text().validation().isEmpty()) {
         TextWindows.Tokenized val = TextWindows.tokenize(d.text().validation(), tok);
-        validation = new TextWindows(val.tokens(), length, cfg.eval().batchSize(), 0, val.sha256()).firstWindows(d.validationExamples());
+        validation =
+            new TextWindows(val.tokens(), length, cfg.eval().batchSize(), 0, val.sha256())
+                .firstWindows(d.validationExamples());
       }
-      progress.note(String.format("text: %,d training tokens in %,d windows of %d", train.tokens().length, source.windowCount(), length));
+      progress.note(
+          String.format(
+              "text: %,d training tokens in %,d windows of %d",
+              train.tokens().length, source.windowCount(), length));
       return new Data(source, validation);
     }
     return instructionData(tok, length);
   }
 
-  /** The task mixture without the held-out clusters, rendered and tokenized with the loss on targets. */
+  /**
+   * The task mixture without the held-out clusters, rendered and tokenized with the loss on
+   * targets.
+   */
   private Data instructionData(Tokenizer tok, int length) {
     RunConfig.DataConfig d = cfg.data();
     TaskRegistry registry = TaskRegistry.load(d.tasks());
@@ -162,19 +230,44 @@ public final class TrainRecipe {
     Set<String> known = registry.clusters().keySet();
     for (String c : heldOut) {
       if (!known.contains(c)) {
-        throw FlanTuneException.badUsage("data.held_out: no cluster '" + c + "' in " + d.tasks() + " (clusters: " + String.join(", ", known) + ")");
+        throw FlanTuneException.badUsage(
+            "data.held_out: no cluster '"
+                + c
+                + "' in "
+                + d.tasks()
+                + " (clusters: "
+                + String.join(", ", known)
+                + ")");
       }
     }
-    Mixture mixture = Mixture.plan(registry, new Mixture.Config(d.cap(), d.weights(), heldOut, overlaps(d), cfg.seed()));
+    Mixture mixture =
+        Mixture.plan(
+            registry, new Mixture.Config(d.cap(), d.weights(), heldOut, overlaps(d), cfg.seed()));
     RenderOptions options = RenderOptions.of(cfg);
     Renderer renderer = new Renderer(options, s -> tok.encode(s).length);
     ExampleTokenizer examples = new ExampleTokenizer(tok, length);
-    InstructionSource source = new InstructionSource(mixture, renderer, examples, cfg.train().batchSize(), length,
-        d.packing(), Provenance.sha256Tree(d.tasks()));
-    List<Batch> validation = InstructionSource.validation(registry, mixture, renderer, examples, d.validationExamples(),
-        cfg.eval().batchSize(), length);
-    progress.note(String.format("mixture: %d tasks, %,d examples per epoch; held out %s (excluded with overlaps: %s)",
-        mixture.entries().size(), mixture.epochSize(), heldOut, mixture.excludedClusters()));
+    InstructionSource source =
+        new InstructionSource(
+            mixture,
+            renderer,
+            examples,
+            cfg.train().batchSize(),
+            length,
+            d.packing(),
+            Provenance.sha256Tree(d.tasks()));
+    List<Batch> validation =
+        InstructionSource.validation(
+            registry,
+            mixture,
+            renderer,
+            examples,
+            d.validationExamples(),
+            cfg.eval().batchSize(),
+            length);
+    progress.note(
+        String.format(
+            "mixture: %d tasks, %,d examples per epoch; held out %s (excluded with overlaps: %s)",
+            mixture.entries().size(), mixture.epochSize(), heldOut, mixture.excludedClusters()));
     return new Data(source, validation);
   }
 

@@ -7,7 +7,6 @@ import dev.flantune.model.GradientEngine;
 import dev.flantune.model.StepProfile;
 import dev.flantune.util.FlanTuneException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -52,7 +51,8 @@ public final class TrainStep {
   }
 
   /** What one step did. {@code loss} is the mean over target tokens, before the update. */
-  public record Result(double loss, double gradNorm, double lr, long tokens, long targetTokens, boolean clipped) {}
+  public record Result(
+      double loss, double gradNorm, double lr, long tokens, long targetTokens, boolean clipped) {}
 
   /** Thrown before any update when the loss or a gradient is NaN or infinite. */
   public static final class NonFinite extends FlanTuneException {
@@ -72,8 +72,11 @@ public final class TrainStep {
       tokens += b.realTokens();
     }
     if (targets == 0) {
-      throw FlanTuneException.runFailed("step " + (step + 1) + ": the batch has no target tokens (every loss mask is 0);"
-          + " check the templates' targets and data.max_length");
+      throw FlanTuneException.runFailed(
+          "step "
+              + (step + 1)
+              + ": the batch has no target tokens (every loss mask is 0);"
+              + " check the templates' targets and data.max_length");
     }
     long t0 = System.nanoTime();
     engine.zeroGradients();
@@ -84,9 +87,17 @@ public final class TrainStep {
     double norm = gradientNorm();
     long t3 = System.nanoTime();
     if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
-      throw new NonFinite("step " + (step + 1) + ": " + (Double.isFinite(loss) ? "gradient norm" : "loss") + " is "
-          + (Double.isFinite(loss) ? norm : loss) + "; no update was applied and no checkpoint was touched."
-          + " Lower train.lr (now " + lr + "), keep train.clip > 0, or resume from the last checkpoint with --resume");
+      throw new NonFinite(
+          "step "
+              + (step + 1)
+              + ": "
+              + (Double.isFinite(loss) ? "gradient norm" : "loss")
+              + " is "
+              + (Double.isFinite(loss) ? norm : loss)
+              + "; no update was applied and no checkpoint was touched."
+              + " Lower train.lr (now "
+              + lr
+              + "), keep train.clip > 0, or resume from the last checkpoint with --resume");
     }
     boolean clipped = clip > 0 && norm > clip;
     if (clipped) {

@@ -31,14 +31,24 @@ public final class Trainer {
   private final Progress progress;
   private final AtomicBoolean stopRequested;
 
-  public Trainer(TrainStep step, BatchSource source, List<Batch> validation, RunDir run, TrainConfig cfg, Path tokenizerSource,
-      long seed, String configSha, Progress progress, AtomicBoolean stopRequested) {
+  public Trainer(
+      TrainStep step,
+      BatchSource source,
+      List<Batch> validation,
+      RunDir run,
+      TrainConfig cfg,
+      Path tokenizerSource,
+      long seed,
+      String configSha,
+      Progress progress,
+      AtomicBoolean stopRequested) {
     this.step = step;
     this.source = source;
     this.validation = validation;
     this.run = run;
     this.cfg = cfg;
-    this.schedule = new LrSchedule(cfg.lr(), cfg.warmup(), cfg.steps(), cfg.schedule(), cfg.minLrRatio());
+    this.schedule =
+        new LrSchedule(cfg.lr(), cfg.warmup(), cfg.steps(), cfg.schedule(), cfg.minLrRatio());
     this.tokenizerSource = tokenizerSource;
     this.seed = seed;
     this.configSha = configSha;
@@ -55,7 +65,9 @@ public final class Trainer {
     double lastLoss = Double.NaN;
     long begin = System.nanoTime();
     long tokensAtBegin = tokensSeen;
-    try (Writer metrics = Files.newBufferedWriter(run.resolve(RunDir.METRICS), StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+    try (Writer metrics =
+        Files.newBufferedWriter(
+            run.resolve(RunDir.METRICS), StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
       for (long s = start; s < cfg.steps(); s++) {
         long t0 = System.nanoTime();
         TrainStep.Result r = step.run(source, s, schedule.at(s));
@@ -64,22 +76,51 @@ public final class Trainer {
         lastLoss = r.loss();
         long done = s + 1;
         double tokPerS = (tokensSeen - tokensAtBegin) / ((System.nanoTime() - begin) / 1e9);
-        ObjectNode line = RunDir.JSON.createObjectNode()
-            .put("step", done).put("loss", r.loss()).put("lr", r.lr()).put("grad_norm", r.gradNorm())
-            .put("tokens", r.tokens()).put("target_tokens", r.targetTokens()).put("tokens_seen", tokensSeen)
-            .put("step_s", secs).put("tokens_per_s", tokPerS);
-        if (cfg.evalEvery() > 0 && !validation.isEmpty() && (done % cfg.evalEvery() == 0 || done == cfg.steps())) {
+        ObjectNode line =
+            RunDir.JSON
+                .createObjectNode()
+                .put("step", done)
+                .put("loss", r.loss())
+                .put("lr", r.lr())
+                .put("grad_norm", r.gradNorm())
+                .put("tokens", r.tokens())
+                .put("target_tokens", r.targetTokens())
+                .put("tokens_seen", tokensSeen)
+                .put("step_s", secs)
+                .put("tokens_per_s", tokPerS);
+        if (cfg.evalEvery() > 0
+            && !validation.isEmpty()
+            && (done % cfg.evalEvery() == 0 || done == cfg.steps())) {
           line.put("val_loss", validationLoss(step.model(), validation));
         }
-        metrics.write(RunDir.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-            .writeValueAsString(line) + "\n");
+        metrics.write(
+            RunDir.JSON
+                    .writer()
+                    .without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(line)
+                + "\n");
         metrics.flush();
-        progress.step(done, cfg.steps(), r, tokPerS, line.has("val_loss") ? line.get("val_loss").asDouble() : Double.NaN);
+        progress.step(
+            done,
+            cfg.steps(),
+            r,
+            tokPerS,
+            line.has("val_loss") ? line.get("val_loss").asDouble() : Double.NaN);
         boolean stop = stopRequested.get();
         if (done % cfg.checkpointEvery() == 0 || done == cfg.steps() || stop) {
-          Path ckpt = run.saveCheckpoint(step.model(), step.optimizer(),
-              new RunDir.State(done, source.position(), step.optimizer().step(), seed, tokensSeen, configSha),
-              tokenizerSource, cfg.keepCheckpoints());
+          Path ckpt =
+              run.saveCheckpoint(
+                  step.model(),
+                  step.optimizer(),
+                  new RunDir.State(
+                      done,
+                      source.position(),
+                      step.optimizer().step(),
+                      seed,
+                      tokensSeen,
+                      configSha),
+                  tokenizerSource,
+                  cfg.keepCheckpoints());
           progress.note("checkpoint " + ckpt.getFileName() + " written");
         }
         if (stop) return new Outcome(done, true, lastLoss);

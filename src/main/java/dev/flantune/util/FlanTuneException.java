@@ -1,8 +1,8 @@
 package dev.flantune.util;
 
 /**
- * An expected failure with a one-line message that names the file, line or field and the fix.
- * The CLI maps {@link Kind} to the exit code; only unexpected exceptions print a stack trace.
+ * An expected failure with a one-line message that names the file, line or field and the fix. The
+ * CLI maps {@link Kind} to the exit code; only unexpected exceptions print a stack trace.
  */
 public class FlanTuneException extends RuntimeException {
 

@@ -21,7 +21,8 @@ public final class Jsonl {
     public String requireString(String name) {
       JsonNode v = object.get(name);
       if (v == null) throw FlanTuneException.badInput(where() + ": missing field '" + name + "'");
-      if (!v.isTextual()) throw FlanTuneException.badInput(where() + ": field '" + name + "' must be a string");
+      if (!v.isTextual())
+        throw FlanTuneException.badInput(where() + ": field '" + name + "' must be a string");
       return v.asText();
     }
 
@@ -43,7 +44,8 @@ public final class Jsonl {
         try {
           node = JSON.readTree(text);
         } catch (IOException e) {
-          throw FlanTuneException.badInput(file + ":" + n + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
+          throw FlanTuneException.badInput(
+              file + ":" + n + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
         }
         if (node == null || !node.isObject()) {
           throw FlanTuneException.badInput(file + ":" + n + ": each line must be one JSON object");
@@ -54,7 +56,6 @@ public final class Jsonl {
       throw FlanTuneException.badInput(file + ": cannot read (" + e.getMessage() + ")");
     }
   }
-
 
   private static String firstLine(String s) {
     if (s == null) return "";

@@ -19,7 +19,8 @@ class HfCheckpointTest {
 
   static final Gpt2Config TINY = Gpt2Config.of(50, 16, 8, 2, 2, 49);
 
-  private Path write(String name, Gpt2Config c, Map<String, Tensor> weights, DType dt) throws IOException {
+  private Path write(String name, Gpt2Config c, Map<String, Tensor> weights, DType dt)
+      throws IOException {
     Path d = dir.resolve(name);
     HfCheckpoint.save(d, c, weights, dt, null);
     return d;
@@ -33,7 +34,8 @@ class HfCheckpointTest {
   }
 
   /** Rewrites a checkpoint's weights file with renamed/added/removed tensors. */
-  private static void rewrite(Path d, java.util.function.Consumer<Map<String, Tensor>> edit) throws IOException {
+  private static void rewrite(Path d, java.util.function.Consumer<Map<String, Tensor>> edit)
+      throws IOException {
     Map<String, Tensor> t = new LinkedHashMap<>(Safetensors.read(d.resolve(HfCheckpoint.WEIGHTS)));
     edit.accept(t);
     Safetensors.write(d.resolve(HfCheckpoint.WEIGHTS), t, DType.F32, Map.of());
@@ -49,9 +51,12 @@ class HfCheckpointTest {
       HfCheckpoint.save(b, first.config(), first.weights(), dt, null);
       HfCheckpoint second = HfCheckpoint.load(b);
       for (String name : first.weights().keySet()) {
-        assertArrayEquals(first.weights().get(name).data(), second.weights().get(name).data(), name);
+        assertArrayEquals(
+            first.weights().get(name).data(), second.weights().get(name).data(), name);
       }
-      assertArrayEquals(Files.readAllBytes(a.resolve(HfCheckpoint.WEIGHTS)), Files.readAllBytes(b.resolve(HfCheckpoint.WEIGHTS)));
+      assertArrayEquals(
+          Files.readAllBytes(a.resolve(HfCheckpoint.WEIGHTS)),
+          Files.readAllBytes(b.resolve(HfCheckpoint.WEIGHTS)));
       assertEquals(first.config(), second.config());
     }
   }
@@ -60,17 +65,23 @@ class HfCheckpointTest {
   void prefixedNamesAndLegacyBuffersLoad() throws IOException {
     Map<String, Tensor> w = Gpt2Init.randomWeights(TINY, 1);
     Path d = write("prefixed", TINY, w, DType.F32);
-    rewrite(d, t -> {
-      Map<String, Tensor> renamed = new LinkedHashMap<>();
-      t.forEach((k, v) -> renamed.put("transformer." + k, v));
-      renamed.put("transformer.h.0.attn.bias", Tensor.ofFloats(new long[] {1, 1, 16, 16}, new float[256]));
-      renamed.put("transformer.h.1.attn.masked_bias", Tensor.ofFloats(new long[] {}, new float[1]));
-      renamed.put("lm_head.weight", w.get("wte.weight")); // tied: stored copy is ignored
-      t.clear();
-      t.putAll(renamed);
-    });
+    rewrite(
+        d,
+        t -> {
+          Map<String, Tensor> renamed = new LinkedHashMap<>();
+          t.forEach((k, v) -> renamed.put("transformer." + k, v));
+          renamed.put(
+              "transformer.h.0.attn.bias",
+              Tensor.ofFloats(new long[] {1, 1, 16, 16}, new float[256]));
+          renamed.put(
+              "transformer.h.1.attn.masked_bias", Tensor.ofFloats(new long[] {}, new float[1]));
+          renamed.put("lm_head.weight", w.get("wte.weight")); // tied: stored copy is ignored
+          t.clear();
+          t.putAll(renamed);
+        });
     HfCheckpoint c = HfCheckpoint.load(d);
-    assertArrayEquals(w.get("h.1.mlp.c_fc.weight").data(), c.weights().get("h.1.mlp.c_fc.weight").data());
+    assertArrayEquals(
+        w.get("h.1.mlp.c_fc.weight").data(), c.weights().get("h.1.mlp.c_fc.weight").data());
     assertFalse(c.weights().containsKey("lm_head.weight"));
   }
 
@@ -83,13 +94,20 @@ class HfCheckpointTest {
     StringBuilder map = new StringBuilder();
     int i = 0;
     for (var e : w.entrySet()) {
-      String shard = (i++ % 2 == 0) ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+      String shard =
+          (i++ % 2 == 0) ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
       (shard.contains("00001-of") ? one : two).put(e.getKey(), e.getValue());
-      map.append(map.length() == 0 ? "" : ",").append('"').append(e.getKey()).append("\":\"").append(shard).append('"');
+      map.append(map.length() == 0 ? "" : ",")
+          .append('"')
+          .append(e.getKey())
+          .append("\":\"")
+          .append(shard)
+          .append('"');
     }
     Safetensors.write(d.resolve("model-00001-of-00002.safetensors"), one, DType.BF16, Map.of());
     Safetensors.write(d.resolve("model-00002-of-00002.safetensors"), two, DType.BF16, Map.of());
-    Files.writeString(d.resolve(HfCheckpoint.INDEX), "{\"metadata\":{},\"weight_map\":{" + map + "}}");
+    Files.writeString(
+        d.resolve(HfCheckpoint.INDEX), "{\"metadata\":{},\"weight_map\":{" + map + "}}");
     HfCheckpoint c = HfCheckpoint.load(d);
     assertEquals(w.keySet(), c.weights().keySet());
     assertEquals(w.get("ln_f.bias").data()[0], c.weights().get("ln_f.bias").data()[0], 1e-2);
@@ -97,11 +115,14 @@ class HfCheckpointTest {
 
   @Test
   void untiedHeadIsRequiredAndLoaded() throws IOException {
-    Gpt2Config untied = new Gpt2Config("gpt2", 50, 16, 8, 1, 2, null, 1e-5, "gelu_new", false, 49, 49, null);
+    Gpt2Config untied =
+        new Gpt2Config("gpt2", 50, 16, 8, 1, 2, null, 1e-5, "gelu_new", false, 49, 49, null);
     Map<String, Tensor> w = Gpt2Init.randomWeights(untied, 5);
     assertTrue(w.containsKey("lm_head.weight"));
     Path d = write("untied", untied, w, DType.F32);
-    assertArrayEquals(w.get("lm_head.weight").data(), HfCheckpoint.load(d).weights().get("lm_head.weight").data());
+    assertArrayEquals(
+        w.get("lm_head.weight").data(),
+        HfCheckpoint.load(d).weights().get("lm_head.weight").data());
     rewrite(d, t -> t.remove("lm_head.weight"));
     String msg = loadError(d);
     assertTrue(msg.contains("'lm_head.weight'") && msg.contains("tie_word_embeddings"), msg);
@@ -128,7 +149,8 @@ class HfCheckpointTest {
     Path d = write("shape", TINY, Gpt2Init.randomWeights(TINY, 1), DType.F32);
     rewrite(d, t -> t.put("wpe.weight", Tensor.ofFloats(new long[] {8, 16}, new float[128])));
     String msg = loadError(d);
-    assertTrue(msg.contains("'wpe.weight'") && msg.contains("[8, 16]") && msg.contains("[16, 8]"), msg);
+    assertTrue(
+        msg.contains("'wpe.weight'") && msg.contains("[8, 16]") && msg.contains("[16, 8]"), msg);
   }
 
   @Test
@@ -150,11 +172,15 @@ class HfCheckpointTest {
   @Test
   void missingOrBadConfigIsNamed() throws IOException {
     Path d = write("cfg", TINY, Gpt2Init.randomWeights(TINY, 1), DType.F32);
-    Files.writeString(d.resolve("config.json"), "{\"n_embd\": 8, \"n_layer\": 2, \"n_head\": 3, \"vocab_size\": 50, \"n_positions\": 16}");
+    Files.writeString(
+        d.resolve("config.json"),
+        "{\"n_embd\": 8, \"n_layer\": 2, \"n_head\": 3, \"vocab_size\": 50, \"n_positions\": 16}");
     assertTrue(loadError(d).contains("divisible by n_head"));
     Files.writeString(d.resolve("config.json"), "{\"n_embd\": 8,");
     assertTrue(loadError(d).contains("config.json: not valid JSON"));
-    Files.writeString(d.resolve("config.json"), "{\"n_embd\": 8, \"n_layer\": 2, \"n_head\": 2, \"vocab_size\": 50}");
+    Files.writeString(
+        d.resolve("config.json"),
+        "{\"n_embd\": 8, \"n_layer\": 2, \"n_head\": 2, \"vocab_size\": 50}");
     assertTrue(loadError(d).contains("'n_positions'"));
     Files.delete(d.resolve("config.json"));
     assertTrue(loadError(d).contains("config.json: missing"));
@@ -163,7 +189,8 @@ class HfCheckpointTest {
   @Test
   void shardOutsideTheDirectoryIsRefused() throws IOException {
     Path d = write("escape", TINY, Gpt2Init.randomWeights(TINY, 1), DType.F32);
-    Files.writeString(d.resolve(HfCheckpoint.INDEX), "{\"weight_map\":{\"wte.weight\":\"../../etc/passwd\"}}");
+    Files.writeString(
+        d.resolve(HfCheckpoint.INDEX), "{\"weight_map\":{\"wte.weight\":\"../../etc/passwd\"}}");
     assertTrue(loadError(d).contains("inside the checkpoint directory"));
   }
 }

@@ -49,7 +49,12 @@ class SafetensorsTest {
       assertEquals(dt, back.get("a").storedAs());
       assertArrayEquals(new int[] {1, -2, 50256}, back.get("ids").ints());
       for (int i = 0; i < values.length; i++) {
-        float tol = dt == DType.F32 ? 0 : dt == DType.F16 ? Math.abs(values[i]) * 1e-3f + 1e-7f : Math.abs(values[i]) * 8e-3f;
+        float tol =
+            dt == DType.F32
+                ? 0
+                : dt == DType.F16
+                    ? Math.abs(values[i]) * 1e-3f + 1e-7f
+                    : Math.abs(values[i]) * 8e-3f;
         assertEquals(values[i], back.get("a").data()[i], tol, dt + " value " + i);
       }
       // Writing what was read gives the same bytes: no drift on repeated save.
@@ -77,7 +82,8 @@ class SafetensorsTest {
   @Test
   void headerLengthBeyondFileIsRefused() throws IOException {
     Path f = dir.resolve("big.safetensors");
-    ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1L << 40).putLong(0);
+    ByteBuffer b =
+        ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1L << 40).putLong(0);
     Files.write(f, b.array());
     assertTrue(error(f).contains("header length"));
   }
@@ -102,38 +108,53 @@ class SafetensorsTest {
 
   @Test
   void offsetsOutsideTheFileAreRefused() throws IOException {
-    String msg = error(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8));
+    String msg =
+        error(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8));
     assertTrue(msg.contains("'w'") && msg.contains("outside"), msg);
   }
 
   @Test
   void overlappingTensorsAreRefused() throws IOException {
-    String msg = error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-        + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12));
+    String msg =
+        error(
+            file(
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                    + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                12));
     assertTrue(msg.contains("overlap") && msg.contains("'a'") && msg.contains("'b'"), msg);
   }
 
   @Test
   void shapeNotMatchingTheSpanIsRefused() throws IOException {
-    String msg = error(file("{\"w\":{\"dtype\":\"F16\",\"shape\":[3,2],\"data_offsets\":[0,8]}}", 8));
+    String msg =
+        error(file("{\"w\":{\"dtype\":\"F16\",\"shape\":[3,2],\"data_offsets\":[0,8]}}", 8));
     assertTrue(msg.contains("'w'") && msg.contains("needs 12 bytes"), msg);
   }
 
   @Test
   void negativeOrReversedOffsetsAreRefused() throws IOException {
-    assertTrue(error(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", 4)).contains("'w'"));
-    assertTrue(error(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,0]}}", 4)).contains("'w'"));
+    assertTrue(
+        error(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", 4))
+            .contains("'w'"));
+    assertTrue(
+        error(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,0]}}", 4))
+            .contains("'w'"));
   }
 
   @Test
   void unsupportedDtypeIsNamed() throws IOException {
-    String msg = error(file("{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1));
+    String msg =
+        error(file("{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1));
     assertTrue(msg.contains("F8_E4M3") && msg.contains("'w'"), msg);
   }
 
   @Test
   void hugeShapeDoesNotOverflow() throws IOException {
-    String msg = error(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,4],\"data_offsets\":[0,4]}}", 4));
+    String msg =
+        error(
+            file(
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,4],\"data_offsets\":[0,4]}}",
+                4));
     assertTrue(msg.contains("'w'"), msg);
   }
 }

@@ -30,17 +30,28 @@ class CliTest {
     assertEquals(code, r.code, r.err);
     List<String> lines = r.err.lines().filter(l -> l.startsWith("flan-tune: error")).toList();
     assertEquals(1, lines.size(), r.err);
-    for (String f : fragments) assertTrue(lines.get(0).contains(f), "'" + f + "' in: " + lines.get(0));
+    for (String f : fragments)
+      assertTrue(lines.get(0).contains(f), "'" + f + "' in: " + lines.get(0));
     assertFalse(r.err.contains("\tat "), "no stack trace without -x");
   }
 
   @Test
   void scoreAgreesWithTheReferenceImplementation() throws IOException {
-    // BF16, prefixed names, two shards, an untied head and 3 heads: layouts the parity tests do not use.
+    // BF16, prefixed names, two shards, an untied head and 3 heads: layouts the parity tests do not
+    // use.
     Path fixture = Path.of("src/test/resources/score");
     Path out = dir.resolve("scored.jsonl");
-    Run r = run("score", "--model", fixture.resolve("model").toString(), "--input", fixture.resolve("input.jsonl").toString(),
-        "--output", out.toString(), "--batch-size", "3");
+    Run r =
+        run(
+            "score",
+            "--model",
+            fixture.resolve("model").toString(),
+            "--input",
+            fixture.resolve("input.jsonl").toString(),
+            "--output",
+            out.toString(),
+            "--batch-size",
+            "3");
     assertEquals(0, r.code, r.err);
     ObjectMapper json = new ObjectMapper();
     List<String> want = Files.readAllLines(fixture.resolve("expected.jsonl"));
@@ -49,10 +60,12 @@ class CliTest {
     boolean sawGreedy = false;
     for (int i = 0; i < want.size(); i++) {
       JsonNode w = json.readTree(want.get(i)), g = json.readTree(got.get(i));
-      assertEquals(w.get("logprob").asDouble(), g.get("logprob").asDouble(), 1e-3, "line " + (i + 1));
+      assertEquals(
+          w.get("logprob").asDouble(), g.get("logprob").asDouble(), 1e-3, "line " + (i + 1));
       assertEquals(w.get("tokens").asInt(), g.get("tokens").asInt(), "line " + (i + 1));
       assertEquals(w.get("greedy").asBoolean(), g.get("greedy").asBoolean(), "line " + (i + 1));
-      for (String field : List.of("prompt", "completion", "id", "meta")) assertEquals(w.get(field), g.get(field), field);
+      for (String field : List.of("prompt", "completion", "id", "meta"))
+        assertEquals(w.get(field), g.get(field), field);
       sawGreedy |= g.get("greedy").asBoolean() && g.get("tokens").asInt() > 0;
     }
     assertTrue(sawGreedy, "the fixture has a line that is the model's greedy continuation");
@@ -61,31 +74,62 @@ class CliTest {
   @Test
   void initThenScoreOnAFreshCheckpoint() throws IOException {
     Path model = dir.resolve("m");
-    Run init = run("init", "--tokenizer", TINY_TOKENIZER.toString(), "--out", model.toString(), "--layers", "1", "--heads", "2",
-        "--embd", "16", "--positions", "32", "--seed", "5");
+    Run init =
+        run(
+            "init",
+            "--tokenizer",
+            TINY_TOKENIZER.toString(),
+            "--out",
+            model.toString(),
+            "--layers",
+            "1",
+            "--heads",
+            "2",
+            "--embd",
+            "16",
+            "--positions",
+            "32",
+            "--seed",
+            "5");
     assertEquals(0, init.code, init.err);
-    assertTrue(Files.exists(model.resolve("model.safetensors")) && Files.exists(model.resolve("tokenizer.json")));
+    assertTrue(
+        Files.exists(model.resolve("model.safetensors"))
+            && Files.exists(model.resolve("tokenizer.json")));
     Path in = dir.resolve("in.jsonl");
-    Files.writeString(in, "{\"prompt\": \"a b\", \"completion\": \" c\"}\n\n{\"prompt\": \"x\", \"completion\": \" y z\"}\n");
+    Files.writeString(
+        in,
+        "{\"prompt\": \"a b\", \"completion\": \" c\"}\n\n{\"prompt\": \"x\", \"completion\": \" y z\"}\n");
     Run score = run("score", "--model", model.toString(), "--input", in.toString());
     assertEquals(0, score.code, score.err);
     List<String> lines = score.out.lines().toList();
     assertEquals(2, lines.size());
     // A fresh model spreads probability nearly evenly: about ln(1/V) per token.
     JsonNode first = new ObjectMapper().readTree(lines.get(0));
-    assertEquals(-Math.log(507) * first.get("tokens").asInt(), first.get("logprob").asDouble(), 0.5 * first.get("tokens").asInt());
-    assertOneLineError(run("init", "--tokenizer", TINY_TOKENIZER.toString(), "--out", model.toString()), 2, "not empty");
+    assertEquals(
+        -Math.log(507) * first.get("tokens").asInt(),
+        first.get("logprob").asDouble(),
+        0.5 * first.get("tokens").asInt());
+    assertOneLineError(
+        run("init", "--tokenizer", TINY_TOKENIZER.toString(), "--out", model.toString()),
+        2,
+        "not empty");
   }
 
   @Test
   void badCheckpointIsExitThreeWithOneLine() throws IOException {
     Path model = dir.resolve("broken");
     Files.createDirectories(model);
-    Files.writeString(model.resolve("config.json"), "{\"n_embd\": 16, \"n_layer\": 1, \"n_head\": 2, \"vocab_size\": 507, \"n_positions\": 32}");
+    Files.writeString(
+        model.resolve("config.json"),
+        "{\"n_embd\": 16, \"n_layer\": 1, \"n_head\": 2, \"vocab_size\": 507, \"n_positions\": 32}");
     Files.write(model.resolve("model.safetensors"), new byte[] {2, 0, 0, 0, 0, 0, 0, 0, '{', '}'});
     Path in = dir.resolve("in.jsonl");
     Files.writeString(in, "{\"prompt\": \"a\", \"completion\": \"b\"}\n");
-    assertOneLineError(run("score", "--model", model.toString(), "--input", in.toString()), 3, "model.safetensors", "missing tensor");
+    assertOneLineError(
+        run("score", "--model", model.toString(), "--input", in.toString()),
+        3,
+        "model.safetensors",
+        "missing tensor");
     Run traced = run("score", "-x", "--model", model.toString(), "--input", in.toString());
     assertTrue(traced.err.contains("\tat "), "-x prints the stack trace");
   }
@@ -93,23 +137,54 @@ class CliTest {
   @Test
   void badInputLinesNameFileLineAndField() throws IOException {
     Path model = dir.resolve("m");
-    assertEquals(0, run("init", "--tokenizer", TINY_TOKENIZER.toString(), "--out", model.toString(), "--layers", "1",
-        "--heads", "2", "--embd", "16", "--positions", "32").code);
+    assertEquals(
+        0,
+        run(
+                "init",
+                "--tokenizer",
+                TINY_TOKENIZER.toString(),
+                "--out",
+                model.toString(),
+                "--layers",
+                "1",
+                "--heads",
+                "2",
+                "--embd",
+                "16",
+                "--positions",
+                "32")
+            .code);
     Path in = dir.resolve("in.jsonl");
     Files.writeString(in, "{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"a\"}\n");
-    assertOneLineError(run("score", "--model", model.toString(), "--input", in.toString()), 3, in + ":2", "'completion'");
+    assertOneLineError(
+        run("score", "--model", model.toString(), "--input", in.toString()),
+        3,
+        in + ":2",
+        "'completion'");
     Files.writeString(in, "{\"prompt\": \"a\", \"completion\": \"b\"}\nnot json\n");
-    assertOneLineError(run("score", "--model", model.toString(), "--input", in.toString()), 3, in + ":2", "not valid JSON");
+    assertOneLineError(
+        run("score", "--model", model.toString(), "--input", in.toString()),
+        3,
+        in + ":2",
+        "not valid JSON");
     Files.writeString(in, "{\"prompt\": 3, \"completion\": \"b\"}\n");
-    assertOneLineError(run("score", "--model", model.toString(), "--input", in.toString()), 3, in + ":1", "'prompt' must be a string");
+    assertOneLineError(
+        run("score", "--model", model.toString(), "--input", in.toString()),
+        3,
+        in + ":1",
+        "'prompt' must be a string");
   }
 
   @Test
   void outputIsFlushedBeforeTheExitCodeReturns() {
-    // main() exits right after run(): anything left in a buffer would be lost (config show printed nothing once).
+    // main() exits right after run(): anything left in a buffer would be lost (config show printed
+    // nothing once).
     StringWriter out = new StringWriter();
-    int code = FlanTune.run(new String[] {"config", "show", "--config", "configs/smoke.yaml"},
-        new PrintWriter(out, false), new PrintWriter(new StringWriter(), false));
+    int code =
+        FlanTune.run(
+            new String[] {"config", "show", "--config", "configs/smoke.yaml"},
+            new PrintWriter(out, false),
+            new PrintWriter(new StringWriter(), false));
     assertEquals(0, code);
     assertTrue(out.toString().contains("objective: causal_lm"), out.toString());
   }
@@ -126,47 +201,89 @@ class CliTest {
   @Test
   void configErrorsAreReportedTogetherWithSuggestions() throws IOException {
     Path cfg = dir.resolve("c.yaml");
-    Files.writeString(cfg, String.join("\n",
-        "init: {tokenizer: " + TINY_TOKENIZER.toAbsolutePath() + ", layers: 1, heads: 2, embd: 16, positions: 32}",
-        "data: {objective: causal_lm, text: {train: [missing.txt]}, max_lenght: 64}",
-        "train: {lr: fast, steps: 2.5, shedule: cosine}",
-        ""));
+    Files.writeString(
+        cfg,
+        String.join(
+            "\n",
+            "init: {tokenizer: "
+                + TINY_TOKENIZER.toAbsolutePath()
+                + ", layers: 1, heads: 2, embd: 16, positions: 32}",
+            "data: {objective: causal_lm, text: {train: [missing.txt]}, max_lenght: 64}",
+            "train: {lr: fast, steps: 2.5, shedule: cosine}",
+            ""));
     Run r = run("config", "validate", "--config", cfg.toString());
-    assertOneLineError(r, 2, "data.max_lenght: unknown key (did you mean data.max_length?)",
-        "train.lr: expected a number, got 'fast'", "train.steps: expected an integer", "train.shedule: unknown key (did you mean train.schedule?)");
+    assertOneLineError(
+        r,
+        2,
+        "data.max_lenght: unknown key (did you mean data.max_length?)",
+        "train.lr: expected a number, got 'fast'",
+        "train.steps: expected an integer",
+        "train.shedule: unknown key (did you mean train.schedule?)");
 
     Files.writeString(cfg, "train:\n  lr: 1\n   steps: 3\n");
-    assertOneLineError(run("config", "validate", "--config", cfg.toString()), 2, cfg + ":3", "invalid YAML");
-    assertOneLineError(run("config", "validate", "--config", dir.resolve("nope.yaml").toString()), 2, "config file not found");
+    assertOneLineError(
+        run("config", "validate", "--config", cfg.toString()), 2, cfg + ":3", "invalid YAML");
+    assertOneLineError(
+        run("config", "validate", "--config", dir.resolve("nope.yaml").toString()),
+        2,
+        "config file not found");
 
-    Files.writeString(cfg, "init: {tokenizer: tok.json, layers: 1, heads: 2, embd: 16, positions: 32}\ndata: {objective: causal_lm, text: {train: [a.txt]}}\n");
+    Files.writeString(
+        cfg,
+        "init: {tokenizer: tok.json, layers: 1, heads: 2, embd: 16, positions: 32}\ndata: {objective: causal_lm, text: {train: [a.txt]}}\n");
     Files.writeString(dir.resolve("a.txt"), "hello");
     Files.copy(TINY_TOKENIZER, dir.resolve("tok.json"));
     Run ok = run("config", "validate", "--config", cfg.toString(), "train.lr=1e-3");
-    assertEquals(0, ok.code, ok.err); // paths resolve against the config's directory, not the working directory
+    assertEquals(
+        0, ok.code,
+        ok.err); // paths resolve against the config's directory, not the working directory
     Run shown = run("config", "show", "--config", cfg.toString(), "train.steps=7");
     assertTrue(shown.out.contains("steps: 7") && shown.out.contains("grad_accum: 1"), shown.out);
-    // The resolved config (absolute paths, every default) loads back to the same config from elsewhere.
+    // The resolved config (absolute paths, every default) loads back to the same config from
+    // elsewhere.
     Path elsewhere = Files.createDirectories(dir.resolve("elsewhere")).resolve("resolved.yaml");
     Files.writeString(elsewhere, shown.out);
-    assertEquals(dev.flantune.config.ConfigLoader.load(cfg, List.of("train.steps=7")),
+    assertEquals(
+        dev.flantune.config.ConfigLoader.load(cfg, List.of("train.steps=7")),
         dev.flantune.config.ConfigLoader.load(elsewhere, List.of()));
   }
 
   @Test
   void everyShippedConfigValidates() throws IOException {
-    // Configs for weights users bring themselves (models/…) are validated with a stand-in checkpoint.
+    // Configs for weights users bring themselves (models/…) are validated with a stand-in
+    // checkpoint.
     Path standIn = dir.resolve("stand-in");
-    assertEquals(0, run("init", "--tokenizer", TINY_TOKENIZER.toString(), "--out", standIn.toString(), "--layers", "1",
-        "--heads", "2", "--embd", "16", "--positions", "32").code);
+    assertEquals(
+        0,
+        run(
+                "init",
+                "--tokenizer",
+                TINY_TOKENIZER.toString(),
+                "--out",
+                standIn.toString(),
+                "--layers",
+                "1",
+                "--heads",
+                "2",
+                "--embd",
+                "16",
+                "--positions",
+                "32")
+            .code);
     try (var files = Files.list(Path.of("configs"))) {
       List<Path> configs = files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
       assertTrue(configs.size() >= 4, configs.toString());
       for (Path c : configs) {
         boolean bringYourOwn = Files.readString(c).contains("model: ../models/");
-        Run r = bringYourOwn
-            ? run("config", "validate", "--config", c.toString(), "model=" + standIn.toAbsolutePath())
-            : run("config", "validate", "--config", c.toString());
+        Run r =
+            bringYourOwn
+                ? run(
+                    "config",
+                    "validate",
+                    "--config",
+                    c.toString(),
+                    "model=" + standIn.toAbsolutePath())
+                : run("config", "validate", "--config", c.toString());
         assertEquals(0, r.code, c + ": " + r.err);
       }
     }

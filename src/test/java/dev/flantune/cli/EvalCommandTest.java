@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code flan-tune eval} end to end on tiny models and the fixture collection: a classification
- * cluster (with a turned template) and a generation cluster, tuned against base. The report's numbers
- * are recomputed from predictions.jsonl, so the two files cannot disagree.
+ * cluster (with a turned template) and a generation cluster, tuned against base. The report's
+ * numbers are recomputed from predictions.jsonl, so the two files cannot disagree.
  */
 class EvalCommandTest {
   static final Path TUNED = Path.of("src/test/resources/score/model");
@@ -38,15 +38,33 @@ class EvalCommandTest {
     try (Stream<Path> files = Files.list(TUNED)) {
       for (Path f : files.toList()) Files.copy(f, fin.resolve(f.getFileName()));
     }
-    Files.writeString(dir.resolve("run/metrics.jsonl"),
+    Files.writeString(
+        dir.resolve("run/metrics.jsonl"),
         "{\"step\":1,\"loss\":5.0}\n{\"step\":2,\"loss\":4.0,\"val_loss\":4.5}\n{\"step\":3,\"loss\":3.5}\n");
     return fin;
   }
 
   private Path base() {
     Path base = dir.resolve("base");
-    CliTest.Run r = run("init", "--arch", "gpt2", "--tokenizer", CliTest.TINY_TOKENIZER.toString(), "--out", base.toString(),
-        "--layers", "1", "--heads", "2", "--embd", "16", "--positions", "64", "--seed", "3");
+    CliTest.Run r =
+        run(
+            "init",
+            "--arch",
+            "gpt2",
+            "--tokenizer",
+            CliTest.TINY_TOKENIZER.toString(),
+            "--out",
+            base.toString(),
+            "--layers",
+            "1",
+            "--heads",
+            "2",
+            "--embd",
+            "16",
+            "--positions",
+            "64",
+            "--seed",
+            "3");
     assertEquals(0, r.code(), r.err());
     return base;
   }
@@ -54,38 +72,67 @@ class EvalCommandTest {
   @Test
   void evaluatesTunedAgainstBaseAndTheReportAgreesWithThePredictions() throws IOException {
     Path out = dir.resolve("eval");
-    CliTest.Run r = run("eval", "--held-out", "sentiment,closed_book_qa", "--model", tunedRun().toString(), "--base",
-        base().toString(), "--tasks", TASKS.toString(), "--out", out.toString(), "--max-examples", "3");
+    CliTest.Run r =
+        run(
+            "eval",
+            "--held-out",
+            "sentiment,closed_book_qa",
+            "--model",
+            tunedRun().toString(),
+            "--base",
+            base().toString(),
+            "--tasks",
+            TASKS.toString(),
+            "--out",
+            out.toString(),
+            "--max-examples",
+            "3");
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.out().contains("tiny_sentiment") && r.out().contains("tiny_qa") && r.out().contains("Δ"), r.out());
+    assertTrue(
+        r.out().contains("tiny_sentiment") && r.out().contains("tiny_qa") && r.out().contains("Δ"),
+        r.out());
 
     // predictions.jsonl: every field, options in the task's order, prediction = argmax.
     List<JsonNode> predictions = new ArrayList<>();
-    for (String line : Files.readAllLines(out.resolve("predictions.jsonl"))) predictions.add(JSON.readTree(line));
+    for (String line : Files.readAllLines(out.resolve("predictions.jsonl")))
+      predictions.add(JSON.readTree(line));
     // 2 models × (tiny_sentiment: 3 rankable templates + tiny_qa: 3 templates) × 3 examples
     assertEquals(2 * (3 + 3) * 3, predictions.size());
     Map<String, List<JsonNode>> byGroup = new HashMap<>();
     for (JsonNode p : predictions) {
-      for (String f : List.of("model", "task", "template", "index", "prompt", "prediction", "answer")) {
+      for (String f :
+          List.of("model", "task", "template", "index", "prompt", "prediction", "answer")) {
         assertTrue(p.has(f), f + " in " + p);
       }
       if (p.get("task").asText().equals("tiny_sentiment")) {
         assertEquals(List.of("negative", "positive"), strings(p.get("options")));
         assertEquals(2, p.get("options_logprob").size());
-        int best = p.get("options_logprob").get(0).asDouble() >= p.get("options_logprob").get(1).asDouble() ? 0 : 1;
+        int best =
+            p.get("options_logprob").get(0).asDouble() >= p.get("options_logprob").get(1).asDouble()
+                ? 0
+                : 1;
         assertEquals(p.get("options").get(best).asText(), p.get("prediction").asText());
         assertNotEquals(3, p.get("template").asInt(), "the turned template is not ranked");
       } else {
         assertFalse(p.has("options_logprob"));
       }
-      byGroup.computeIfAbsent(p.get("model").asText() + "/" + p.get("task").asText() + "/" + p.get("template").asInt(),
-          k -> new ArrayList<>()).add(p);
+      byGroup
+          .computeIfAbsent(
+              p.get("model").asText()
+                  + "/"
+                  + p.get("task").asText()
+                  + "/"
+                  + p.get("template").asInt(),
+              k -> new ArrayList<>())
+          .add(p);
     }
 
-    // report.json: each per-template score recomputed from the predictions; mean/std/min/max from those.
+    // report.json: each per-template score recomputed from the predictions; mean/std/min/max from
+    // those.
     JsonNode report = JSON.readTree(out.resolve("report.json").toFile());
     assertEquals(List.of("tuned", "base"), strings(report.get("models")));
-    assertEquals(List.of("sentiment", "closed_book_qa"), report.get("clusters").findValuesAsText("name"));
+    assertEquals(
+        List.of("sentiment", "closed_book_qa"), report.get("clusters").findValuesAsText("name"));
     for (JsonNode cluster : report.get("clusters")) {
       for (JsonNode task : cluster.get("tasks")) {
         assertEquals(3, task.get("n_examples").asInt());
@@ -93,35 +140,54 @@ class EvalCommandTest {
           JsonNode m = task.get(model);
           List<Double> scores = new ArrayList<>();
           for (JsonNode t : m.get("per_template")) {
-            List<JsonNode> preds = byGroup.get(model + "/" + task.get("task").asText() + "/" + t.get("template").asInt());
+            List<JsonNode> preds =
+                byGroup.get(
+                    model + "/" + task.get("task").asText() + "/" + t.get("template").asInt());
             double recomputed = 0;
             for (JsonNode p : preds) {
-              recomputed += task.get("kind").asText().equals("classification")
-                  ? (p.get("prediction").asText().equals(p.get("answer").asText()) ? 1 : 0)
-                  : p.get("score").asDouble();
+              recomputed +=
+                  task.get("kind").asText().equals("classification")
+                      ? (p.get("prediction").asText().equals(p.get("answer").asText()) ? 1 : 0)
+                      : p.get("score").asDouble();
             }
             recomputed = 100 * recomputed / preds.size();
-            assertEquals(recomputed, t.get("score").asDouble(), 1e-9, model + " " + task.get("task") + " " + t);
+            assertEquals(
+                recomputed,
+                t.get("score").asDouble(),
+                1e-9,
+                model + " " + task.get("task") + " " + t);
             scores.add(t.get("score").asDouble());
           }
           double mean = scores.stream().mapToDouble(x -> x).average().orElseThrow();
-          double var = scores.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / scores.size();
+          double var =
+              scores.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / scores.size();
           assertEquals(mean, m.get("mean").asDouble(), 1e-9);
           assertEquals(Math.sqrt(var), m.get("std").asDouble(), 1e-9);
-          assertEquals(scores.stream().mapToDouble(x -> x).min().orElseThrow(), m.get("min").asDouble(), 1e-9);
-          assertEquals(scores.stream().mapToDouble(x -> x).max().orElseThrow(), m.get("max").asDouble(), 1e-9);
+          assertEquals(
+              scores.stream().mapToDouble(x -> x).min().orElseThrow(),
+              m.get("min").asDouble(),
+              1e-9);
+          assertEquals(
+              scores.stream().mapToDouble(x -> x).max().orElseThrow(),
+              m.get("max").asDouble(),
+              1e-9);
         }
-        assertEquals(task.get("tuned").get("mean").asDouble() - task.get("base").get("mean").asDouble(),
-            task.get("delta").get("mean").asDouble(), 1e-9);
+        assertEquals(
+            task.get("tuned").get("mean").asDouble() - task.get("base").get("mean").asDouble(),
+            task.get("delta").get("mean").asDouble(),
+            1e-9);
       }
       double tunedMean = 0;
-      for (JsonNode task : cluster.get("tasks")) tunedMean += task.get("tuned").get("mean").asDouble() / cluster.get("tasks").size();
+      for (JsonNode task : cluster.get("tasks"))
+        tunedMean += task.get("tuned").get("mean").asDouble() / cluster.get("tasks").size();
       assertEquals(tunedMean, cluster.get("mean").get("tuned").asDouble(), 1e-9);
     }
     JsonNode sentiment = report.get("clusters").get(0).get("tasks").get(0);
     assertEquals(List.of(0, 1, 2), ints(sentiment.get("templates")));
     assertEquals(3, sentiment.get("skipped_templates").get(0).get("template").asInt());
-    assertTrue(sentiment.get("tuned").has("acc_norm_token") && sentiment.get("tuned").has("acc_norm_char"));
+    assertTrue(
+        sentiment.get("tuned").has("acc_norm_token")
+            && sentiment.get("tuned").has("acc_norm_char"));
     JsonNode prov = report.get("provenance");
     assertEquals(64, prov.get("models").get("tuned").get("sha256").asText().length());
     assertEquals(64, prov.get("models").get("base").get("sha256").asText().length());
@@ -147,30 +213,83 @@ class EvalCommandTest {
   @Test
   void configSuppliesTasksHeldOutClustersAndEvalSettings() throws IOException {
     Path cfg = dir.resolve("run.yaml");
-    Files.writeString(cfg, "model: " + TUNED.toAbsolutePath() + "\n"
-        + "data: {tasks: " + TASKS.toAbsolutePath() + ", held_out: [commonsense]}\n"
-        + "eval: {max_examples: 1, batch_size: 2}\n");
+    Files.writeString(
+        cfg,
+        "model: "
+            + TUNED.toAbsolutePath()
+            + "\n"
+            + "data: {tasks: "
+            + TASKS.toAbsolutePath()
+            + ", held_out: [commonsense]}\n"
+            + "eval: {max_examples: 1, batch_size: 2}\n");
     Path out = dir.resolve("eval");
-    CliTest.Run r = run("eval", "--config", cfg.toString(), "--model", TUNED.toString(), "--out", out.toString());
+    CliTest.Run r =
+        run(
+            "eval",
+            "--config",
+            cfg.toString(),
+            "--model",
+            TUNED.toString(),
+            "--out",
+            out.toString());
     assertEquals(0, r.code(), r.err());
     JsonNode report = JSON.readTree(out.resolve("report.json").toFile());
     assertEquals(List.of("tuned"), strings(report.get("models")));
     assertEquals(List.of("commonsense"), strings(report.get("provenance").get("held_out")));
     assertEquals(1, report.get("clusters").get(0).get("tasks").get(0).get("n_examples").asInt());
     assertFalse(report.get("clusters").get(0).get("tasks").get(0).has("delta"));
-    assertEquals(2, Files.readAllLines(out.resolve("predictions.jsonl")).size(), "1 example × 2 templates");
+    assertEquals(
+        2, Files.readAllLines(out.resolve("predictions.jsonl")).size(), "1 example × 2 templates");
   }
 
   @Test
   void unknownClusterIsBadUsageAndBadModelIsBadInput() throws IOException {
-    assertOneLineError(run("eval", "--held-out", "sentiment,nope", "--model", TUNED.toString(), "--tasks", TASKS.toString(),
-        "--out", dir.resolve("a").toString()), 2, "'nope'", "known clusters", "closed_book_qa", "sentiment");
-    assertOneLineError(run("eval", "--held-out", "paraphrase", "--model", TUNED.toString(), "--tasks", TASKS.toString(),
-        "--out", dir.resolve("b").toString()), 2, "tiny_paraphrase", "no validation split");
+    assertOneLineError(
+        run(
+            "eval",
+            "--held-out",
+            "sentiment,nope",
+            "--model",
+            TUNED.toString(),
+            "--tasks",
+            TASKS.toString(),
+            "--out",
+            dir.resolve("a").toString()),
+        2,
+        "'nope'",
+        "known clusters",
+        "closed_book_qa",
+        "sentiment");
+    assertOneLineError(
+        run(
+            "eval",
+            "--held-out",
+            "paraphrase",
+            "--model",
+            TUNED.toString(),
+            "--tasks",
+            TASKS.toString(),
+            "--out",
+            dir.resolve("b").toString()),
+        2,
+        "tiny_paraphrase",
+        "no validation split");
     Path empty = Files.createDirectories(dir.resolve("not-a-model"));
-    assertOneLineError(run("eval", "--held-out", "sentiment", "--model", empty.toString(), "--tasks", TASKS.toString(),
-        "--out", dir.resolve("c").toString()), 3, empty.toString());
-    assertOneLineError(run("eval", "--model", TUNED.toString(), "--tasks", TASKS.toString()), 2, "--held-out");
+    assertOneLineError(
+        run(
+            "eval",
+            "--held-out",
+            "sentiment",
+            "--model",
+            empty.toString(),
+            "--tasks",
+            TASKS.toString(),
+            "--out",
+            dir.resolve("c").toString()),
+        3,
+        empty.toString());
+    assertOneLineError(
+        run("eval", "--model", TUNED.toString(), "--tasks", TASKS.toString()), 2, "--held-out");
   }
 
   private static List<String> strings(JsonNode array) {

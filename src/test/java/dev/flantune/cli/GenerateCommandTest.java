@@ -52,7 +52,11 @@ class GenerateCommandTest {
     StringBuilder json = new StringBuilder("{");
     for (int i = 0; i < 256; i++) {
       String ch = new String(Character.toChars(cs.get(i)));
-      json.append('"').append(ch.equals("\"") ? "\\\"" : ch.equals("\\") ? "\\\\" : ch).append("\":").append(i).append(',');
+      json.append('"')
+          .append(ch.equals("\"") ? "\\\"" : ch.equals("\\") ? "\\\\" : ch)
+          .append("\":")
+          .append(i)
+          .append(',');
     }
     return json.append("\"<|endoftext|>\":256}").toString();
   }
@@ -69,11 +73,21 @@ class GenerateCommandTest {
 
   @Test
   void oneShotPrintsTheGreedyContinuation() {
-    Run r = run("generate", "--model", modelDir.toString(), "--prompt", "Hello", "--max-new-tokens", "12");
+    Run r =
+        run(
+            "generate",
+            "--model",
+            modelDir.toString(),
+            "--prompt",
+            "Hello",
+            "--max-new-tokens",
+            "12");
     assertEquals(0, r.code, r.err);
     CausalLm lm = CausalLm.load(modelDir);
     try (Tokenizer tok = Tokenizer.load(modelDir)) {
-      Generator.Result want = new Generator(lm).generate(tok.encode("Hello"), Generator.Settings.greedy(12, tok.eosId()));
+      Generator.Result want =
+          new Generator(lm)
+              .generate(tok.encode("Hello"), Generator.Settings.greedy(12, tok.eosId()));
       assertEquals(tok.decode(want.tokens()) + System.lineSeparator(), r.out);
       assertFalse(r.out.isBlank(), "a 12-token continuation printed nothing");
     }
@@ -81,8 +95,21 @@ class GenerateCommandTest {
 
   @Test
   void samplingIsSeeded() {
-    String[] args = {"generate", "--model", modelDir.toString(), "--prompt", "abc", "--max-new-tokens", "16",
-        "--temperature", "1.0", "--top-p", "0.9", "--seed", "5"};
+    String[] args = {
+      "generate",
+      "--model",
+      modelDir.toString(),
+      "--prompt",
+      "abc",
+      "--max-new-tokens",
+      "16",
+      "--temperature",
+      "1.0",
+      "--top-p",
+      "0.9",
+      "--seed",
+      "5"
+    };
     Run a = run(args), b = run(args);
     assertEquals(0, a.code, a.err);
     assertEquals(a.out, b.out);
@@ -99,7 +126,15 @@ class GenerateCommandTest {
       assertEquals(0, r.code, r.err);
       String[] lines = r.out.split(System.lineSeparator(), -1);
       assertEquals(3, lines.length, r.out); // two continuations, then the final newline
-      Run hello = run("generate", "--model", modelDir.toString(), "--prompt", "Hello", "--max-new-tokens", "12");
+      Run hello =
+          run(
+              "generate",
+              "--model",
+              modelDir.toString(),
+              "--prompt",
+              "Hello",
+              "--max-new-tokens",
+              "12");
       assertEquals(hello.out, lines[0] + System.lineSeparator());
     } finally {
       System.setIn(saved);
@@ -116,7 +151,15 @@ class GenerateCommandTest {
 
   @Test
   void badOptionsAreExit2BeforeLoading() {
-    Run r = run("generate", "--model", tmp.resolve("missing").toString(), "--prompt", "x", "--top-p", "1.5");
+    Run r =
+        run(
+            "generate",
+            "--model",
+            tmp.resolve("missing").toString(),
+            "--prompt",
+            "x",
+            "--top-p",
+            "1.5");
     assertEquals(2, r.code, r.err);
     assertTrue(r.err.contains("top-p"), r.err);
     assertEquals(2, run("generate", "--model", modelDir.toString(), "--max-new-tokens", "-3").code);

@@ -34,21 +34,39 @@ class RenderAndTasksCommandTest {
 
   @Test
   void renderJsonlHasTheContractFieldsWithInputAlignedMasks() throws Exception {
-    assertEquals(0, run("render", "--tasks", TASKS, "--tokenizer", TOK, "--format", "jsonl", "--limit", "2",
-        "--split", "validation"), err);
+    assertEquals(
+        0,
+        run(
+            "render",
+            "--tasks",
+            TASKS,
+            "--tokenizer",
+            TOK,
+            "--format",
+            "jsonl",
+            "--limit",
+            "2",
+            "--split",
+            "validation"),
+        err);
     List<String> lines = out.lines().toList();
-    assertEquals(8, lines.size(), out); // 2 validation examples from each of the four tasks with that split
+    assertEquals(
+        8, lines.size(), out); // 2 validation examples from each of the four tasks with that split
     try (Tokenizer tok = Tokenizer.load(Fixtures.GPT2)) {
       for (String line : lines) {
         JsonNode o = Jsonl.JSON.readTree(line);
-        for (String f : List.of("task", "cluster", "template", "prompt", "target", "input_ids", "loss_mask")) {
+        for (String f :
+            List.of("task", "cluster", "template", "prompt", "target", "input_ids", "loss_mask")) {
           assertTrue(o.has(f), f + " in " + line);
         }
         JsonNode ids = o.get("input_ids");
         JsonNode mask = o.get("loss_mask");
         assertEquals(ids.size(), mask.size());
-        int[] target = java.util.stream.IntStream.range(0, ids.size()).filter(i -> mask.get(i).asInt() == 1)
-            .map(i -> ids.get(i).asInt()).toArray();
+        int[] target =
+            java.util.stream.IntStream.range(0, ids.size())
+                .filter(i -> mask.get(i).asInt() == 1)
+                .map(i -> ids.get(i).asInt())
+                .toArray();
         assertEquals(o.get("target").asText() + "<|endoftext|>", tok.decode(target));
         assertEquals(tok.eosId(), ids.get(ids.size() - 1).asInt());
       }
@@ -58,8 +76,24 @@ class RenderAndTasksCommandTest {
 
   @Test
   void renderTextMarksTheLossCarryingPart() {
-    assertEquals(0, run("render", "--tasks", TASKS, "--tokenizer", TOK, "--task", "tiny_sentiment", "--limit", "1",
-        "--all-templates", "--shots", "1", "--max-length", "40"), err);
+    assertEquals(
+        0,
+        run(
+            "render",
+            "--tasks",
+            TASKS,
+            "--tokenizer",
+            TOK,
+            "--task",
+            "tiny_sentiment",
+            "--limit",
+            "1",
+            "--all-templates",
+            "--shots",
+            "1",
+            "--max-length",
+            "40"),
+        err);
     assertTrue(out.contains("### tiny_sentiment · sentiment · template 3 (turned) · 1-shot"), out);
     assertTrue(out.contains("⟦positive<|endoftext|>⟧"), out);
     assertTrue(out.contains("prompt tokens truncated from the start"), out);
@@ -69,9 +103,27 @@ class RenderAndTasksCommandTest {
   @Test
   void configSuppliesTasksTokenizerAndLength(@TempDir Path dir) throws java.io.IOException {
     Path cfg = dir.resolve("run.yaml");
-    java.nio.file.Files.writeString(cfg, "init: {tokenizer: " + Path.of(TOK).toAbsolutePath() + ", layers: 1, heads: 2, embd: 16, positions: 64}\n"
-        + "data: {objective: instruction, tasks: " + Path.of(TASKS).toAbsolutePath() + ", max_length: 40}\n");
-    assertEquals(0, run("render", "--config", cfg.toString(), "--task", "tiny_sentiment", "--limit", "1", "--format", "jsonl"), err);
+    java.nio.file.Files.writeString(
+        cfg,
+        "init: {tokenizer: "
+            + Path.of(TOK).toAbsolutePath()
+            + ", layers: 1, heads: 2, embd: 16, positions: 64}\n"
+            + "data: {objective: instruction, tasks: "
+            + Path.of(TASKS).toAbsolutePath()
+            + ", max_length: 40}\n");
+    assertEquals(
+        0,
+        run(
+            "render",
+            "--config",
+            cfg.toString(),
+            "--task",
+            "tiny_sentiment",
+            "--limit",
+            "1",
+            "--format",
+            "jsonl"),
+        err);
     assertTrue(out.contains("\"task\":\"tiny_sentiment\""), out);
     assertEquals(2, run("render", "--config", dir.resolve("missing.yaml").toString()));
     assertTrue(err.contains("config file not found"), err);
@@ -82,7 +134,12 @@ class RenderAndTasksCommandTest {
 
   @Test
   void malformedTaskFilesExitThreeWithOneLine(@TempDir Path root) {
-    Fixtures.writeTask(root, "t", Fixtures.yaml("t", "c", Fixtures.ONE_TEMPLATE), "train.jsonl", "{\"sentence\": \"x\"}\n");
+    Fixtures.writeTask(
+        root,
+        "t",
+        Fixtures.yaml("t", "c", Fixtures.ONE_TEMPLATE),
+        "train.jsonl",
+        "{\"sentence\": \"x\"}\n");
     assertEquals(3, run("render", "--tasks", root.toString(), "--tokenizer", TOK));
     assertEquals(1, err.lines().count(), err);
     assertTrue(err.contains("train.jsonl:1: missing field 'answer'"), err);
@@ -96,7 +153,8 @@ class RenderAndTasksCommandTest {
     assertEquals(8, root.get("tasks").size());
     JsonNode s = null;
     for (JsonNode t : root.get("tasks")) if (t.get("name").asText().equals("tiny_sentiment")) s = t;
-    assertEquals(Set.of("name", "cluster", "kind", "metric", "templates", "examples", "source", "license"),
+    assertEquals(
+        Set.of("name", "cluster", "kind", "metric", "templates", "examples", "source", "license"),
         Set.copyOf(iterable(s.fieldNames())));
     assertEquals("classification", s.get("kind").asText());
     assertEquals(4, s.get("templates").asInt());

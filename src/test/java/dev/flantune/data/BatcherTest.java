@@ -25,15 +25,19 @@ class BatcherTest {
 
   @Test
   void assemblyPutsTheMaskOnTargetAndEosAndTruncatesThePromptStart() {
-    TokenizedExample t = ExampleTokenizer.assemble(new int[] {1, 2, 3, 4, 5}, new int[] {7, 8}, 9, 5).orElseThrow();
+    TokenizedExample t =
+        ExampleTokenizer.assemble(new int[] {1, 2, 3, 4, 5}, new int[] {7, 8}, 9, 5).orElseThrow();
     assertArrayEquals(new int[] {4, 5, 7, 8, 9}, t.ids());
     assertArrayEquals(new byte[] {0, 0, 1, 1, 1}, t.lossMask());
     assertEquals(2, t.promptTokens());
     assertEquals(3, t.droppedPromptTokens());
     // One prompt token must survive to predict the first target token; otherwise skip.
-    assertEquals(true, ExampleTokenizer.assemble(new int[] {1}, new int[] {7, 8, 8, 8}, 9, 5).isEmpty());
+    assertEquals(
+        true, ExampleTokenizer.assemble(new int[] {1}, new int[] {7, 8, 8, 8}, 9, 5).isEmpty());
     // An empty prompt becomes [eos], so the first target token is still predicted.
-    assertArrayEquals(new int[] {9, 7, 9}, ExampleTokenizer.assemble(new int[0], new int[] {7}, 9, 8).orElseThrow().ids());
+    assertArrayEquals(
+        new int[] {9, 7, 9},
+        ExampleTokenizer.assemble(new int[0], new int[] {7}, 9, 8).orElseThrow().ids());
   }
 
   @Test
@@ -71,9 +75,12 @@ class BatcherTest {
     it.forEachRemaining(out::add);
     // Batch 1: row0 = a(4) + b(3); row1 = c(6). Next a (4) fits nowhere -> new batch.
     assertEquals(3, out.size());
-    assertArrayEquals(new int[] {1, 1, 1, 1, 2, 2, 2, 0, 1, 1, 1, 1, 1, 1, 0, 0}, out.get(0).segmentIds());
+    assertArrayEquals(
+        new int[] {1, 1, 1, 1, 2, 2, 2, 0, 1, 1, 1, 1, 1, 1, 0, 0}, out.get(0).segmentIds());
     // Batch 2: row0 = a; row1 = c. Batch 3: the last c.
-    assertArrayEquals(new int[] {1, 2, 3, 9, PAD, PAD, PAD, PAD, 4, 4, 4, 4, 4, 9, PAD, PAD}, out.get(1).inputIds());
+    assertArrayEquals(
+        new int[] {1, 2, 3, 9, PAD, PAD, PAD, PAD, 4, 4, 4, 4, 4, 9, PAD, PAD},
+        out.get(1).inputIds());
     assertEquals(1, out.get(2).rows());
     long targets = 0;
     for (Batch x : out) targets += x.targetTokens();

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flantune.model.AttentionBias;
-import dev.flantune.tasks.Example;
 import dev.flantune.tasks.ExemplarPool;
 import dev.flantune.tasks.Fixtures;
 import dev.flantune.tasks.RenderOptions;
@@ -36,18 +35,23 @@ class LossMaskTest {
 
   @BeforeAll
   static void setUp() {
-    assertTrue(java.nio.file.Files.exists(Fixtures.GPT2),
-        "GPT-2 tokenizer missing at " + Fixtures.GPT2 + " (data/tokenizers/gpt2/tokenizer.json from the main tree)");
+    assertTrue(
+        java.nio.file.Files.exists(Fixtures.GPT2),
+        "GPT-2 tokenizer missing at "
+            + Fixtures.GPT2
+            + " (data/tokenizers/gpt2/tokenizer.json from the main tree)");
     tok = Tokenizer.load(Fixtures.GPT2);
     rendered = new ArrayList<>();
     Renderer renderer = new Renderer(RenderOptions.DEFAULTS.withShots(2));
     for (Task t : TaskRegistry.load(Fixtures.TASKS).tasks()) {
       ExemplarPool pool = ExemplarPool.of(t, 16, 0);
       for (Task.Split s : t.data().keySet()) {
-        t.split(s).forEach(e -> {
-          rendered.addAll(renderer.renderAll(t, e, List.of()));
-          rendered.add(renderer.render(t, e, renderer.templateFor(t, e), pool.pick(e, 2)));
-        });
+        t.split(s)
+            .forEach(
+                e -> {
+                  rendered.addAll(renderer.renderAll(t, e, List.of()));
+                  rendered.add(renderer.render(t, e, renderer.templateFor(t, e), pool.pick(e, 2)));
+                });
       }
     }
   }
@@ -58,7 +62,11 @@ class LossMaskTest {
   }
 
   private static String decodeWhere(int[] ids, byte[] mask, int want) {
-    int[] sel = java.util.stream.IntStream.range(0, ids.length).filter(i -> mask[i] == want).map(i -> ids[i]).toArray();
+    int[] sel =
+        java.util.stream.IntStream.range(0, ids.length)
+            .filter(i -> mask[i] == want)
+            .map(i -> ids[i])
+            .toArray();
     return tok.decode(sel);
   }
 
@@ -76,9 +84,11 @@ class LossMaskTest {
       assertEquals(r.target() + EOS, decodeWhere(x.ids(), x.lossMask(), 1), where);
       assertEquals(r.prompt(), decodeWhere(x.ids(), x.lossMask(), 0), where);
       // Each part tokenized separately, concatenated: exactly the contract.
-      int[] expect = concat(tok.encode(r.prompt()), tok.encode(r.target()), new int[] {tok.eosId()});
+      int[] expect =
+          concat(tok.encode(r.prompt()), tok.encode(r.target()), new int[] {tok.eosId()});
       assertArrayEquals(expect, x.ids(), where);
-      assertArrayEquals(x.ids(), et.tokenize(r, new Truncation()).orElseThrow().ids(), "batched == one by one");
+      assertArrayEquals(
+          x.ids(), et.tokenize(r, new Truncation()).orElseThrow().ids(), "batched == one by one");
       assertEquals(tok.encode(r.target()).length + 1, x.targetTokens(), where);
     }
   }
@@ -102,7 +112,9 @@ class LossMaskTest {
       assertTrue(x.length() <= 24);
       assertEquals(r.target() + EOS, decodeWhere(x.ids(), x.lossMask(), 1));
       int keep = Math.min(p.length, 24 - t.length - 1);
-      assertArrayEquals(Arrays.copyOfRange(p, p.length - keep, p.length), Arrays.copyOf(x.ids(), x.promptTokens()));
+      assertArrayEquals(
+          Arrays.copyOfRange(p, p.length - keep, p.length),
+          Arrays.copyOf(x.ids(), x.promptTokens()));
       assertEquals(p.length - keep, x.droppedPromptTokens());
       if (x.truncated()) truncated++;
     }
@@ -125,17 +137,21 @@ class LossMaskTest {
   private static List<TokenizedExample> tokenized() {
     ExampleTokenizer et = new ExampleTokenizer(tok, 160);
     List<TokenizedExample> out = new ArrayList<>();
-    for (Optional<TokenizedExample> o : et.tokenizeAll(rendered, new Truncation())) out.add(o.orElseThrow());
+    for (Optional<TokenizedExample> o : et.tokenizeAll(rendered, new Truncation()))
+      out.add(o.orElseThrow());
     return out;
   }
 
   /** Walks every segment of every row and matches it back to the rendered example it came from. */
   private static void checkBatches(Iterator<Batch> batches, boolean expectPacking) {
-    // First-fit packing may place a later example in an earlier row, so match segments by their ids.
+    // First-fit packing may place a later example in an earlier row, so match segments by their
+    // ids.
     java.util.Map<List<Integer>, java.util.ArrayDeque<Rendered>> byIds = new java.util.HashMap<>();
     List<TokenizedExample> all = tokenized();
     for (int n = 0; n < all.size(); n++) {
-      byIds.computeIfAbsent(Arrays.stream(all.get(n).ids()).boxed().toList(), k -> new java.util.ArrayDeque<>())
+      byIds
+          .computeIfAbsent(
+              Arrays.stream(all.get(n).ids()).boxed().toList(), k -> new java.util.ArrayDeque<>())
           .add(rendered.get(n));
     }
     int next = 0;
@@ -156,17 +172,23 @@ class LossMaskTest {
           assertEquals(segs, s, "segments are 1-based and consecutive");
           int[] ids = Arrays.copyOfRange(b.inputIds(), o + start, o + i);
           var candidates = byIds.get(Arrays.stream(ids).boxed().toList());
-          assertTrue(candidates != null && !candidates.isEmpty(), "segment is not one whole example");
+          assertTrue(
+              candidates != null && !candidates.isEmpty(), "segment is not one whole example");
           Rendered r = candidates.poll();
           next++;
           List<Integer> predicted = new ArrayList<>();
           for (int k = start; k < i; k++) {
             assertEquals(k - start, b.positionIds()[o + k], "positions restart per example");
-            if (k + 1 < i) assertEquals(b.inputIds()[o + k + 1], b.labels()[o + k], "labels are the next token");
-            else assertEquals(0f, b.lossMask()[o + k], "the last token of an example predicts nothing");
+            if (k + 1 < i)
+              assertEquals(b.inputIds()[o + k + 1], b.labels()[o + k], "labels are the next token");
+            else
+              assertEquals(
+                  0f, b.lossMask()[o + k], "the last token of an example predicts nothing");
             if (b.lossMask()[o + k] == 1f) predicted.add(b.labels()[o + k]);
           }
-          assertEquals(r.target() + EOS, tok.decode(predicted.stream().mapToInt(Integer::intValue).toArray()));
+          assertEquals(
+              r.target() + EOS,
+              tok.decode(predicted.stream().mapToInt(Integer::intValue).toArray()));
           assertEquals(r.prompt() + r.target() + EOS, tok.decode(ids));
         }
         for (int k = i; k < t; k++) {
@@ -178,7 +200,10 @@ class LossMaskTest {
           for (int k = 0; k < t; k++) {
             int sq = b.segmentIds()[o + q];
             boolean expected = sq != 0 && sq == b.segmentIds()[o + k] && k <= q;
-            assertEquals(expected, AttentionBias.allowed(bias, b, row, q, k), "row " + row + " q " + q + " k " + k);
+            assertEquals(
+                expected,
+                AttentionBias.allowed(bias, b, row, q, k),
+                "row " + row + " q " + q + " k " + k);
           }
         }
       }
@@ -202,7 +227,8 @@ class LossMaskTest {
   @Test
   void renderedExamplesCoverEveryFixtureTemplate() {
     assertFalse(rendered.isEmpty());
-    long distinct = rendered.stream().map(r -> r.taskName() + "#" + r.template()).distinct().count();
+    long distinct =
+        rendered.stream().map(r -> r.taskName() + "#" + r.template()).distinct().count();
     assertEquals(15, distinct);
     assertTrue(rendered.stream().anyMatch(r -> r.shots() == 2));
   }

@@ -31,10 +31,16 @@ class MixtureTest {
 
   @BeforeEach
   void collection() {
-    // Sizes straddle the cap of 10; nli and paraphrase overlap per FLAN's table; blank lines are skipped.
+    // Sizes straddle the cap of 10; nli and paraphrase overlap per FLAN's table; blank lines are
+    // skipped.
     writeTask(root, "big", yaml("big", "sentiment", ONE_TEMPLATE), "train.jsonl", lines(50));
     writeTask(root, "medium", yaml("medium", "topic", ONE_TEMPLATE), "train.jsonl", lines(20));
-    writeTask(root, "small", yaml("small", "struct_to_text", ONE_TEMPLATE), "train.jsonl", "\n" + lines(3) + "\n\n" + lines(2));
+    writeTask(
+        root,
+        "small",
+        yaml("small", "struct_to_text", ONE_TEMPLATE),
+        "train.jsonl",
+        "\n" + lines(3) + "\n\n" + lines(2));
     writeTask(root, "entail", yaml("entail", "nli", ONE_TEMPLATE), "train.jsonl", lines(30));
     writeTask(root, "para", yaml("para", "paraphrase", ONE_TEMPLATE), "train.jsonl", lines(30));
     reg = TaskRegistry.load(root);
@@ -59,7 +65,8 @@ class MixtureTest {
   }
 
   private Mixture plan(int cap, Map<String, Double> weights, Set<String> heldOut, long seed) {
-    return Mixture.plan(reg, new Mixture.Config(cap, weights, heldOut, ClusterOverlaps.flanDefault(), seed));
+    return Mixture.plan(
+        reg, new Mixture.Config(cap, weights, heldOut, ClusterOverlaps.flanDefault(), seed));
   }
 
   @Test
@@ -71,15 +78,20 @@ class MixtureTest {
     assertEquals(25, m.epochSize());
     for (String d : draws) assertTrue(!d.startsWith("entail:") && !d.startsWith("para:"), d);
     // Holding out paraphrase removes nli too: the table is symmetric.
-    assertEquals(Set.of("nli", "paraphrase"), plan(10, Map.of(), Set.of("paraphrase"), 7).excludedClusters());
-    assertEquals(Set.of("nli"), Mixture.plan(reg, new Mixture.Config(10, Map.of(), Set.of("nli"), ClusterOverlaps.NONE, 7))
-        .excludedClusters());
+    assertEquals(
+        Set.of("nli", "paraphrase"),
+        plan(10, Map.of(), Set.of("paraphrase"), 7).excludedClusters());
+    assertEquals(
+        Set.of("nli"),
+        Mixture.plan(reg, new Mixture.Config(10, Map.of(), Set.of("nli"), ClusterOverlaps.NONE, 7))
+            .excludedClusters());
   }
 
   @Test
   void weightsScaleTheCappedSize() {
     Mixture m = plan(10, Map.of("medium", 0.5, "small", 2.0, "para", 0.0), Set.of(), 1);
-    assertEquals(Map.of("big", 10, "entail", 10, "medium", 5, "small", 10), perTask(drain(m, 0, 0)));
+    assertEquals(
+        Map.of("big", 10, "entail", 10, "medium", 5, "small", 10), perTask(drain(m, 0, 0)));
     var e = assertThrows(FlanTuneException.class, () -> plan(10, Map.of("nope", 1.0), Set.of(), 1));
     assertEquals(FlanTuneException.Kind.BAD_USAGE, e.kind());
   }

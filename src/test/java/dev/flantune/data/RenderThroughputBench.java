@@ -33,7 +33,9 @@ class RenderThroughputBench {
   @Test
   void renderAndTokenize100k(@TempDir Path root) throws Exception {
     Path dir = Files.createDirectories(root.resolve("bench_nli"));
-    Files.writeString(dir.resolve("task.yaml"), """
+    Files.writeString(
+        dir.resolve("task.yaml"),
+        """
         name: bench_nli
         cluster: nli
         kind: classification
@@ -47,13 +49,21 @@ class RenderThroughputBench {
           - {input: "{premise}\\n\\nBased on the paragraph above can we conclude that \\"{hypothesis}\\"?\\n\\n{options_}", target: "{answer}"}
           - {input: "Read the text and decide: {premise} Does it follow that {hypothesis}?\\n{options_}", target: "The answer is {answer}."}
         """);
-    String[] words = "the a man woman dog child city river plays reads runs quickly under over near big small red old new house car tree book music guitar park".split(" ");
+    String[] words =
+        "the a man woman dog child city river plays reads runs quickly under over near big small red old new house car tree book music guitar park"
+            .split(" ");
     String[] answers = {"yes", "it is not possible to tell", "no"};
     SplittableRandom rng = new SplittableRandom(1);
     try (BufferedWriter w = Files.newBufferedWriter(dir.resolve("train.jsonl"))) {
       for (int i = 0; i < N; i++) {
-        w.write("{\"premise\": \"" + sentence(rng, words, 12 + rng.nextInt(10)) + "\", \"hypothesis\": \""
-            + sentence(rng, words, 5 + rng.nextInt(5)) + "\", \"answer\": \"" + answers[rng.nextInt(3)] + "\"}\n");
+        w.write(
+            "{\"premise\": \""
+                + sentence(rng, words, 12 + rng.nextInt(10))
+                + "\", \"hypothesis\": \""
+                + sentence(rng, words, 5 + rng.nextInt(5))
+                + "\", \"answer\": \""
+                + answers[rng.nextInt(3)]
+                + "\"}\n");
       }
     }
     Task task = TaskRegistry.load(root).task("bench_nli");
@@ -67,39 +77,55 @@ class RenderThroughputBench {
         List<Rendered> chunk = new ArrayList<>(CHUNK);
         int[] count = {0};
         Truncation tr = new Truncation();
-        task.split(Task.Split.TRAIN).forEach(e -> {
-          chunk.add(renderer.render(task, e));
-          count[0]++;
-          if (chunk.size() == CHUNK) {
-            for (var x : et.tokenizeAll(chunk, tr)) tokens[0] += x.orElseThrow().length();
-            chunk.clear();
-          }
-        });
+        task.split(Task.Split.TRAIN)
+            .forEach(
+                e -> {
+                  chunk.add(renderer.render(task, e));
+                  count[0]++;
+                  if (chunk.size() == CHUNK) {
+                    for (var x : et.tokenizeAll(chunk, tr)) tokens[0] += x.orElseThrow().length();
+                    chunk.clear();
+                  }
+                });
         for (var x : et.tokenizeAll(chunk, tr)) tokens[0] += x.orElseThrow().length();
         double s = (System.nanoTime() - t0) / 1e9;
         double cpu = (processCpuNanos() - cpu0) / 1e9;
         assertEquals(N, count[0]);
-        System.out.printf("round %d batched: %d examples in %.2f s = %.0f examples/s (%.0f tokens/s, %.1f tokens/example);"
-            + " %.2f CPU-s = %.0f examples per CPU-second; load average %.1f on %d cores%n",
-            round, N, s, N / s, tokens[0] / s, tokens[0] / (double) N, cpu, N / cpu,
-            java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+        System.out.printf(
+            "round %d batched: %d examples in %.2f s = %.0f examples/s (%.0f tokens/s, %.1f tokens/example);"
+                + " %.2f CPU-s = %.0f examples per CPU-second; load average %.1f on %d cores%n",
+            round,
+            N,
+            s,
+            N / s,
+            tokens[0] / s,
+            tokens[0] / (double) N,
+            cpu,
+            N / cpu,
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                .getSystemLoadAverage(),
             Runtime.getRuntime().availableProcessors());
       }
       long t0 = System.nanoTime();
       int[] count = {0};
       Truncation tr = new Truncation();
-      task.split(Task.Split.TRAIN).forEach(e -> {
-        et.tokenize(renderer.render(task, e), tr).orElseThrow();
-        count[0]++;
-      });
+      task.split(Task.Split.TRAIN)
+          .forEach(
+              e -> {
+                et.tokenize(renderer.render(task, e), tr).orElseThrow();
+                count[0]++;
+              });
       double s = (System.nanoTime() - t0) / 1e9;
-      System.out.printf("one by one: %d examples in %.2f s = %.0f examples/s%n", count[0], s, count[0] / s);
+      System.out.printf(
+          "one by one: %d examples in %.2f s = %.0f examples/s%n", count[0], s, count[0] / s);
       t0 = System.nanoTime();
       count[0] = 0;
-      task.split(Task.Split.TRAIN).forEach(e -> {
-        renderer.render(task, e);
-        count[0]++;
-      });
+      task.split(Task.Split.TRAIN)
+          .forEach(
+              e -> {
+                renderer.render(task, e);
+                count[0]++;
+              });
       s = (System.nanoTime() - t0) / 1e9;
       System.out.printf("read + render only: %.0f examples/s%n", count[0] / s);
     }
@@ -113,7 +139,8 @@ class RenderThroughputBench {
 
   private static String sentence(SplittableRandom rng, String[] words, int n) {
     StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < n; i++) sb.append(i == 0 ? "" : " ").append(words[rng.nextInt(words.length)]);
+    for (int i = 0; i < n; i++)
+      sb.append(i == 0 ? "" : " ").append(words[rng.nextInt(words.length)]);
     return sb.append('.').toString();
   }
 }

@@ -41,9 +41,11 @@ class TextWindowsTest {
     }
     TextWindows other = new TextWindows(stream(101), 10, 2, 8, "x");
     TextWindows same = new TextWindows(stream(101), 10, 2, 7, "x");
-    assertArrayEquals(same.next().inputIds(), new TextWindows(stream(101), 10, 2, 7, "x").next().inputIds());
+    assertArrayEquals(
+        same.next().inputIds(), new TextWindows(stream(101), 10, 2, 7, "x").next().inputIds());
     boolean differs = false;
-    for (int k = 0; k < 5; k++) differs |= !java.util.Arrays.equals(same.next().inputIds(), other.next().inputIds());
+    for (int k = 0; k < 5; k++)
+      differs |= !java.util.Arrays.equals(same.next().inputIds(), other.next().inputIds());
     assertTrue(differs, "another seed, another order");
   }
 

@@ -33,15 +33,25 @@ class GeneratorSpeedTest {
     long t0 = System.nanoTime();
     int[] cached = g.generate(prompt, s).tokens();
     double cachedSec = (System.nanoTime() - t0) / 1e9;
-    String line = String.format("V%d C%d L%d H%d, prompt %d, %d new: cached %.1f tok/s",
-        c.vocabSize(), c.nEmbd(), c.nLayer(), c.nHead(), promptLen, newTokens, newTokens / cachedSec);
+    String line =
+        String.format(
+            "V%d C%d L%d H%d, prompt %d, %d new: cached %.1f tok/s",
+            c.vocabSize(),
+            c.nEmbd(),
+            c.nLayer(),
+            c.nHead(),
+            promptLen,
+            newTokens,
+            newTokens / cachedSec);
     if (compareFull) {
       GeneratorTest.greedyByFullForward(lm, prompt, 4); // warm-up
       long t1 = System.nanoTime();
       int[] full = GeneratorTest.greedyByFullForward(lm, prompt, newTokens);
       double fullSec = (System.nanoTime() - t1) / 1e9;
       assertArrayEquals(full, cached);
-      line += String.format(", full recompute %.1f tok/s (%.1fx)", newTokens / fullSec, fullSec / cachedSec);
+      line +=
+          String.format(
+              ", full recompute %.1f tok/s (%.1fx)", newTokens / fullSec, fullSec / cachedSec);
       assertTrue(fullSec > cachedSec, line);
     }
     System.out.println(line);

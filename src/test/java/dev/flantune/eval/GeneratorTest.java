@@ -33,7 +33,9 @@ class GeneratorTest {
     Generator.Result got = new Generator(LM).generate(PROMPT, Generator.Settings.greedy(15, -1));
     assertArrayEquals(want, got.tokens());
     assertEquals(Generator.Stop.MAX_TOKENS, got.stop());
-    assertTrue(Arrays.stream(want).distinct().count() > 2, "degenerate sequence proves little: " + Arrays.toString(want));
+    assertTrue(
+        Arrays.stream(want).distinct().count() > 2,
+        "degenerate sequence proves little: " + Arrays.toString(want));
   }
 
   @Test
@@ -48,12 +50,16 @@ class GeneratorTest {
 
   @Test
   void stopsWhenTheContextIsFull() {
-    int[] prompt = TinyModels.randomIds(20, 50, 5); // n_positions 24: 4 more fit, and one more is predicted
+    int[] prompt =
+        TinyModels.randomIds(20, 50, 5); // n_positions 24: 4 more fit, and one more is predicted
     Generator.Result r = new Generator(LM).generate(prompt, Generator.Settings.greedy(100, -1));
     assertEquals(Generator.Stop.CONTEXT_FULL, r.stop());
     assertEquals(5, r.tokens().length);
-    assertThrows(IllegalArgumentException.class,
-        () -> new Generator(LM).generate(TinyModels.randomIds(24, 50, 5), Generator.Settings.greedy(1, -1)));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new Generator(LM)
+                .generate(TinyModels.randomIds(24, 50, 5), Generator.Settings.greedy(1, -1)));
   }
 
   @Test
@@ -65,13 +71,19 @@ class GeneratorTest {
     assertArrayEquals(a, b);
     assertFalse(Arrays.equals(a, c), "seeds 42 and 43 gave the same 20 tokens");
     int[] greedy = g.generate(PROMPT, Generator.Settings.greedy(20, -1)).tokens();
-    assertArrayEquals(greedy, g.generate(PROMPT, new Generator.Settings(20, 1.0, 1e-9, 42, -1)).tokens(), "top-p→0");
-    assertArrayEquals(greedy, g.generate(PROMPT, new Generator.Settings(20, 1e-4, 1.0, 42, -1)).tokens(), "T→0");
+    assertArrayEquals(
+        greedy,
+        g.generate(PROMPT, new Generator.Settings(20, 1.0, 1e-9, 42, -1)).tokens(),
+        "top-p→0");
+    assertArrayEquals(
+        greedy, g.generate(PROMPT, new Generator.Settings(20, 1e-4, 1.0, 42, -1)).tokens(), "T→0");
   }
 
   @Test
   void sampleFrequenciesFollowTemperatureAndTopP() {
-    float[] logits = {(float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15), (float) Math.log(0.05)};
+    float[] logits = {
+      (float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15), (float) Math.log(0.05)
+    };
     assertFrequencies(logits, 1.0, 1.0, new double[] {0.5, 0.3, 0.15, 0.05});
     // nucleus 0.7: 0.5 < 0.7 ≤ 0.8, so ids 0 and 1 remain, renormalized to 5/8 and 3/8
     assertFrequencies(logits, 1.0, 0.7, new double[] {0.625, 0.375, 0, 0});
@@ -89,7 +101,9 @@ class GeneratorTest {
     for (int i = 0; i < want.length; i++) {
       double f = (double) counts[i] / n;
       if (want[i] == 0) assertEquals(0, counts[i], "id " + i + " is outside the nucleus");
-      else assertEquals(want[i], f, 0.012, "frequency of id " + i + " (T=" + temperature + ", p=" + topP + ")");
+      else
+        assertEquals(
+            want[i], f, 0.012, "frequency of id " + i + " (T=" + temperature + ", p=" + topP + ")");
     }
   }
 

@@ -8,17 +8,16 @@ import dev.flantune.checkpoint.Tensor;
 import dev.flantune.data.Batch;
 import dev.flantune.train.AdamW;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Parity with an independent plain-PyTorch GPT-2 (scripts/reference/), computed in float64:
- * logits, masked loss, every parameter gradient, then three AdamW steps. Cases: right padding with
- * a prompt-masked loss; packed rows (block-diagonal attention, positions restarting); an untied
- * head with an odd head count.
+ * Parity with an independent plain-PyTorch GPT-2 (scripts/reference/), computed in float64: logits,
+ * masked loss, every parameter gradient, then three AdamW steps. Cases: right padding with a
+ * prompt-masked loss; packed rows (block-diagonal attention, positions restarting); an untied head
+ * with an odd head count.
  */
 class Gpt2ParityTest {
   static final Path FIXTURES = Path.of("src/test/resources/parity");
@@ -36,9 +35,19 @@ class Gpt2ParityTest {
     Map<String, Tensor> e = Safetensors.read(dir.resolve("expected.safetensors"));
     CausalLm model = CausalLm.load(dir);
     int rows = (int) e.get("input_ids").shape()[0], t = (int) e.get("input_ids").shape()[1];
-    int[] segments = e.containsKey("segment_ids") ? e.get("segment_ids").ints() : toInts(e.get("attention_mask").data());
-    Batch b = new Batch(rows, t, e.get("input_ids").ints(), e.get("position_ids").ints(), segments,
-        e.get("labels").ints(), e.get("loss_mask").data());
+    int[] segments =
+        e.containsKey("segment_ids")
+            ? e.get("segment_ids").ints()
+            : toInts(e.get("attention_mask").data());
+    Batch b =
+        new Batch(
+            rows,
+            t,
+            e.get("input_ids").ints(),
+            e.get("position_ids").ints(),
+            segments,
+            e.get("labels").ints(),
+            e.get("loss_mask").data());
     return new Case(model, b, e);
   }
 
@@ -92,7 +101,9 @@ class Gpt2ParityTest {
         maxErr = Math.max(maxErr, Math.abs(got[i] - ref.data()[i]));
       }
       assertTrue(maxRef > 0, p + ": reference gradient is all zero, the fixture proves nothing");
-      assertTrue(maxErr <= GRAD_REL_TO_MAX * maxRef, name + " grad " + p + ": max error " + maxErr + " vs max " + maxRef);
+      assertTrue(
+          maxErr <= GRAD_REL_TO_MAX * maxRef,
+          name + " grad " + p + ": max error " + maxErr + " vs max " + maxRef);
       checked++;
     }
     assertEquals(Gpt2Weights.names(c.model.config()).size(), checked);
@@ -110,7 +121,8 @@ class Gpt2ParityTest {
     for (int step = 0; step < wantLoss.length; step++) {
       engine.zeroGradients();
       double loss = engine.accumulate(c.batch, weights);
-      assertEquals(wantLoss[step], loss, Math.abs(wantLoss[step]) * 1e-4, name + " loss at step " + step);
+      assertEquals(
+          wantLoss[step], loss, Math.abs(wantLoss[step]) * 1e-4, name + " loss at step " + step);
       adam.update(engine.gradientBuffer(), 1e-2);
     }
     for (Map.Entry<String, Tensor> e : c.expected.entrySet()) {
@@ -118,21 +130,41 @@ class Gpt2ParityTest {
       String p = e.getKey().substring("adam.final.".length());
       float[] got = params.get(p).dup().data().asFloat();
       for (int i = 0; i < got.length; i++) {
-        assertEquals(e.getValue().data()[i], got[i], ADAM_WEIGHT_ABS, name + " " + p + "[" + i + "] after 3 steps");
+        assertEquals(
+            e.getValue().data()[i],
+            got[i],
+            ADAM_WEIGHT_ABS,
+            name + " " + p + "[" + i + "] after 3 steps");
       }
     }
   }
 
-  /** Other on-disk layouts of the untied case's weights (F16; BF16 sharded with prefixes; redundant head). */
+  /**
+   * Other on-disk layouts of the untied case's weights (F16; BF16 sharded with prefixes; redundant
+   * head).
+   */
   @ParameterizedTest
-  @ValueSource(strings = {"formats/f16", "formats/bf16-sharded-prefixed", "formats/tied-prefixed-redundant-head"})
+  @ValueSource(
+      strings = {
+        "formats/f16",
+        "formats/bf16-sharded-prefixed",
+        "formats/tied-prefixed-redundant-head"
+      })
   void otherLayoutsLoadToTheSameModel(String name) {
     Path dir = FIXTURES.resolve(name);
     Map<String, Tensor> e = Safetensors.read(dir.resolve("expected.safetensors"));
     CausalLm model = CausalLm.load(dir);
     int rows = (int) e.get("input_ids").shape()[0], t = (int) e.get("input_ids").shape()[1];
     int[] seg = toInts(e.get("attention_mask").data());
-    Batch b = new Batch(rows, t, e.get("input_ids").ints(), e.get("position_ids").ints(), seg, new int[rows * t], new float[rows * t]);
+    Batch b =
+        new Batch(
+            rows,
+            t,
+            e.get("input_ids").ints(),
+            e.get("position_ids").ints(),
+            seg,
+            new int[rows * t],
+            new float[rows * t]);
     float[] got = model.logits(b).data().asFloat();
     float[] want = e.get("logits").data();
     int v = model.config().vocabSize();

@@ -38,7 +38,8 @@ class GradientDeterminismTest {
         Map<String, float[]> g = new LinkedHashMap<>();
         e.gradients().forEach((name, v) -> g.put(name, v.dup().data().asFloat()));
         if (first == null) first = g;
-        for (String name : g.keySet()) assertArrayEquals(first.get(name), g.get(name), 0f, name + " on repeat " + rep + "/" + k);
+        for (String name : g.keySet())
+          assertArrayEquals(first.get(name), g.get(name), 0f, name + " on repeat " + rep + "/" + k);
       }
     }
   }

@@ -31,8 +31,10 @@ class KvCacheDecoderTest {
     int[] first = java.util.Arrays.copyOf(ids, prefill);
     INDArray pre = dec.appendAll(first);
     double max = 0;
-    for (int t = 0; t < prefill; t++) max = Math.max(max, maxDiff(pre.getRow(t).toFloatVector(), full.getRow(t)));
-    for (int t = prefill; t < ids.length; t++) max = Math.max(max, maxDiff(dec.append(ids[t]), full.getRow(t)));
+    for (int t = 0; t < prefill; t++)
+      max = Math.max(max, maxDiff(pre.getRow(t).toFloatVector(), full.getRow(t)));
+    for (int t = prefill; t < ids.length; t++)
+      max = Math.max(max, maxDiff(dec.append(ids[t]), full.getRow(t)));
     assertEquals(ids.length, dec.length());
     return max;
   }
@@ -45,7 +47,8 @@ class KvCacheDecoderTest {
     double fromPrompt = cachedVsFull(lm, ids, 6);
     double fromOne = cachedVsFull(lm, ids, 1);
     double allAtOnce = cachedVsFull(lm, ids, ids.length);
-    System.out.printf("KV cache vs full forward, max |Δlogit|: prefill 6 %.3g, prefill 1 %.3g, prefill all %.3g%n",
+    System.out.printf(
+        "KV cache vs full forward, max |Δlogit|: prefill 6 %.3g, prefill 1 %.3g, prefill all %.3g%n",
         fromPrompt, fromOne, allAtOnce);
     assertTrue(fromPrompt <= LOGIT_ABS, "prefill 6: " + fromPrompt);
     assertTrue(fromOne <= LOGIT_ABS, "prefill 1: " + fromOne);
@@ -87,7 +90,8 @@ class KvCacheDecoderTest {
       for (int j = 0; j < v; j++) max = Math.max(max, Math.abs(first[j] - want[(r * t) * v + j]));
       for (int p = 1; p < len; p++) {
         float[] got = dec.append(row[p]);
-        for (int j = 0; j < v; j++) max = Math.max(max, Math.abs(got[j] - want[(r * t + p) * v + j]));
+        for (int j = 0; j < v; j++)
+          max = Math.max(max, Math.abs(got[j] - want[(r * t + p) * v + j]));
       }
     }
     System.out.printf("KV cache vs PyTorch reference (untied, H=3), max |Δlogit| %.3g%n", max);

@@ -8,15 +8,19 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * Continuations that share a context are scored in one row (the context computed once); the
- * scores must equal scoring each request alone.
+ * Continuations that share a context are scored in one row (the context computed once); the scores
+ * must equal scoring each request alone.
  */
 class ScorerTest {
   @Test
   void sharedContextRowsEqualScoringEachRequestAlone() {
     Gpt2Config c = Gpt2Config.of(97, 24, 16, 2, 2, 96);
     var w = Gpt2Init.randomWeights(c, 3);
-    w.values().forEach(t -> { for (int i = 0; i < t.data().length; i++) t.data()[i] *= 10; }); // sharp distributions
+    w.values()
+        .forEach(
+            t -> {
+              for (int i = 0; i < t.data().length; i++) t.data()[i] *= 10;
+            }); // sharp distributions
     CausalLm lm = CausalLm.fromTensors(c, w, null);
     SplittableRandom r = new SplittableRandom(5);
     List<Scorer.Request> requests = new ArrayList<>();
@@ -27,7 +31,8 @@ class ScorerTest {
       }
     }
     int[] longCtx = r.ints(18, 0, 97).toArray(); // 17 + three continuations of 3 > 24: two rows
-    for (int option = 0; option < 3; option++) requests.add(new Scorer.Request(longCtx, r.ints(3, 0, 97).toArray()));
+    for (int option = 0; option < 3; option++)
+      requests.add(new Scorer.Request(longCtx, r.ints(3, 0, 97).toArray()));
     requests.add(new Scorer.Request(longCtx, new int[0]));
 
     Scorer.Result[] shared = new Scorer(lm, 4).score(requests);
@@ -42,8 +47,18 @@ class ScorerTest {
     int[] all = new int[q.context().length + q.continuation().length];
     System.arraycopy(q.context(), 0, all, 0, q.context().length);
     System.arraycopy(q.continuation(), 0, all, q.context().length, q.continuation().length);
-    float[] logits = lm.logits(new dev.flantune.data.Batch(1, all.length, all, range(all.length), ones(all.length),
-        new int[all.length], new float[all.length])).data().asFloat();
+    float[] logits =
+        lm.logits(
+                new dev.flantune.data.Batch(
+                    1,
+                    all.length,
+                    all,
+                    range(all.length),
+                    ones(all.length),
+                    new int[all.length],
+                    new float[all.length]))
+            .data()
+            .asFloat();
     double expect = 0;
     for (int j = 0; j < q.continuation().length; j++) {
       int at = q.context().length - 1 + j;
@@ -53,7 +68,8 @@ class ScorerTest {
       expect += logits[at * 97 + q.continuation()[j]] - max - Math.log(sum);
     }
     assertEquals(expect, shared[0].logprob(), 1e-3);
-    assertTrue(shared[requests.size() - 1].tokens() == 0 && shared[requests.size() - 1].logprob() == 0);
+    assertTrue(
+        shared[requests.size() - 1].tokens() == 0 && shared[requests.size() - 1].logprob() == 0);
   }
 
   static int[] range(int n) {

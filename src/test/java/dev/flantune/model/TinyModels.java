@@ -10,9 +10,9 @@ public final class TinyModels {
   private TinyModels() {}
 
   /**
-   * A random model whose logits are far from uniform: GPT-2's init (std 0.02) gives logits of
-   * size 1e-2, where a tolerance of 1e-4 would hide a wrong mask or head split. Weights are scaled
-   * to std 0.2 and biases and LayerNorm parameters perturbed, as in the parity fixtures.
+   * A random model whose logits are far from uniform: GPT-2's init (std 0.02) gives logits of size
+   * 1e-2, where a tolerance of 1e-4 would hide a wrong mask or head split. Weights are scaled to
+   * std 0.2 and biases and LayerNorm parameters perturbed, as in the parity fixtures.
    */
   public static CausalLm random(Gpt2Config c, long seed) {
     Map<String, Tensor> w = Gpt2Init.randomWeights(c, seed);

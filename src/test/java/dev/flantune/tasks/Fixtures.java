@@ -5,11 +5,15 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Shared test fixtures: the tiny task collection, the GPT-2 tokenizer, and task-writing helpers. */
+/**
+ * Shared test fixtures: the tiny task collection, the GPT-2 tokenizer, and task-writing helpers.
+ */
 public final class Fixtures {
   private Fixtures() {}
 
-  /** A small hand-written collection: 8 tasks, 7 clusters, fixed and per-example options, importers. */
+  /**
+   * A small hand-written collection: 8 tasks, 7 clusters, fixed and per-example options, importers.
+   */
   public static final Path TASKS = Path.of("src/test/resources/tasks");
 
   /** The shipped GPT-2 tokenizer (tests run with the project root as working directory). */
@@ -18,12 +22,15 @@ public final class Fixtures {
   /** The shipped task collection, which may not exist yet on every branch. */
   public static final Path SHIPPED_TASKS = Path.of("data/tasks");
 
-  /** Writes {@code root/name/task.yaml} and the given split files ({@code name, contents} pairs). */
+  /**
+   * Writes {@code root/name/task.yaml} and the given split files ({@code name, contents} pairs).
+   */
   public static Path writeTask(Path root, String name, String yaml, String... files) {
     try {
       Path dir = Files.createDirectories(root.resolve(name));
       Files.writeString(dir.resolve("task.yaml"), yaml);
-      for (int i = 0; i < files.length; i += 2) Files.writeString(dir.resolve(files[i]), files[i + 1]);
+      for (int i = 0; i < files.length; i += 2)
+        Files.writeString(dir.resolve(files[i]), files[i + 1]);
       return dir;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -32,15 +39,20 @@ public final class Fixtures {
 
   /** A valid classification task.yaml with one template; tests break one thing at a time. */
   public static String yaml(String name, String cluster, String templates) {
-    return "name: " + name + "\n"
-        + "cluster: " + cluster + "\n"
+    return "name: "
+        + name
+        + "\n"
+        + "cluster: "
+        + cluster
+        + "\n"
         + "kind: classification\n"
         + "metric: accuracy\n"
         + "options: [negative, positive]\n"
         + "data: {train: train.jsonl}\n"
         + "source: test\n"
         + "license: CC0-1.0\n"
-        + "templates:\n" + templates;
+        + "templates:\n"
+        + templates;
   }
 
   public static final String ONE_TEMPLATE =
@@ -50,7 +62,10 @@ public final class Fixtures {
   public static String lines(int n) {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < n; i++) {
-      sb.append("{\"sentence\": \"s").append(i).append("\", \"answer\": \"").append(i % 2 == 0 ? "positive" : "negative")
+      sb.append("{\"sentence\": \"s")
+          .append(i)
+          .append("\", \"answer\": \"")
+          .append(i % 2 == 0 ? "positive" : "negative")
           .append("\"}\n");
     }
     return sb.toString();

@@ -24,11 +24,15 @@ class RendererTest {
   void zeroShotIsTheTemplateWithFlansOptionsBlockAndASeparator() {
     Example e = examples(sentiment, Task.Split.TRAIN).get(0);
     Rendered r = new Renderer(RenderOptions.DEFAULTS).render(sentiment, e, 0, List.of());
-    assertEquals("A warm, funny film.\n\nIs this review positive or negative?\n\nOPTIONS:\n- negative\n- positive\n", r.prompt());
+    assertEquals(
+        "A warm, funny film.\n\nIs this review positive or negative?\n\nOPTIONS:\n- negative\n- positive\n",
+        r.prompt());
     assertEquals("positive", r.target());
     // A prompt ending in whitespace gets no extra separator.
     Task qa = reg.task("tiny_qa");
-    Rendered q = new Renderer(RenderOptions.DEFAULTS).render(qa, examples(qa, Task.Split.TRAIN).get(0), 1, List.of());
+    Rendered q =
+        new Renderer(RenderOptions.DEFAULTS)
+            .render(qa, examples(qa, Task.Split.TRAIN).get(0), 1, List.of());
     assertEquals("Q: What is the capital of France?\nA:\n", q.prompt());
   }
 
@@ -37,7 +41,8 @@ class RendererTest {
     Task mc = reg.task("tiny_mc");
     Example e = examples(mc, Task.Split.VALIDATION).get(0);
     Rendered r = new Renderer(RenderOptions.DEFAULTS).render(mc, e, 1, List.of());
-    assertEquals("Pick the best answer. What falls from clouds?\nOPTIONS:\n- rain\n- sand\n", r.prompt());
+    assertEquals(
+        "Pick the best answer. What falls from clouds?\nOPTIONS:\n- rain\n- sand\n", r.prompt());
     assertEquals("The answer is rain.", r.target());
   }
 
@@ -74,7 +79,8 @@ class RendererTest {
     for (int t = 0; t < 4; t++) assertEquals(t, all.get(t).template());
     assertEquals("Write a negative review.\n", all.get(3).prompt());
     assertEquals("Boring.", all.get(3).target());
-    assertEquals("The writer's opinion is positive.", r.renderTargetFor(sentiment, e, 2, "positive"));
+    assertEquals(
+        "The writer's opinion is positive.", r.renderTargetFor(sentiment, e, 2, "positive"));
     assertEquals("negative", r.renderTargetFor(sentiment, e, 0, "negative"));
     assertEquals(r.prompt(sentiment, e, 2), all.get(2).prompt());
   }
@@ -94,21 +100,30 @@ class RendererTest {
     assertEquals(3, k.shots());
     String[] blocks = k.prompt().split("\n\n", -1);
     assertEquals(4, blocks.length, k.prompt());
-    assertEquals("Review: " + ex.get(0).fields().get("sentence") + "\nWhat is the sentiment of this review?\n"
-        + "OPTIONS:\n- negative\n- positive\n" + ex.get(0).answer(), blocks[0]);
+    assertEquals(
+        "Review: "
+            + ex.get(0).fields().get("sentence")
+            + "\nWhat is the sentiment of this review?\n"
+            + "OPTIONS:\n- negative\n- positive\n"
+            + ex.get(0).answer(),
+        blocks[0]);
     assertTrue(k.prompt().endsWith("\n\n" + r.prompt(sentiment, q, 1)));
     // A budget that fits the query and about one exemplar keeps the one nearest the query.
     int queryChars = r.prompt(sentiment, q, 1).length();
     int nearest = blocks[2].length() + 2;
-    RenderOptions tight = new RenderOptions(OptionsFormat.Policy.FLAN_ONLY, "\n", 3, "\n\n", queryChars + nearest, 0);
+    RenderOptions tight =
+        new RenderOptions(OptionsFormat.Policy.FLAN_ONLY, "\n", 3, "\n\n", queryChars + nearest, 0);
     Rendered one = new Renderer(tight, String::length).render(sentiment, q, 1, ex);
     assertEquals(1, one.shots());
-    assertTrue(one.prompt().startsWith("Review: " + ex.get(2).fields().get("sentence")), one.prompt());
+    assertTrue(
+        one.prompt().startsWith("Review: " + ex.get(2).fields().get("sentence")), one.prompt());
   }
 
   @Test
   void randomizedOptionsFormatIsReproduciblePerExample() {
-    RenderOptions opts = RenderOptions.DEFAULTS.withOptionsFormat(OptionsFormat.Policy.randomAmong(OptionsFormat.FLAN_COLLECTION));
+    RenderOptions opts =
+        RenderOptions.DEFAULTS.withOptionsFormat(
+            OptionsFormat.Policy.randomAmong(OptionsFormat.FLAN_COLLECTION));
     Set<String> headers = new HashSet<>();
     Example proto = examples(sentiment, Task.Split.TRAIN).get(0);
     for (int line = 1; line <= 100; line++) {

@@ -29,8 +29,11 @@ class ShippedTemplatesTest {
   Stream<DynamicTest> everyTemplateOfEveryTaskRenders() {
     List<Path> roots = new ArrayList<>(List.of(Fixtures.TASKS));
     if (Files.isDirectory(Fixtures.SHIPPED_TASKS)) roots.add(Fixtures.SHIPPED_TASKS);
-    return roots.stream().flatMap(root -> TaskRegistry.load(root).tasks().stream()
-        .map(t -> DynamicTest.dynamicTest(root + ": " + t.name(), () -> check(t))));
+    return roots.stream()
+        .flatMap(
+            root ->
+                TaskRegistry.load(root).tasks().stream()
+                    .map(t -> DynamicTest.dynamicTest(root + ": " + t.name(), () -> check(t))));
   }
 
   private static void check(Task task) {
@@ -40,10 +43,13 @@ class ShippedTemplatesTest {
     for (Task.Split split : task.data().keySet()) {
       List<Example> examples = new ArrayList<>();
       try {
-        task.split(split).forEach(e -> {
-          examples.add(e);
-          if (examples.size() == EXAMPLES_PER_SPLIT) throw new IllegalStateException("enough");
-        });
+        task.split(split)
+            .forEach(
+                e -> {
+                  examples.add(e);
+                  if (examples.size() == EXAMPLES_PER_SPLIT)
+                    throw new IllegalStateException("enough");
+                });
       } catch (IllegalStateException enough) {
         // only the first examples; full files are validated by loading in the trainer
       }
@@ -62,7 +68,9 @@ class ShippedTemplatesTest {
             if (task.template(t).turned()) continue;
             for (String option : e.options()) {
               String target = renderer.renderTargetFor(task, e, t, option);
-              assertTrue(target.contains(option), task.name() + " template " + t + ": option '" + option + "'");
+              assertTrue(
+                  target.contains(option),
+                  task.name() + " template " + t + ": option '" + option + "'");
             }
           }
         }
@@ -76,11 +84,13 @@ class ShippedTemplatesTest {
   private static void sentinelRender(Task task, Example proto) {
     Map<String, String> fields = new HashMap<>();
     for (String k : proto.fields().keySet()) fields.put(k, "X");
-    List<String> options = proto.options().isEmpty() ? List.of() : proto.options().stream().map(o -> "O").toList();
+    List<String> options =
+        proto.options().isEmpty() ? List.of() : proto.options().stream().map(o -> "O").toList();
     Example e = new Example(proto.task(), proto.file(), proto.line(), 0, fields, options);
     for (Rendered r : new Renderer(RenderOptions.DEFAULTS).renderAll(task, e, List.of())) {
       String text = r.prompt() + r.target();
-      assertFalse(text.contains("{") || text.contains("}"), where(task, r) + ": brace left in " + text);
+      assertFalse(
+          text.contains("{") || text.contains("}"), where(task, r) + ": brace left in " + text);
     }
   }
 
@@ -89,14 +99,21 @@ class ShippedTemplatesTest {
     while (m.find()) {
       String name = m.group().substring(1, m.group().length() - 1);
       // A placeholder-looking string may legitimately come from the example's own text.
-      boolean fromData = r.example().fields().values().stream().anyMatch(v -> v.contains(m.group()))
-          || r.example().options().stream().anyMatch(v -> v.contains(m.group()));
+      boolean fromData =
+          r.example().fields().values().stream().anyMatch(v -> v.contains(m.group()))
+              || r.example().options().stream().anyMatch(v -> v.contains(m.group()));
       assertTrue(fromData, where(task, r) + ": leftover {" + name + "}");
     }
   }
 
   private static String where(Task task, Rendered r) {
-    return task.name() + " template " + r.template() + " at " + r.example().file() + ":" + r.example().line();
+    return task.name()
+        + " template "
+        + r.template()
+        + " at "
+        + r.example().file()
+        + ":"
+        + r.example().line();
   }
 
   @org.junit.jupiter.api.Test

@@ -16,7 +16,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Malformed task files and data lines: one-line errors naming path, line and field; exit code 3. */
+/**
+ * Malformed task files and data lines: one-line errors naming path, line and field; exit code 3.
+ */
 class TaskLoaderTest {
   @TempDir Path root;
 
@@ -48,41 +50,67 @@ class TaskLoaderTest {
   void unknownKeyNamesTheKeyAndLine() {
     String m = loadError(yaml("t", "c", ONE_TEMPLATE) + "licence: typo\n", lines(2));
     assertTrue(m.matches(".*task\\.yaml:11: licence: unknown key.*"), m);
-    m = loadError(yaml("t", "c", "  - {input: \"{sentence}\", target: \"{answer}\", turn: true}\n"), lines(2));
+    m =
+        loadError(
+            yaml("t", "c", "  - {input: \"{sentence}\", target: \"{answer}\", turn: true}\n"),
+            lines(2));
     assertTrue(m.matches(".*task\\.yaml:10: templates\\[0\\]\\.turn: unknown key.*"), m);
   }
 
   @Test
   void placeholderNamingAMissingFieldNamesTaskTemplateAndField() {
-    String two = ONE_TEMPLATE + "  - {input: \"{sentence}\\n{hypothesis}\\n{options_}\", target: \"{answer}\"}\n";
+    String two =
+        ONE_TEMPLATE
+            + "  - {input: \"{sentence}\\n{hypothesis}\\n{options_}\", target: \"{answer}\"}\n";
     String m = loadError(yaml("t", "c", two), lines(2));
-    assertTrue(m.contains("train.jsonl:1: missing field 'hypothesis' (used by template 1 of task t)"), m);
+    assertTrue(
+        m.contains("train.jsonl:1: missing field 'hypothesis' (used by template 1 of task t)"), m);
   }
 
   @Test
   void emptyTemplateNamesTaskTemplateAndField() {
-    String m = loadError(yaml("t", "c", ONE_TEMPLATE + "  - {input: \"\", target: \"{answer}\"}\n"), lines(2));
-    assertTrue(m.matches(".*task\\.yaml:11: templates\\[1\\]\\.input: template 1 of task t: empty template"), m);
+    String m =
+        loadError(
+            yaml("t", "c", ONE_TEMPLATE + "  - {input: \"\", target: \"{answer}\"}\n"), lines(2));
+    assertTrue(
+        m.matches(
+            ".*task\\.yaml:11: templates\\[1\\]\\.input: template 1 of task t: empty template"),
+        m);
   }
 
   @Test
   void answerOutsideTheOptionsNamesLineAndField() {
     // The first line is valid, so the task loads; the bad line fails when the split is read.
-    Path dir = writeTask(root, "t", yaml("t", "c", ONE_TEMPLATE), "train.jsonl",
-        lines(2) + "{\"sentence\": \"x\", \"answer\": \"neutral\"}\n");
+    Path dir =
+        writeTask(
+            root,
+            "t",
+            yaml("t", "c", ONE_TEMPLATE),
+            "train.jsonl",
+            lines(2) + "{\"sentence\": \"x\", \"answer\": \"neutral\"}\n");
     List<Example> seen = new ArrayList<>();
     Task task = TaskLoader.load(dir);
-    FlanTuneException e = assertThrows(FlanTuneException.class, () -> task.split(Task.Split.TRAIN).forEach(seen::add));
+    FlanTuneException e =
+        assertThrows(
+            FlanTuneException.class, () -> task.split(Task.Split.TRAIN).forEach(seen::add));
     assertEquals(2, seen.size());
     assertEquals(FlanTuneException.Kind.BAD_INPUT, e.kind());
-    assertTrue(e.getMessage().endsWith("train.jsonl:3: field 'answer' is 'neutral', not one of the options [negative, positive]"),
+    assertTrue(
+        e.getMessage()
+            .endsWith(
+                "train.jsonl:3: field 'answer' is 'neutral', not one of the options [negative, positive]"),
         e.getMessage());
   }
 
   @Test
   void badJsonLinesNameFileAndLine() {
-    Path dir = writeTask(root, "t", yaml("t", "c", ONE_TEMPLATE), "train.jsonl",
-        lines(1) + "\n{\"sentence\": \"x\", \"answer\": \n" + "[1, 2]\n");
+    Path dir =
+        writeTask(
+            root,
+            "t",
+            yaml("t", "c", ONE_TEMPLATE),
+            "train.jsonl",
+            lines(1) + "\n{\"sentence\": \"x\", \"answer\": \n" + "[1, 2]\n");
     List<String> errors = new ArrayList<>();
     try {
       TaskLoader.load(dir).split(Task.Split.TRAIN).forEach(e -> {});
@@ -92,30 +120,57 @@ class TaskLoaderTest {
     assertTrue(errors.get(0).contains("train.jsonl:3: not valid JSON"), errors.toString());
     Path dir2 = writeTask(root, "u", yaml("u", "c", ONE_TEMPLATE), "train.jsonl", "[1, 2]\n");
     var e = assertThrows(FlanTuneException.class, () -> TaskLoader.load(dir2));
-    assertTrue(e.getMessage().contains("train.jsonl:1: each line must be one JSON object"), e.getMessage());
-    Path dir3 = writeTask(root, "v", yaml("v", "c", ONE_TEMPLATE), "train.jsonl", "{\"sentence\": \"x\"}\n");
+    assertTrue(
+        e.getMessage().contains("train.jsonl:1: each line must be one JSON object"),
+        e.getMessage());
+    Path dir3 =
+        writeTask(
+            root, "v", yaml("v", "c", ONE_TEMPLATE), "train.jsonl", "{\"sentence\": \"x\"}\n");
     e = assertThrows(FlanTuneException.class, () -> TaskLoader.load(dir3));
     assertTrue(e.getMessage().contains("train.jsonl:1: missing field 'answer'"), e.getMessage());
-    Path dir4 = writeTask(root, "w", yaml("w", "c", ONE_TEMPLATE), "train.jsonl",
-        "{\"sentence\": [\"x\"], \"answer\": \"positive\"}\n");
+    Path dir4 =
+        writeTask(
+            root,
+            "w",
+            yaml("w", "c", ONE_TEMPLATE),
+            "train.jsonl",
+            "{\"sentence\": [\"x\"], \"answer\": \"positive\"}\n");
     e = assertThrows(FlanTuneException.class, () -> TaskLoader.load(dir4));
-    assertTrue(e.getMessage().contains("train.jsonl:1: field 'sentence' must be a string, number or boolean"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .contains("train.jsonl:1: field 'sentence' must be a string, number or boolean"),
+        e.getMessage());
   }
 
   @Test
   void structuralErrorsInTaskYaml() {
-    assertTrue(loadError(yaml("other", "c", ONE_TEMPLATE), lines(1)).contains("task.yaml:1: name: 'other' must equal the directory name 't'"));
-    assertTrue(loadError(yaml("t", "Bad Cluster", ONE_TEMPLATE), lines(1)).contains("task.yaml:2: cluster:"));
-    assertTrue(loadError(yaml("t", "c", ONE_TEMPLATE).replace("metric: accuracy", "metric: acc"), lines(1))
-        .contains("task.yaml:4: metric: 'acc' is not one of [accuracy, exact_match, f1, bleu, rouge_l]"));
-    assertTrue(loadError(yaml("t", "c", ONE_TEMPLATE).replace("train: train.jsonl", "train: nope.jsonl"), lines(1))
-        .contains("data: file"));
-    assertTrue(loadError(yaml("t", "c", "  - {input: \"{sentence}\", target: \"Yes\"}\n"), lines(1))
-        .contains("templates[0].target: template 0 must use {answer} in its target, or be marked turned: true"));
-    assertTrue(loadError(yaml("t", "c", "  - {input: \"{sentence}\\n{options_\", target: \"{answer}\"}\n"), lines(1))
-        .contains("templates[0].input: template 0 of task t: malformed placeholder"));
-    assertTrue(loadError(yaml("t", "c", ONE_TEMPLATE).replace("[negative, positive]", "[a, a]"), lines(1))
-        .contains("options[1]: duplicate option 'a'"));
+    assertTrue(
+        loadError(yaml("other", "c", ONE_TEMPLATE), lines(1))
+            .contains("task.yaml:1: name: 'other' must equal the directory name 't'"));
+    assertTrue(
+        loadError(yaml("t", "Bad Cluster", ONE_TEMPLATE), lines(1))
+            .contains("task.yaml:2: cluster:"));
+    assertTrue(
+        loadError(yaml("t", "c", ONE_TEMPLATE).replace("metric: accuracy", "metric: acc"), lines(1))
+            .contains(
+                "task.yaml:4: metric: 'acc' is not one of [accuracy, exact_match, f1, bleu, rouge_l]"));
+    assertTrue(
+        loadError(
+                yaml("t", "c", ONE_TEMPLATE).replace("train: train.jsonl", "train: nope.jsonl"),
+                lines(1))
+            .contains("data: file"));
+    assertTrue(
+        loadError(yaml("t", "c", "  - {input: \"{sentence}\", target: \"Yes\"}\n"), lines(1))
+            .contains(
+                "templates[0].target: template 0 must use {answer} in its target, or be marked turned: true"));
+    assertTrue(
+        loadError(
+                yaml("t", "c", "  - {input: \"{sentence}\\n{options_\", target: \"{answer}\"}\n"),
+                lines(1))
+            .contains("templates[0].input: template 0 of task t: malformed placeholder"));
+    assertTrue(
+        loadError(yaml("t", "c", ONE_TEMPLATE).replace("[negative, positive]", "[a, a]"), lines(1))
+            .contains("options[1]: duplicate option 'a'"));
     assertTrue(loadError("name: [t\n", lines(1)).contains("task.yaml: not valid YAML"));
   }
 
@@ -128,8 +183,9 @@ class TaskLoaderTest {
 
   @Test
   void importerErrorsNameTheField() {
-    String chat = "name: t\ncluster: c\nkind: generation\nmetric: rouge_l\nformat: chat\ndata: {train: train.jsonl}\n"
-        + "source: s\nlicense: l\n";
+    String chat =
+        "name: t\ncluster: c\nkind: generation\nmetric: rouge_l\nformat: chat\ndata: {train: train.jsonl}\n"
+            + "source: s\nlicense: l\n";
     String m = loadError(chat, "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}\n");
     assertTrue(m.contains("train.jsonl:1: field 'messages[0].role' must be 'assistant'"), m);
     m = loadError(chat.replace("chat", "alpaca"), "{\"instruction\": \"x\"}\n");

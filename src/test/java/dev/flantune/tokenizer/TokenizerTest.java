@@ -47,7 +47,10 @@ class TokenizerTest {
     boolean sawLong = false;
     try (Tokenizer tok = Tokenizer.load(GPT2)) {
       for (Golden g : cases) {
-        assertArrayEquals(g.ids, tok.encode(g.text), "ids of " + g.text.substring(0, Math.min(40, g.text.length())));
+        assertArrayEquals(
+            g.ids,
+            tok.encode(g.text),
+            "ids of " + g.text.substring(0, Math.min(40, g.text.length())));
         sawLong |= g.ids.length > 512;
         if (g.ids.length > 0) assertEquals(g.text, tok.decode(g.ids), "decode round trip");
       }
@@ -65,10 +68,13 @@ class TokenizerTest {
     Files.writeString(dir.resolve("vocab.json"), json.writeValueAsString(model.get("vocab")));
     StringBuilder merges = new StringBuilder("#version: 0.2\n");
     for (JsonNode m : model.get("merges")) {
-      merges.append(m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText()).append('\n');
+      merges
+          .append(m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText())
+          .append('\n');
     }
     Files.writeString(dir.resolve("merges.txt"), merges);
-    try (Tokenizer a = Tokenizer.load(GPT2); Tokenizer b = Tokenizer.load(dir)) {
+    try (Tokenizer a = Tokenizer.load(GPT2);
+        Tokenizer b = Tokenizer.load(dir)) {
       for (Golden g : golden()) assertArrayEquals(a.encode(g.text), b.encode(g.text), g.text);
       assertEquals(a.eosId(), b.eosId());
       assertEquals(a.vocabSize(), b.vocabSize());

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A stopped run resumed with --resume ends bit-identical to an uninterrupted one: same losses,
- * same final weights. Covers a clean stop (Ctrl-C) and a crash that left a half-written checkpoint.
+ * A stopped run resumed with --resume ends bit-identical to an uninterrupted one: same losses, same
+ * final weights. Covers a clean stop (Ctrl-C) and a crash that left a half-written checkpoint.
  */
 class ResumeTest {
   @TempDir Path dir;
@@ -27,20 +27,28 @@ class ResumeTest {
     Path text = Path.of("src/test/resources/text").toAbsolutePath();
     Path tok = Path.of("src/test/resources/tokenizer/tiny/tokenizer.json").toAbsolutePath();
     Path cfg = dir.resolve("run.yaml");
-    Files.writeString(cfg, String.join("\n",
-        "init: {tokenizer: " + tok + ", layers: 1, heads: 2, embd: 16, positions: 32}",
-        "seed: 3",
-        "data:",
-        "  objective: causal_lm",
-        "  text: {train: [" + text.resolve("tiny-train.txt") + "], validation: [" + text.resolve("tiny-validation.txt") + "]}",
-        "  max_length: 16",
-        "  validation_examples: 8",
-        "train: {steps: 6, batch_size: 2, grad_accum: 2, lr: 1.0e-2, warmup: 2, checkpoint_every: 2, keep_checkpoints: 5, eval_every: 3}",
-        ""));
+    Files.writeString(
+        cfg,
+        String.join(
+            "\n",
+            "init: {tokenizer: " + tok + ", layers: 1, heads: 2, embd: 16, positions: 32}",
+            "seed: 3",
+            "data:",
+            "  objective: causal_lm",
+            "  text: {train: ["
+                + text.resolve("tiny-train.txt")
+                + "], validation: ["
+                + text.resolve("tiny-validation.txt")
+                + "]}",
+            "  max_length: 16",
+            "  validation_examples: 8",
+            "train: {steps: 6, batch_size: 2, grad_accum: 2, lr: 1.0e-2, warmup: 2, checkpoint_every: 2, keep_checkpoints: 5, eval_every: 3}",
+            ""));
     return cfg;
   }
 
-  TrainRecipe.Summary run(Path cfgFile, Path out, boolean resume, AtomicBoolean stop) throws IOException {
+  TrainRecipe.Summary run(Path cfgFile, Path out, boolean resume, AtomicBoolean stop)
+      throws IOException {
     RunConfig cfg = ConfigLoader.load(cfgFile, List.of());
     Progress p = new Progress(new PrintWriter(new StringWriter()), false, 1);
     return new TrainRecipe(cfg, ConfigTree.yaml(cfg), p, stop).run(out, resume);
@@ -48,7 +56,8 @@ class ResumeTest {
 
   static List<String> losses(Path run) throws IOException {
     return Files.readAllLines(run.resolve(RunDir.METRICS)).stream()
-        .map(l -> l.replaceAll("\"(step_s|tokens_per_s)\":[^,}]*,?", "")).toList();
+        .map(l -> l.replaceAll("\"(step_s|tokens_per_s)\":[^,}]*,?", ""))
+        .toList();
   }
 
   static void assertSameWeights(Path a, Path b) {
@@ -67,9 +76,14 @@ class ResumeTest {
     TrainRecipe.Summary part = run(cfg, dir.resolve("part"), false, stop);
     assertTrue(part.outcome().stopped());
     assertEquals(1, part.outcome().stepsDone());
-    assertTrue(Files.isDirectory(dir.resolve("part/checkpoints/step-00000001")), "Ctrl-C writes a checkpoint");
+    assertTrue(
+        Files.isDirectory(dir.resolve("part/checkpoints/step-00000001")),
+        "Ctrl-C writes a checkpoint");
 
-    var refused = assertThrows(dev.flantune.util.FlanTuneException.class, () -> run(cfg, dir.resolve("part"), false, new AtomicBoolean()));
+    var refused =
+        assertThrows(
+            dev.flantune.util.FlanTuneException.class,
+            () -> run(cfg, dir.resolve("part"), false, new AtomicBoolean()));
     assertTrue(refused.getMessage().contains("--resume"));
 
     TrainRecipe.Summary resumed = run(cfg, dir.resolve("part"), true, new AtomicBoolean());
@@ -83,11 +97,16 @@ class ResumeTest {
     Path tok = Path.of("src/test/resources/tokenizer/tiny/tokenizer.json").toAbsolutePath();
     Path tasks = Path.of("src/test/resources/tasks").toAbsolutePath();
     Path cfg = dir.resolve("instr.yaml");
-    Files.writeString(cfg, String.join("\n",
-        "init: {tokenizer: " + tok + ", layers: 1, heads: 2, embd: 16, positions: 128}",
-        "data: {objective: instruction, tasks: " + tasks + ", held_out: [nli], max_length: 128, packing: true, validation_examples: 6}",
-        "train: {steps: 5, batch_size: 2, lr: 1.0e-2, warmup: 1, checkpoint_every: 2, eval_every: 5}",
-        ""));
+    Files.writeString(
+        cfg,
+        String.join(
+            "\n",
+            "init: {tokenizer: " + tok + ", layers: 1, heads: 2, embd: 16, positions: 128}",
+            "data: {objective: instruction, tasks: "
+                + tasks
+                + ", held_out: [nli], max_length: 128, packing: true, validation_examples: 6}",
+            "train: {steps: 5, batch_size: 2, lr: 1.0e-2, warmup: 1, checkpoint_every: 2, eval_every: 5}",
+            ""));
     TrainRecipe.Summary full = run(cfg, dir.resolve("ifull"), false, new AtomicBoolean());
     TrainRecipe.Summary part = run(cfg, dir.resolve("ipart"), false, new AtomicBoolean(true));
     assertTrue(part.outcome().stopped());
@@ -102,22 +121,33 @@ class ResumeTest {
     Path tok = Path.of("src/test/resources/tokenizer/tiny/tokenizer.json").toAbsolutePath();
     Path base = dir.resolve("base");
     var c = dev.flantune.model.Gpt2Config.of(507, 128, 16, 1, 2, 506);
-    dev.flantune.checkpoint.HfCheckpoint.save(base, c, dev.flantune.model.Gpt2Init.randomWeights(c, 4),
-        dev.flantune.checkpoint.DType.F32, tok);
+    dev.flantune.checkpoint.HfCheckpoint.save(
+        base,
+        c,
+        dev.flantune.model.Gpt2Init.randomWeights(c, 4),
+        dev.flantune.checkpoint.DType.F32,
+        tok);
     Path cfg = dir.resolve("eval.yaml");
-    Files.writeString(cfg, String.join("\n",
-        "model: " + base,
-        "data: {objective: instruction, tasks: " + Path.of("src/test/resources/tasks").toAbsolutePath() + ", held_out: [nli], max_length: 128}",
-        "train: {steps: 2, batch_size: 2, lr: 1.0e-2, warmup: 1, checkpoint_every: 2, eval_every: 0}",
-        "eval: {max_examples: 2}",
-        ""));
+    Files.writeString(
+        cfg,
+        String.join(
+            "\n",
+            "model: " + base,
+            "data: {objective: instruction, tasks: "
+                + Path.of("src/test/resources/tasks").toAbsolutePath()
+                + ", held_out: [nli], max_length: 128}",
+            "train: {steps: 2, batch_size: 2, lr: 1.0e-2, warmup: 1, checkpoint_every: 2, eval_every: 0}",
+            "eval: {max_examples: 2}",
+            ""));
     TrainRecipe.Summary s = run(cfg, dir.resolve("withEval"), false, new AtomicBoolean());
     assertNotNull(s.heldOut());
     Path report = s.runDir().resolve("eval/report.json");
     var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(report.toFile());
     String text = json.toString();
     assertTrue(text.contains("\"nli\""), text);
-    assertTrue(text.contains("\"base\"") && text.contains("\"tuned\""), "both models are in the report: " + text);
+    assertTrue(
+        text.contains("\"base\"") && text.contains("\"tuned\""),
+        "both models are in the report: " + text);
     assertTrue(Files.size(s.runDir().resolve("eval/predictions.jsonl")) > 0);
     assertTrue(Files.exists(s.runDir().resolve("eval/report.html")));
   }
@@ -126,18 +156,30 @@ class ResumeTest {
   void unknownHeldOutClusterIsAUsageError() throws IOException {
     Path tok = Path.of("src/test/resources/tokenizer/tiny/tokenizer.json").toAbsolutePath();
     Path cfg = dir.resolve("bad.yaml");
-    Files.writeString(cfg, "init: {tokenizer: " + tok + ", layers: 1, heads: 2, embd: 16, positions: 64}\n"
-        + "data: {objective: instruction, tasks: " + Path.of("src/test/resources/tasks").toAbsolutePath() + ", held_out: [nlii]}\n");
-    var e = assertThrows(dev.flantune.util.FlanTuneException.class, () -> run(cfg, dir.resolve("bad"), false, new AtomicBoolean()));
+    Files.writeString(
+        cfg,
+        "init: {tokenizer: "
+            + tok
+            + ", layers: 1, heads: 2, embd: 16, positions: 64}\n"
+            + "data: {objective: instruction, tasks: "
+            + Path.of("src/test/resources/tasks").toAbsolutePath()
+            + ", held_out: [nlii]}\n");
+    var e =
+        assertThrows(
+            dev.flantune.util.FlanTuneException.class,
+            () -> run(cfg, dir.resolve("bad"), false, new AtomicBoolean()));
     assertEquals(dev.flantune.util.FlanTuneException.Kind.BAD_USAGE, e.kind());
-    assertTrue(e.getMessage().contains("no cluster 'nlii'") && e.getMessage().contains("nli"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("no cluster 'nlii'") && e.getMessage().contains("nli"),
+        e.getMessage());
   }
 
   @Test
   void crashAfterACheckpointResumesFromTheLastCompleteOne() throws IOException {
     Path cfg = config();
     TrainRecipe.Summary full = run(cfg, dir.resolve("full"), false, new AtomicBoolean());
-    // A second run "crashes" after step 4: drop everything written later, and leave a half-written checkpoint.
+    // A second run "crashes" after step 4: drop everything written later, and leave a half-written
+    // checkpoint.
     Path crashed = dir.resolve("crashed");
     run(cfg, crashed, false, new AtomicBoolean());
     RunDir.deleteTree(crashed.resolve("final"));
@@ -145,7 +187,8 @@ class ResumeTest {
     Path half = Files.createDirectories(crashed.resolve("checkpoints/.tmp-step-00000006-999"));
     Files.writeString(half.resolve("model.safetensors"), "partial");
     Path incomplete = Files.createDirectories(crashed.resolve("checkpoints/step-00000007"));
-    Files.writeString(incomplete.resolve("config.json"), "{}"); // no trainer_state.json: not complete
+    Files.writeString(
+        incomplete.resolve("config.json"), "{}"); // no trainer_state.json: not complete
 
     TrainRecipe.Summary resumed = run(cfg, crashed, true, new AtomicBoolean());
     assertEquals(losses(full.runDir()), losses(resumed.runDir()));
@@ -155,14 +198,18 @@ class ResumeTest {
   @Test
   void checkpointsAreLoadableModelsAndPrunedToKeep() throws IOException {
     Path cfg = config();
-    Files.writeString(cfg, Files.readString(cfg).replace("keep_checkpoints: 5", "keep_checkpoints: 2"));
+    Files.writeString(
+        cfg, Files.readString(cfg).replace("keep_checkpoints: 5", "keep_checkpoints: 2"));
     TrainRecipe.Summary s = run(cfg, dir.resolve("keep"), false, new AtomicBoolean());
     RunDir rd = new RunDir(s.runDir());
-    assertEquals(List.of("step-00000004", "step-00000006"), rd.checkpoints().stream().map(p -> p.getFileName().toString()).toList());
+    assertEquals(
+        List.of("step-00000004", "step-00000006"),
+        rd.checkpoints().stream().map(p -> p.getFileName().toString()).toList());
     HfCheckpoint.load(rd.checkpoints().get(0));
     HfCheckpoint.load(s.finalModel());
     assertTrue(Files.exists(s.runDir().resolve("provenance.json")));
-    assertTrue(Files.readString(s.runDir().resolve("config.resolved.yaml")).contains("grad_accum: 2"));
+    assertTrue(
+        Files.readString(s.runDir().resolve("config.resolved.yaml")).contains("grad_accum: 2"));
     assertTrue(Files.readString(s.runDir().resolve(RunDir.METRICS)).contains("val_loss"));
   }
 }

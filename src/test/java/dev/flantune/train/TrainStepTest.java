@@ -2,7 +2,6 @@ package dev.flantune.train;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.flantune.checkpoint.Tensor;
 import dev.flantune.config.RunConfig.Schedule;
 import dev.flantune.data.Batch;
 import dev.flantune.data.BatchSource;
@@ -15,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** The optimizer step: accumulation, target-only loss, clipping, the NaN guard, the schedule. */
 class TrainStepTest {
@@ -31,14 +29,29 @@ class TrainStepTest {
     Deque<Batch> q = new ArrayDeque<>(batches);
     return new BatchSource() {
       long pos;
-      public Batch next() { pos++; return q.removeFirst(); }
-      public long position() { return pos; }
-      public void seek(long p) { throw new UnsupportedOperationException(); }
-      public String fingerprint() { return "test"; }
+
+      public Batch next() {
+        pos++;
+        return q.removeFirst();
+      }
+
+      public long position() {
+        return pos;
+      }
+
+      public void seek(long p) {
+        throw new UnsupportedOperationException();
+      }
+
+      public String fingerprint() {
+        return "test";
+      }
     };
   }
 
-  /** Random rows of length t with a prompt (masked) then a target of varying length; right padding. */
+  /**
+   * Random rows of length t with a prompt (masked) then a target of varying length; right padding.
+   */
   static Batch randomRows(int rows, int t, long seed) {
     SplittableRandom r = new SplittableRandom(seed);
     int n = rows * t;
@@ -82,8 +95,13 @@ class TrainStepTest {
 
   @Test
   void fourMicroBatchesEqualOneBatchFourTimesLarger() {
-    List<Batch> rows = List.of(randomRows(1, 12, 1), randomRows(1, 12, 2), randomRows(1, 12, 3), randomRows(1, 12, 4));
-    assertNotEquals(rows.get(0).targetTokens(), rows.get(1).targetTokens(), "unequal target counts make the test meaningful");
+    List<Batch> rows =
+        List.of(
+            randomRows(1, 12, 1), randomRows(1, 12, 2), randomRows(1, 12, 3), randomRows(1, 12, 4));
+    assertNotEquals(
+        rows.get(0).targetTokens(),
+        rows.get(1).targetTokens(),
+        "unequal target counts make the test meaningful");
     CausalLm a = model(), b = model();
     TrainStep sa = new TrainStep(a, ADAM, 0, 4), sb = new TrainStep(b, ADAM, 0, 1);
     TrainStep.Result ra = sa.run(of(rows), 0, 1e-3);
@@ -92,10 +110,12 @@ class TrainStepTest {
     assertEquals(rb.gradNorm(), ra.gradNorm(), 1e-6 * rb.gradNorm());
     assertEquals(rb.targetTokens(), ra.targetTokens());
     for (String p : a.parameterNames()) {
-      float[] x = sa.gradients().get(p).dup().data().asFloat(), y = sb.gradients().get(p).dup().data().asFloat();
+      float[] x = sa.gradients().get(p).dup().data().asFloat(),
+          y = sb.gradients().get(p).dup().data().asFloat();
       double max = 0;
       for (float v : y) max = Math.max(max, Math.abs(v));
-      for (int i = 0; i < x.length; i++) assertEquals(y[i], x[i], 1e-5 * max + 1e-9, "gradient " + p + "[" + i + "]");
+      for (int i = 0; i < x.length; i++)
+        assertEquals(y[i], x[i], 1e-5 * max + 1e-9, "gradient " + p + "[" + i + "]");
     }
     for (String p : a.parameterNames()) {
       float[] x = flat(a, p), y = flat(b, p);
@@ -112,16 +132,34 @@ class TrainStepTest {
     }
     int[] labels = batch.labels().clone();
     labels[masked] = (labels[masked] + 7) % C.vocabSize();
-    Batch perturbed = new Batch(batch.rows(), batch.length(), batch.inputIds(), batch.positionIds(), batch.segmentIds(), labels, batch.lossMask());
+    Batch perturbed =
+        new Batch(
+            batch.rows(),
+            batch.length(),
+            batch.inputIds(),
+            batch.positionIds(),
+            batch.segmentIds(),
+            labels,
+            batch.lossMask());
     var ga = gradients(batch);
     var gb = gradients(perturbed);
     for (String p : ga.keySet()) assertArrayEquals(ga.get(p), gb.get(p), 0f, p);
     // And the converse: a target label does change the gradient.
     int target = -1;
-    for (int i = 0; i < batch.lossMask().length && target < 0; i++) if (batch.lossMask()[i] == 1f) target = i;
+    for (int i = 0; i < batch.lossMask().length && target < 0; i++)
+      if (batch.lossMask()[i] == 1f) target = i;
     int[] labels2 = batch.labels().clone();
     labels2[target] = (labels2[target] + 7) % C.vocabSize();
-    var gc = gradients(new Batch(batch.rows(), batch.length(), batch.inputIds(), batch.positionIds(), batch.segmentIds(), labels2, batch.lossMask()));
+    var gc =
+        gradients(
+            new Batch(
+                batch.rows(),
+                batch.length(),
+                batch.inputIds(),
+                batch.positionIds(),
+                batch.segmentIds(),
+                labels2,
+                batch.lossMask()));
     assertFalse(java.util.Arrays.equals(ga.get("wte.weight"), gc.get("wte.weight")));
   }
 
@@ -141,7 +179,8 @@ class TrainStepTest {
     CausalLm m = model();
     TrainStep step = new TrainStep(m, ADAM, 0.05, 1);
     TrainStep.Result r = step.run(of(List.of(b)), 0, 1e-3);
-    assertTrue(r.gradNorm() > 0.05, "the raw norm must exceed the limit for this test to mean anything");
+    assertTrue(
+        r.gradNorm() > 0.05, "the raw norm must exceed the limit for this test to mean anything");
     assertTrue(r.clipped());
     assertEquals(0.05, step.gradientNorm(), 1e-6);
     TrainStep unclipped = new TrainStep(model(), ADAM, 0, 1);
@@ -155,7 +194,9 @@ class TrainStepTest {
     m.parameter("h.1.mlp.c_fc.bias").putScalar(3, Float.NaN);
     float[] before = flat(m, "wte.weight");
     TrainStep step = new TrainStep(m, ADAM, 1.0, 1);
-    TrainStep.NonFinite e = assertThrows(TrainStep.NonFinite.class, () -> step.run(of(List.of(randomRows(2, 12, 7))), 4, 1e-3));
+    TrainStep.NonFinite e =
+        assertThrows(
+            TrainStep.NonFinite.class, () -> step.run(of(List.of(randomRows(2, 12, 7))), 4, 1e-3));
     assertTrue(e.getMessage().startsWith("step 5: loss is NaN"), e.getMessage());
     assertTrue(e.getMessage().contains("train.lr"), "the message says what to change");
     assertArrayEquals(before, flat(m, "wte.weight"), 0f);
@@ -165,8 +206,12 @@ class TrainStepTest {
   @Test
   void allZeroLossMaskIsAnError() {
     Batch b = randomRows(1, 12, 8);
-    Batch none = new Batch(1, 12, b.inputIds(), b.positionIds(), b.segmentIds(), b.labels(), new float[12]);
-    var e = assertThrows(dev.flantune.util.FlanTuneException.class, () -> new TrainStep(model(), ADAM, 1, 1).run(of(List.of(none)), 0, 1e-3));
+    Batch none =
+        new Batch(1, 12, b.inputIds(), b.positionIds(), b.segmentIds(), b.labels(), new float[12]);
+    var e =
+        assertThrows(
+            dev.flantune.util.FlanTuneException.class,
+            () -> new TrainStep(model(), ADAM, 1, 1).run(of(List.of(none)), 0, 1e-3));
     assertTrue(e.getMessage().contains("no target tokens"));
   }
 

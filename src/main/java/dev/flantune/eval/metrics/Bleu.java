@@ -7,9 +7,9 @@ import java.util.Map;
 
 /**
  * BLEU exactly as sacrebleu 2.x computes it with its defaults: 13a tokenization, case-sensitive,
- * n-grams up to 4, brevity penalty against the closest reference length (the shorter on ties),
- * and smooth_method "exp" (the NIST/mteval smoothing: the k-th order with no match counts as
- * 1/(2^k · total)). Scores are on sacrebleu's 0–100 scale.
+ * n-grams up to 4, brevity penalty against the closest reference length (the shorter on ties), and
+ * smooth_method "exp" (the NIST/mteval smoothing: the k-th order with no match counts as 1/(2^k ·
+ * total)). Scores are on sacrebleu's 0–100 scale.
  *
  * <ul>
  *   <li>{@link #corpus}: {@code BLEU().corpus_score}: statistics summed over segments, then one
@@ -18,8 +18,8 @@ import java.util.Map;
  *       order, i.e. orders the hypothesis is too short for are left out of the mean.
  * </ul>
  *
- * <p>References are given per segment ({@code references.get(i)} are segment i's), the transpose
- * of sacrebleu's reference streams. Empty references are dropped, as sacrebleu does for variable
+ * <p>References are given per segment ({@code references.get(i)} are segment i's), the transpose of
+ * sacrebleu's reference streams. Empty references are dropped, as sacrebleu does for variable
  * reference counts; a segment with none left is an error there and here.
  */
 public final class Bleu {
@@ -47,17 +47,20 @@ public final class Bleu {
   public record Score(double score, double[] precisions, double brevityPenalty, Stats stats) {
     @Override
     public String toString() {
-      return String.format("BLEU %.2f %s BP %.3f hyp_len %d ref_len %d", score, Arrays.toString(precisions),
-          brevityPenalty, stats.hypLen, stats.refLen);
+      return String.format(
+          "BLEU %.2f %s BP %.3f hyp_len %d ref_len %d",
+          score, Arrays.toString(precisions), brevityPenalty, stats.hypLen, stats.refLen);
     }
   }
 
   public static Score corpus(List<String> hypotheses, List<List<String>> references) {
     if (hypotheses.size() != references.size()) {
-      throw new IllegalArgumentException(hypotheses.size() + " hypotheses but " + references.size() + " reference lists");
+      throw new IllegalArgumentException(
+          hypotheses.size() + " hypotheses but " + references.size() + " reference lists");
     }
     Stats sum = Stats.zero();
-    for (int i = 0; i < hypotheses.size(); i++) sum = sum.plus(stats(hypotheses.get(i), references.get(i)));
+    for (int i = 0; i < hypotheses.size(); i++)
+      sum = sum.plus(stats(hypotheses.get(i), references.get(i)));
     return score(sum, false);
   }
 
@@ -68,20 +71,28 @@ public final class Bleu {
   /** The statistics of one segment against its references. */
   public static Stats stats(String hypothesis, List<String> references) {
     Map<String, Integer> refMax = new HashMap<>();
-    long[] refLens = references.stream().filter(r -> r != null && !r.isEmpty()).mapToLong(r -> {
-      List<String> tokens = PythonText.split(preprocess(r));
-      ngrams(tokens).forEach((g, c) -> refMax.merge(g, c, Math::max));
-      return tokens.size();
-    }).toArray();
-    if (refLens.length == 0) throw new IllegalArgumentException("a segment has no non-empty reference");
+    long[] refLens =
+        references.stream()
+            .filter(r -> r != null && !r.isEmpty())
+            .mapToLong(
+                r -> {
+                  List<String> tokens = PythonText.split(preprocess(r));
+                  ngrams(tokens).forEach((g, c) -> refMax.merge(g, c, Math::max));
+                  return tokens.size();
+                })
+            .toArray();
+    if (refLens.length == 0)
+      throw new IllegalArgumentException("a segment has no non-empty reference");
     List<String> hyp = PythonText.split(preprocess(hypothesis));
     long[] correct = new long[MAX_ORDER], total = new long[MAX_ORDER];
-    ngrams(hyp).forEach((g, c) -> {
-      int n = order(g) - 1;
-      total[n] += c;
-      Integer r = refMax.get(g);
-      if (r != null) correct[n] += Math.min(c, r);
-    });
+    ngrams(hyp)
+        .forEach(
+            (g, c) -> {
+              int n = order(g) - 1;
+              total[n] += c;
+              Integer r = refMax.get(g);
+              if (r != null) correct[n] += Math.min(c, r);
+            });
     return new Stats(hyp.size(), closestRefLen(hyp.size(), refLens), correct, total);
   }
 
@@ -94,7 +105,8 @@ public final class Bleu {
   private static Map<String, Integer> ngrams(List<String> tokens) {
     Map<String, Integer> counts = new HashMap<>();
     for (int n = 1; n <= MAX_ORDER; n++) {
-      for (int i = 0; i + n <= tokens.size(); i++) counts.merge(String.join(" ", tokens.subList(i, i + n)), 1, Integer::sum);
+      for (int i = 0; i + n <= tokens.size(); i++)
+        counts.merge(String.join(" ", tokens.subList(i, i + n)), 1, Integer::sum);
     }
     return counts;
   }
@@ -119,7 +131,10 @@ public final class Bleu {
 
   /** sacrebleu's {@code compute_bleu} with smooth_method "exp". */
   public static Score score(Stats s, boolean effectiveOrder) {
-    double bp = s.hypLen < s.refLen ? (s.hypLen > 0 ? Math.exp(1 - (double) s.refLen / s.hypLen) : 0.0) : 1.0;
+    double bp =
+        s.hypLen < s.refLen
+            ? (s.hypLen > 0 ? Math.exp(1 - (double) s.refLen / s.hypLen) : 0.0)
+            : 1.0;
     double[] precisions = new double[MAX_ORDER];
     if (Arrays.stream(s.correct).allMatch(c -> c == 0)) return new Score(0.0, precisions, bp, s);
     double smooth = 1.0;
@@ -136,7 +151,8 @@ public final class Bleu {
     }
     double logSum = 0;
     // sacrebleu's my_log: log(0) is floored at -9999999999, which makes the score exactly 0.
-    for (int n = 0; n < effOrder; n++) logSum += precisions[n] == 0.0 ? -9999999999.0 : Math.log(precisions[n]);
+    for (int n = 0; n < effOrder; n++)
+      logSum += precisions[n] == 0.0 ? -9999999999.0 : Math.log(precisions[n]);
     return new Score(bp * Math.exp(logSum / effOrder), precisions, bp, s);
   }
 }

@@ -5,10 +5,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The few Python 3 string semantics that the reference metrics are defined by. Java's own
- * notions differ: {@code Character.isWhitespace} excludes U+00A0 and U+2007 that {@code
- * str.isspace} includes, and {@code String.split("\\s+")} knows only ASCII whitespace. A test
- * checks each predicate on every code point against tables written by Python.
+ * The few Python 3 string semantics that the reference metrics are defined by. Java's own notions
+ * differ: {@code Character.isWhitespace} excludes U+00A0 and U+2007 that {@code str.isspace}
+ * includes, and {@code String.split("\\s+")} knows only ASCII whitespace. A test checks each
+ * predicate on every code point against tables written by Python.
  */
 public final class PythonText {
   private PythonText() {}
@@ -62,7 +62,8 @@ public final class PythonText {
   /** {@code str.rstrip()}: trailing Python whitespace removed. */
   public static String rstrip(String s) {
     int end = s.length();
-    while (end > 0 && isSpace(s.codePointBefore(end))) end -= Character.charCount(s.codePointBefore(end));
+    while (end > 0 && isSpace(s.codePointBefore(end)))
+      end -= Character.charCount(s.codePointBefore(end));
     return s.substring(0, end);
   }
 }

@@ -7,10 +7,10 @@ import java.util.Map;
 
 /**
  * ROUGE-1, ROUGE-2 and ROUGE-L as Google's rouge-score package computes them with {@code
- * use_stemmer=False}: lowercase, every run of characters other than [a-z0-9] becomes a space
- * (so accented letters split words), whitespace tokens; ROUGE-N from clipped n-gram overlap,
- * ROUGE-L from the longest common subsequence. With several references, each type independently
- * takes the reference with the best F-measure (the first on ties), as {@code score_multi} does.
+ * use_stemmer=False}: lowercase, every run of characters other than [a-z0-9] becomes a space (so
+ * accented letters split words), whitespace tokens; ROUGE-N from clipped n-gram overlap, ROUGE-L
+ * from the longest common subsequence. With several references, each type independently takes the
+ * reference with the best F-measure (the first on ties), as {@code score_multi} does.
  *
  * <p>Scores are per example on a 0–1 scale; a corpus figure is their mean.
  */
@@ -44,7 +44,8 @@ public final class Rouge {
   }
 
   public static Scores score(String prediction, List<String> references) {
-    if (references.isEmpty()) throw new IllegalArgumentException("at least one reference is needed");
+    if (references.isEmpty())
+      throw new IllegalArgumentException("at least one reference is needed");
     List<String> p = tokenize(prediction);
     Score best1 = null, best2 = null, bestL = null;
     for (String reference : references) {
@@ -63,14 +64,17 @@ public final class Rouge {
   static Score rougeN(List<String> target, List<String> prediction, int n) {
     Map<List<String>, Integer> t = ngrams(target, n), p = ngrams(prediction, n);
     long overlap = 0;
-    for (Map.Entry<List<String>, Integer> e : t.entrySet()) overlap += Math.min(e.getValue(), p.getOrDefault(e.getKey(), 0));
-    long tCount = Math.max(0, target.size() - n + 1), pCount = Math.max(0, prediction.size() - n + 1);
+    for (Map.Entry<List<String>, Integer> e : t.entrySet())
+      overlap += Math.min(e.getValue(), p.getOrDefault(e.getKey(), 0));
+    long tCount = Math.max(0, target.size() - n + 1),
+        pCount = Math.max(0, prediction.size() - n + 1);
     return Score.of((double) overlap / Math.max(pCount, 1), (double) overlap / Math.max(tCount, 1));
   }
 
   private static Map<List<String>, Integer> ngrams(List<String> tokens, int n) {
     Map<List<String>, Integer> out = new HashMap<>();
-    for (int i = 0; i + n <= tokens.size(); i++) out.merge(tokens.subList(i, i + n), 1, Integer::sum);
+    for (int i = 0; i + n <= tokens.size(); i++)
+      out.merge(tokens.subList(i, i + n), 1, Integer::sum);
     return out;
   }
 
@@ -80,12 +84,16 @@ public final class Rouge {
     return Score.of((double) lcs / prediction.size(), (double) lcs / target.size());
   }
 
-  /** Length of the longest common subsequence, one DP row at a time (O(|a|·|b|) time, O(|b|) memory). */
+  /**
+   * Length of the longest common subsequence, one DP row at a time (O(|a|·|b|) time, O(|b|)
+   * memory).
+   */
   static int lcsLength(List<String> a, List<String> b) {
     int[] prev = new int[b.size() + 1], cur = new int[b.size() + 1];
     for (int i = 1; i <= a.size(); i++) {
       for (int j = 1; j <= b.size(); j++) {
-        cur[j] = a.get(i - 1).equals(b.get(j - 1)) ? prev[j - 1] + 1 : Math.max(prev[j], cur[j - 1]);
+        cur[j] =
+            a.get(i - 1).equals(b.get(j - 1)) ? prev[j - 1] + 1 : Math.max(prev[j], cur[j - 1]);
       }
       int[] swap = prev;
       prev = cur;

@@ -17,11 +17,16 @@ public final class Squad {
 
   private Squad() {}
 
-  /** Lowercase, drop ASCII punctuation, replace the words a/an/the by a space, collapse whitespace. */
+  /**
+   * Lowercase, drop ASCII punctuation, replace the words a/an/the by a space, collapse whitespace.
+   */
   public static String normalize(String s) {
     String lower = PythonText.lower(s);
     StringBuilder noPunct = new StringBuilder(lower.length());
-    lower.codePoints().filter(cp -> cp > 0x7F || ASCII_PUNCTUATION.indexOf(cp) < 0).forEach(noPunct::appendCodePoint);
+    lower
+        .codePoints()
+        .filter(cp -> cp > 0x7F || ASCII_PUNCTUATION.indexOf(cp) < 0)
+        .forEach(noPunct::appendCodePoint);
     return String.join(" ", PythonText.split(removeArticles(noPunct.toString())));
   }
 
@@ -39,7 +44,8 @@ public final class Squad {
       if (boundaryBefore) {
         for (String article : ARTICLES) {
           int e = i + article.length();
-          if (text.startsWith(article, i) && (e == n || !PythonText.isWordChar(text.codePointAt(e)))) {
+          if (text.startsWith(article, i)
+              && (e == n || !PythonText.isWordChar(text.codePointAt(e)))) {
             end = e;
             break;
           }
@@ -92,6 +98,7 @@ public final class Squad {
   }
 
   private static void requireReferences(List<String> references) {
-    if (references.isEmpty()) throw new IllegalArgumentException("at least one reference is needed");
+    if (references.isEmpty())
+      throw new IllegalArgumentException("at least one reference is needed");
   }
 }

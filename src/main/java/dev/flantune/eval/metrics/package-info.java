@@ -8,8 +8,8 @@
  *   <li>{@link dev.flantune.eval.metrics.Rouge}: rouge-score's ROUGE-1/2/L without stemming.
  * </ul>
  *
- * <p>Those references are Python programs whose text handling (str.lower, str.split, regex \w)
- * is part of their definition; {@link dev.flantune.eval.metrics.PythonText} reproduces it. Every
+ * <p>Those references are Python programs whose text handling (str.lower, str.split, regex \w) is
+ * part of their definition; {@link dev.flantune.eval.metrics.PythonText} reproduces it. Every
  * metric is checked against values written by {@code scripts/reference/metrics_ref.py}.
  */
 package dev.flantune.eval.metrics;

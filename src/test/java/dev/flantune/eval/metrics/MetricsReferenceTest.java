@@ -86,7 +86,8 @@ class MetricsReferenceTest {
       c.get("references").forEach(r -> refs.add(strings(r)));
       Bleu.Score got = Bleu.corpus(strings(c.get("hypotheses")), refs);
       assertBleu(c.get("bleu"), got);
-      if (c.has("nltk_unsmoothed_bleu")) assertEquals(c.get("nltk_unsmoothed_bleu").asDouble(), got.score(), TOL, "NLTK");
+      if (c.has("nltk_unsmoothed_bleu"))
+        assertEquals(c.get("nltk_unsmoothed_bleu").asDouble(), got.score(), TOL, "NLTK");
       n++;
     }
     assertEquals(5, n);
@@ -97,9 +98,17 @@ class MetricsReferenceTest {
     assertEquals(want.get("sys_len").asLong(), got.stats().hypLen(), "hyp_len" + ctx);
     assertEquals(want.get("ref_len").asLong(), got.stats().refLen(), "ref_len" + ctx);
     for (int n = 0; n < Bleu.MAX_ORDER; n++) {
-      assertEquals(want.get("correct").get(n).asLong(), got.stats().correct()[n], "correct[" + n + "]" + ctx);
-      assertEquals(want.get("total").get(n).asLong(), got.stats().total()[n], "total[" + n + "]" + ctx);
-      assertEquals(want.get("precisions").get(n).asDouble(), got.precisions()[n], TOL, "precision[" + n + "]" + ctx);
+      assertEquals(
+          want.get("correct").get(n).asLong(),
+          got.stats().correct()[n],
+          "correct[" + n + "]" + ctx);
+      assertEquals(
+          want.get("total").get(n).asLong(), got.stats().total()[n], "total[" + n + "]" + ctx);
+      assertEquals(
+          want.get("precisions").get(n).asDouble(),
+          got.precisions()[n],
+          TOL,
+          "precision[" + n + "]" + ctx);
     }
     assertEquals(want.get("bp").asDouble(), got.brevityPenalty(), TOL, "bp" + ctx);
     assertEquals(want.get("score").asDouble(), got.score(), TOL, "score" + ctx);

@@ -27,7 +27,10 @@ class MetricsTest {
 
   @Test
   void bleuOfAnIdenticalSentenceIs100AndOfADisjointOneIs0() {
-    assertEquals(100.0, Bleu.sentence("The cat sat on the mat.", List.of("The cat sat on the mat.")).score(), 1e-12);
+    assertEquals(
+        100.0,
+        Bleu.sentence("The cat sat on the mat.", List.of("The cat sat on the mat.")).score(),
+        1e-12);
     assertEquals(0.0, Bleu.sentence("foo bar", List.of("baz qux")).score(), 0.0);
     assertEquals(0.0, Bleu.corpus(List.of(""), List.of(List.of("x"))).score(), 0.0);
   }
@@ -37,7 +40,9 @@ class MetricsTest {
     // hyp "a b x c d y" (6 tokens) vs "a b c d" (4): 1-grams 4/6, 2-grams 2/5 (a b, c d),
     // 3-grams 0/4 → 100/(2·4), 4-grams 0/3 → 100/(4·3); BP 1 (hyp longer).
     Bleu.Score s = Bleu.corpus(List.of("a b x c d y"), List.of(List.of("a b c d")));
-    double want = Math.exp((Math.log(400.0 / 6) + Math.log(40.0) + Math.log(12.5) + Math.log(100.0 / 12)) / 4);
+    double want =
+        Math.exp(
+            (Math.log(400.0 / 6) + Math.log(40.0) + Math.log(12.5) + Math.log(100.0 / 12)) / 4);
     assertEquals(want, s.score(), 1e-9);
     // a short hypothesis gets exp(1 - r/c)
     Bleu.Score shortHyp = Bleu.corpus(List.of("a b c d"), List.of(List.of("a b c d e f g h")));
@@ -47,12 +52,16 @@ class MetricsTest {
   @Test
   void bleuRejectsASegmentWithoutReferences() {
     assertThrows(IllegalArgumentException.class, () -> Bleu.sentence("x", List.of("")));
-    assertThrows(IllegalArgumentException.class, () -> Bleu.corpus(List.of("x", "y"), List.of(List.of("x"))));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Bleu.corpus(List.of("x", "y"), List.of(List.of("x"))));
   }
 
   @Test
   void tokenizer13aSplitsPunctuationButNotNumbers() {
-    assertEquals("Hello , world ! 3.14 1,000 2019 - 20 it's", Tokenizer13a.tokenize("Hello, world! 3.14 1,000 2019-20 it's"));
+    assertEquals(
+        "Hello , world ! 3.14 1,000 2019 - 20 it's",
+        Tokenizer13a.tokenize("Hello, world! 3.14 1,000 2019-20 it's"));
   }
 
   @Test

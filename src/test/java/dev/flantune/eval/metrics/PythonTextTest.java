@@ -45,7 +45,8 @@ class PythonTextTest {
       if (want != null) changed++;
     }
     assertTrue(changed > 1000, "table too small: " + changed);
-    assertTrue(skipped <= 50, "lowercase letters unknown to Java: " + skipped); // 40 new in Unicode 14
+    assertTrue(
+        skipped <= 50, "lowercase letters unknown to Java: " + skipped); // 40 new in Unicode 14
   }
 
   @Test
@@ -61,9 +62,11 @@ class PythonTextTest {
     return sb.toString();
   }
 
-  private static void assertEqualOnAllCodePoints(JsonNode ranges, IntPredicate javaSide, String what) {
+  private static void assertEqualOnAllCodePoints(
+      JsonNode ranges, IntPredicate javaSide, String what) {
     boolean[] python = new boolean[Character.MAX_CODE_POINT + 1];
-    for (JsonNode r : ranges) for (int cp = r.get(0).asInt(); cp <= r.get(1).asInt(); cp++) python[cp] = true;
+    for (JsonNode r : ranges)
+      for (int cp = r.get(0).asInt(); cp <= r.get(1).asInt(); cp++) python[cp] = true;
     int mismatches = 0;
     StringBuilder first = new StringBuilder();
     for (int cp = 0; cp <= Character.MAX_CODE_POINT; cp++) {
