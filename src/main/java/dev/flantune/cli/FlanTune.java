@@ -2,6 +2,7 @@ package dev.flantune.cli;
 
 import dev.flantune.util.FlanTuneException;
 import java.io.PrintWriter;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -66,6 +67,11 @@ public final class FlanTune implements Callable<Integer> {
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
     try {
       return commandLine(out, err).execute(args);
+    } catch (OutOfMemoryError e) { // picocli handles exceptions only; errors reach here
+      if (Arrays.asList(args).contains("-x") || Arrays.asList(args).contains("--stacktrace"))
+        e.printStackTrace(err);
+      err.println("flan-tune: error: " + messageOf(e));
+      return FlanTuneException.Kind.RUN_FAILED.exitCode;
     } finally {
       out.flush(); // print() does not auto-flush, and main exits right after
       err.flush();
@@ -111,9 +117,13 @@ public final class FlanTune implements Callable<Integer> {
   static String messageOf(Throwable ex) {
     if (ex instanceof FlanTuneException) return ex.getMessage();
     if (ex instanceof OutOfMemoryError) {
+      String m = ex.getMessage() == null ? "" : ex.getMessage().lines().findFirst().orElse("");
+      if (ex.getCause() != null && ex.getCause().getMessage() != null)
+        m = ex.getCause().getMessage();
       return "out of memory ("
-          + ex.getMessage()
-          + "); lower the batch size or raise FLAN_TUNE_OFFHEAP";
+          + m
+          + "); lower the batch size or data.max_length, or raise FLAN_TUNE_OFFHEAP (ND4J's"
+          + " off-heap limit) or FLAN_TUNE_HEAP";
     }
     String m = ex.getMessage();
     return ex.getClass().getSimpleName()

@@ -190,6 +190,21 @@ class CliTest {
   }
 
   @Test
+  void outOfMemoryIsOneLineWithTheKnobsToTurn() {
+    var oom = new OutOfMemoryError("Cannot allocate new LongPointer(2)");
+    oom.initCause(
+        new OutOfMemoryError(
+            "Physical memory usage is too high: physicalBytes (1825M) > maxPhysicalBytes (1800M)"));
+    String m = FlanTune.messageOf(oom);
+    assertTrue(
+        m.contains("maxPhysicalBytes (1800M)")
+            && m.contains("FLAN_TUNE_OFFHEAP")
+            && !m.contains("\n"),
+        m);
+    assertEquals(1, FlanTune.exitCodeOf(oom));
+  }
+
+  @Test
   void usageErrorsAreExitTwo() {
     Run r = run("score", "--model");
     assertEquals(2, r.code);
