@@ -137,7 +137,7 @@ final class RenderCommand implements Callable<Integer> {
         if (!task.hasSplit(s)) continue;
         ExemplarPool pool = shots > 0 ? ExemplarPool.of(task, 64, seed) : null;
         List<Rendered> rendered = new ArrayList<>();
-        for (Example e : firstExamples(task, s)) {
+        for (Example e : task.split(s).first(limit)) {
           List<Example> exemplars = pool == null ? List.of() : pool.pick(e, shots);
           if (allTemplates) rendered.addAll(renderer.renderAll(task, e, exemplars));
           else rendered.add(renderer.render(task, e, renderer.templateFor(task, e), exemplars));
@@ -172,27 +172,6 @@ final class RenderCommand implements Callable<Integer> {
       return Task.Split.parse(split);
     } catch (IllegalArgumentException e) {
       throw FlanTuneException.badUsage("--split: " + e.getMessage());
-    }
-  }
-
-  private List<Example> firstExamples(Task task, Task.Split s) {
-    List<Example> out = new ArrayList<>();
-    try {
-      task.split(s)
-          .forEach(
-              e -> {
-                out.add(e);
-                if (out.size() == limit) throw new Enough();
-              });
-    } catch (Enough done) {
-      // read only what is shown
-    }
-    return out;
-  }
-
-  private static final class Enough extends RuntimeException {
-    Enough() {
-      super(null, null, false, false);
     }
   }
 

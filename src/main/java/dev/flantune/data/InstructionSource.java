@@ -137,18 +137,7 @@ public final class InstructionSource implements BatchSource {
     for (Mixture.Entry e : mixture.entries()) {
       Task t = e.task();
       if (!t.hasSplit(Task.Split.VALIDATION)) continue;
-      List<Example> first = new ArrayList<>();
-      try {
-        t.split(Task.Split.VALIDATION)
-            .forEach(
-                ex -> {
-                  first.add(ex);
-                  if (first.size() >= each) throw new Enough();
-                });
-      } catch (Enough done) {
-        // took enough
-      }
-      perTask.add(first);
+      perTask.add(t.split(Task.Split.VALIDATION).first(each));
       tasks.add(t);
     }
     List<TokenizedExample> picked = new ArrayList<>();
@@ -167,11 +156,5 @@ public final class InstructionSource implements BatchSource {
     Iterator<Batch> it = Batcher.padded(picked.iterator(), rows, length, tokenizer.eosId());
     while (it.hasNext()) out.add(it.next());
     return out;
-  }
-
-  private static final class Enough extends RuntimeException {
-    Enough() {
-      super(null, null, false, false);
-    }
   }
 }

@@ -60,17 +60,24 @@ public final class SplitSource {
 
   /** The first example, or null for an empty file; used to check templates when a task loads. */
   public Example first() {
-    Example[] out = new Example[1];
+    List<Example> one = first(1);
+    return one.isEmpty() ? null : one.get(0);
+  }
+
+  /** Up to the first {@code n} examples in file order, reading no further than needed. */
+  public List<Example> first(int n) {
+    List<Example> out = new java.util.ArrayList<>(Math.min(n, 1024));
+    if (n <= 0) return out;
     try {
       forEach(
           e -> {
-            out[0] = e;
-            throw new StopScan();
+            out.add(e);
+            if (out.size() == n) throw new StopScan();
           });
     } catch (StopScan stop) {
-      // found it
+      // read enough
     }
-    return out[0];
+    return out;
   }
 
   private static final class StopScan extends RuntimeException {

@@ -26,6 +26,28 @@ class CliTest {
     return new Run(code, out.toString(), err.toString());
   }
 
+  /** A random 1-layer checkpoint with the tiny tokenizer, written by {@code init}. */
+  static Run initTiny(Path out, String... extra) {
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "init",
+                "--tokenizer",
+                TINY_TOKENIZER.toString(),
+                "--out",
+                out.toString(),
+                "--layers",
+                "1",
+                "--heads",
+                "2",
+                "--embd",
+                "16",
+                "--positions",
+                "32"));
+    args.addAll(List.of(extra));
+    return run(args.toArray(new String[0]));
+  }
+
   static void assertOneLineError(Run r, int code, String... fragments) {
     assertEquals(code, r.code, r.err);
     List<String> lines = r.err.lines().filter(l -> l.startsWith("flan-tune: error")).toList();
@@ -74,23 +96,7 @@ class CliTest {
   @Test
   void initThenScoreOnAFreshCheckpoint() throws IOException {
     Path model = dir.resolve("m");
-    Run init =
-        run(
-            "init",
-            "--tokenizer",
-            TINY_TOKENIZER.toString(),
-            "--out",
-            model.toString(),
-            "--layers",
-            "1",
-            "--heads",
-            "2",
-            "--embd",
-            "16",
-            "--positions",
-            "32",
-            "--seed",
-            "5");
+    Run init = initTiny(model, "--seed", "5");
     assertEquals(0, init.code, init.err);
     assertTrue(
         Files.exists(model.resolve("model.safetensors"))
@@ -137,23 +143,7 @@ class CliTest {
   @Test
   void badInputLinesNameFileLineAndField() throws IOException {
     Path model = dir.resolve("m");
-    assertEquals(
-        0,
-        run(
-                "init",
-                "--tokenizer",
-                TINY_TOKENIZER.toString(),
-                "--out",
-                model.toString(),
-                "--layers",
-                "1",
-                "--heads",
-                "2",
-                "--embd",
-                "16",
-                "--positions",
-                "32")
-            .code);
+    assertEquals(0, initTiny(model).code);
     Path in = dir.resolve("in.jsonl");
     Files.writeString(in, "{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"a\"}\n");
     assertOneLineError(
@@ -268,23 +258,7 @@ class CliTest {
     // Configs for weights users bring themselves (models/…) are validated with a stand-in
     // checkpoint.
     Path standIn = dir.resolve("stand-in");
-    assertEquals(
-        0,
-        run(
-                "init",
-                "--tokenizer",
-                TINY_TOKENIZER.toString(),
-                "--out",
-                standIn.toString(),
-                "--layers",
-                "1",
-                "--heads",
-                "2",
-                "--embd",
-                "16",
-                "--positions",
-                "32")
-            .code);
+    assertEquals(0, initTiny(standIn).code);
     try (var files = Files.list(Path.of("configs"))) {
       List<Path> configs = files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
       assertTrue(configs.size() >= 4, configs.toString());
