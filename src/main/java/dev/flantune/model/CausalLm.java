@@ -140,7 +140,7 @@ public final class CausalLm {
     return r;
   }
 
-  private void checkIds(Batch b) {
+  void checkIds(Batch b) {
     if (b.length() > config.nPositions()) {
       throw new IllegalArgumentException(
           "sequence length "

@@ -1,164 +1,59 @@
 package dev.flantune.model;
 
 import dev.flantune.data.Batch;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import org.nd4j.autodiff.listeners.At;
-import org.nd4j.autodiff.listeners.Listener;
-import org.nd4j.autodiff.listeners.Operation;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.config.ExecutionResult;
-import org.nd4j.autodiff.samediff.config.SDValue;
-import org.nd4j.autodiff.samediff.internal.AbstractSession.VarId;
-import org.nd4j.autodiff.samediff.internal.FrameIter;
-import org.nd4j.autodiff.samediff.internal.InferenceSession;
-import org.nd4j.autodiff.samediff.internal.SameDiffOp;
-import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.OpContext;
-import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Forward + backward of a {@link CausalLm}, accumulating parameter gradients into persistent
- * buffers. This is the hot path of training.
+ * Forward + backward of a {@link CausalLm} on one micro-batch, adding d(loss)/d(parameter) into
+ * gradient buffers laid out like {@link CausalLm#parameters()}. This is the hot path of training.
  *
- * <p>Why a custom session: {@code SameDiff.fit} rebuilds its session (and array cache) per call,
- * and {@code calculateGradients} disables the cache; both are several times slower and heavier.
- * Here one {@link InferenceSession} on the gradient function lives as long as the model, so its
- * array cache stays warm. Each gradient is added to its buffer the moment it is produced. Trap: the
- * gradients must be requested as session outputs; requested only as required activations, the
- * session hands their arrays back to the cache and overwrites them.
+ * <p>Two implementations compute the same thing: {@link Gpt2Backprop} (hand-derived backward on
+ * buffers allocated once; the CPU default, 2× faster and lighter) and {@link GraphGradientEngine}
+ * (SameDiff's automatic differentiation; used on other backends). Both are checked against the
+ * PyTorch reference.
  */
-public final class GradientEngine {
-  private final CausalLm model;
-  private final SameDiff gradFn;
-  private final Map<String, String> gradToParam = new HashMap<>();
-  private final FlatParameters gradientBuffer;
-  private final Map<String, INDArray> gradients;
-  private final Session session;
-  private final List<String> gradNames;
-  private final List<String> outputNames;
-  private int calls;
+public interface GradientEngine {
+  /** Environment variable (or system property {@code flantune.engine}): direct | graph. */
+  String ENGINE_ENV = "FLAN_TUNE_ENGINE";
 
-  public GradientEngine(CausalLm model) {
-    this.model = model;
-    SameDiff sd = model.graph();
-    if (sd.getFunction("grad") == null) sd.createGradFunction();
-    this.gradFn = sd.getFunction("grad");
-    this.gradientBuffer = model.parameters().zerosLike();
-    this.gradients = gradientBuffer.views();
-    for (String name : model.parameterNames()) {
-      SDVariable g = sd.getVariable(name).getGradient();
-      if (g == null) throw new IllegalStateException("parameter " + name + " has no gradient");
-      gradToParam.put(g.name(), name);
-    }
-    this.gradNames = new ArrayList<>(gradToParam.keySet());
-    this.outputNames = new ArrayList<>(gradNames);
-    outputNames.add(Gpt2Graph.LOSS);
-    this.session = new Session(gradFn);
-  }
-
-  public CausalLm model() {
-    return model;
-  }
+  CausalLm model();
 
   /** Gradient buffers by parameter name: the sum of every accumulated micro-batch's gradient. */
-  public Map<String, INDArray> gradients() {
-    return gradients;
-  }
+  Map<String, INDArray> gradients();
 
   /** All gradient buffers as one, laid out like {@link CausalLm#parameters()}. */
-  public FlatParameters gradientBuffer() {
-    return gradientBuffer;
-  }
+  FlatParameters gradientBuffer();
 
   /** Zeroes the gradient buffers (call at the start of each optimizer step). */
-  public void zeroGradients() {
-    gradientBuffer.flat().assign(0);
-  }
+  void zeroGradients();
 
   /**
    * Runs forward + backward on one micro-batch and adds d(loss)/d(param) into the buffers, where
    * loss = Σ_i nll_i · lossWeights_i over the positions whose loss mask is non-zero (the LM head
    * runs only there). Returns that loss.
    */
-  public double accumulate(Batch batch, float[] lossWeights) {
-    int[] rows = CausalLm.lossRows(batch);
-    if (rows.length == 0) return 0; // nothing scored: this micro-batch adds no gradient
-    Map<String, INDArray> ph = model.placeholders(batch, rows, lossWeights);
-    At at =
-        At.builder()
-            .epoch(0)
-            .iteration(calls++)
-            .trainingThreadNum(0)
-            .javaThreadNum(Thread.currentThread().getId())
-            .operation(Operation.TRAINING)
-            .build();
-    session.loss = Double.NaN;
-    long t0 = StepProfile.enabled() ? System.nanoTime() : 0;
-    session.output(outputNames, ph, null, gradNames, null, at);
-    if (t0 != 0) StepProfile.add("fwd+bwd (session.output, all)", System.nanoTime() - t0);
-    for (INDArray g : session.produced) if (g.closeable()) g.close();
-    session.produced.clear();
-    return session.loss;
-  }
+  double accumulate(Batch batch, float[] lossWeights);
 
   /**
-   * The session that adds each parameter gradient to its buffer as the op producing it finishes.
+   * The engine for this backend: the hand-written one on CPU, the graph elsewhere; {@value
+   * #ENGINE_ENV}=graph|direct overrides.
    */
-  private final class Session extends InferenceSession {
-    final List<INDArray> produced = new ArrayList<>();
-    double loss;
-
-    Session(SameDiff sd) {
-      super(sd);
+  static GradientEngine forModel(CausalLm model) {
+    String choice = System.getProperty("flantune.engine", System.getenv(ENGINE_ENV));
+    if (choice == null || choice.isBlank()) {
+      choice = Nd4j.getEnvironment().isCPU() && Gpt2Backprop.supports(model) ? "direct" : "graph";
     }
-
-    @Override
-    public ExecutionResult getOutputs(
-        Pair<SameDiffOp, OpContext> opPair,
-        FrameIter outputFrameIter,
-        Set<VarId> opInputs,
-        Set<VarId> allIterInputs,
-        Set<String> constAndPhInputs,
-        List<Listener> listeners,
-        At at,
-        MultiDataSet batch,
-        Set<String> allReqVariables,
-        Map<String, SDValue> otherPlaceHolders) {
-      long t0 = StepProfile.enabled() ? System.nanoTime() : 0;
-      ExecutionResult out =
-          super.getOutputs(
-              opPair,
-              outputFrameIter,
-              opInputs,
-              allIterInputs,
-              constAndPhInputs,
-              listeners,
-              at,
-              batch,
-              allReqVariables,
-              otherPlaceHolders);
-      if (t0 != 0)
-        StepProfile.add("op:" + opPair.getFirst().getOp().opName(), System.nanoTime() - t0);
-      long t1 = StepProfile.enabled() ? System.nanoTime() : 0;
-      List<String> names = opPair.getFirst().getOutputsOfOp();
-      for (int i = 0; i < names.size(); i++) {
-        String param = gradToParam.get(names.get(i));
-        if (param != null) {
-          INDArray g = out.resultAt(i);
-          gradients.get(param).addi(g);
-          produced.add(g);
-        } else if (names.get(i).equals(Gpt2Graph.LOSS)) {
-          loss = out.resultAt(i).getDouble(0);
-        }
-      }
-      if (t1 != 0) StepProfile.add("gradient accumulate (addi)", System.nanoTime() - t1);
-      return out;
+    switch (choice.trim().toLowerCase(Locale.ROOT)) {
+      case "direct":
+        return new Gpt2Backprop(model);
+      case "graph":
+        return new GraphGradientEngine(model);
+      default:
+        throw new IllegalArgumentException(
+            ENGINE_ENV + " must be 'direct' or 'graph' (got '" + choice + "')");
     }
   }
 }

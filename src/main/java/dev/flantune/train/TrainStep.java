@@ -26,7 +26,7 @@ public final class TrainStep {
 
   public TrainStep(CausalLm model, AdamW.Settings settings, double clip, int gradAccum) {
     this.model = model;
-    this.engine = new GradientEngine(model);
+    this.engine = GradientEngine.forModel(model);
     this.adam = new AdamW(settings, model.parameters());
     this.clip = clip;
     this.gradAccum = gradAccum;

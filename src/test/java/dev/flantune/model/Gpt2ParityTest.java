@@ -10,6 +10,7 @@ import dev.flantune.train.AdamW;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -81,15 +82,23 @@ class Gpt2ParityTest {
     assertTrue(max <= LOGIT_ABS, name + ": max logit error " + max);
   }
 
+  /** Both gradient engines, checked against the same reference. */
+  static GradientEngine engine(String kind, CausalLm model) {
+    return kind.equals("graph") ? new GraphGradientEngine(model) : new Gpt2Backprop(model);
+  }
+
   @ParameterizedTest
-  @ValueSource(strings = {"pad", "packed", "untied"})
-  void lossAndEveryGradientMatch(String name) {
+  @CsvSource({
+    "pad, direct", "packed, direct", "untied, direct",
+    "pad, graph", "packed, graph", "untied, graph"
+  })
+  void lossAndEveryGradientMatch(String name, String kind) {
     Case c = load(name);
-    GradientEngine engine = new GradientEngine(c.model);
+    GradientEngine engine = engine(kind, c.model);
     engine.zeroGradients();
     double loss = engine.accumulate(c.batch, meanWeights(c.batch.lossMask()));
     double want = c.expected.get("loss").data()[0];
-    assertEquals(want, loss, Math.abs(want) * LOSS_REL, name + " loss");
+    assertEquals(want, loss, Math.abs(want) * LOSS_REL, name + "/" + kind + " loss");
     int checked = 0;
     for (String p : c.model.parameterNames()) {
       Tensor ref = c.expected.get("grad." + p);
@@ -103,17 +112,20 @@ class Gpt2ParityTest {
       assertTrue(maxRef > 0, p + ": reference gradient is all zero, the fixture proves nothing");
       assertTrue(
           maxErr <= GRAD_REL_TO_MAX * maxRef,
-          name + " grad " + p + ": max error " + maxErr + " vs max " + maxRef);
+          name + "/" + kind + " grad " + p + ": max error " + maxErr + " vs max " + maxRef);
       checked++;
     }
     assertEquals(Gpt2Weights.names(c.model.config()).size(), checked);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"pad", "packed", "untied"})
-  void threeAdamWStepsMatch(String name) {
+  @CsvSource({
+    "pad, direct", "packed, direct", "untied, direct",
+    "pad, graph", "packed, graph", "untied, graph"
+  })
+  void threeAdamWStepsMatch(String name, String kind) {
     Case c = load(name);
-    GradientEngine engine = new GradientEngine(c.model);
+    GradientEngine engine = engine(kind, c.model);
     Map<String, INDArray> params = c.model.parameters().views();
     AdamW adam = new AdamW(new AdamW.Settings(0.9, 0.999, 1e-8, 0.1), c.model.parameters());
     float[] wantLoss = c.expected.get("adam.loss").data();

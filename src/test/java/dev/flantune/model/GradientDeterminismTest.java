@@ -6,15 +6,17 @@ import dev.flantune.data.Batch;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Gradients are bit-identical run to run, which exact resume depends on. Guards the embedding
  * backward: ND4J's multi-threaded scatter_add accumulates repeated ids in a varying order.
  */
 class GradientDeterminismTest {
-  @Test
-  void sameBatchGivesBitIdenticalGradients() {
+  @ParameterizedTest
+  @ValueSource(strings = {"direct", "graph"})
+  void sameBatchGivesBitIdenticalGradients(String kind) {
     Gpt2Config c = Gpt2Config.of(97, 32, 16, 1, 2, 96);
     var weights = Gpt2Init.randomWeights(c, 1);
     SplittableRandom r = new SplittableRandom(2);
@@ -31,7 +33,7 @@ class GradientDeterminismTest {
     Batch b = new Batch(rows, t, ids, pos, seg, labels, mask);
     Map<String, float[]> first = null;
     for (int rep = 0; rep < 4; rep++) {
-      GradientEngine e = new GradientEngine(CausalLm.fromTensors(c, weights, null));
+      GradientEngine e = Gpt2ParityTest.engine(kind, CausalLm.fromTensors(c, weights, null));
       for (int k = 0; k < 2; k++) {
         e.zeroGradients();
         e.accumulate(b, mask);

@@ -165,7 +165,7 @@ class TrainStepTest {
 
   private static Map<String, float[]> gradients(Batch b) {
     CausalLm m = model();
-    var engine = new dev.flantune.model.GradientEngine(m);
+    var engine = dev.flantune.model.GradientEngine.forModel(m);
     engine.zeroGradients();
     engine.accumulate(b, TrainStep.weights(b.lossMask(), b.targetTokens()));
     var out = new java.util.LinkedHashMap<String, float[]>();

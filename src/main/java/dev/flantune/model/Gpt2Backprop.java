@@ -1,0 +1,768 @@
+package dev.flantune.model;
+
+import dev.flantune.checkpoint.Gpt2Weights;
+import dev.flantune.data.Batch;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.blas.params.MMulTranspose;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * GPT-2's forward and backward written out by hand, on activation buffers allocated once: the
+ * training engine on CPU.
+ *
+ * <p>Every matrix product goes to ND4J's GEMM (oneDNN) with a preallocated output; weight gradients
+ * are accumulated in place (β = 1) and residual additions ride on the GEMM that produces them. The
+ * rest (embeddings, LayerNorm, GELU, the causal softmax, cross-entropy) are fused loops over the
+ * same memory, split across cores. Nothing is allocated per step once the buffers exist, so memory
+ * is parameters + gradients + activations, freed by nobody because it is reused.
+ *
+ * <p>Why not automatic differentiation of {@link Gpt2Graph}: measured on V8000 d512 L6 T256 B4, the
+ * graph spent half its step outside GEMMs (broadcast backward ops, per-op session bookkeeping,
+ * allocation) and its peak memory followed the garbage collector. {@link GraphGradientEngine} stays
+ * as the second, independent implementation: both match the PyTorch reference.
+ *
+ * <p>Conventions: N = B·T tokens (row-major, index b·T + t), C = n_embd, H heads of D = C/H, F =
+ * inner MLP size, V vocabulary, M scored rows. Attention heads are laid out [B, H, T, D] so each
+ * head is one contiguous matrix. Query q of a row attends to keys [lo(q), q], lo(q) being the start
+ * of q's segment (packing); padding queries attend to nothing (their rows are never scored).
+ */
+public final class Gpt2Backprop implements GradientEngine {
+  private final CausalLm model;
+  private final int nC, nH, nD, nF, nV, nL;
+  private final float eps;
+  private final FlatParameters grads;
+  private final FloatBuffer pw, gw; // the whole flat parameter / gradient buffers
+  private final Param wte, wpe, lnfW, lnfB, head;
+  private final Layer[] layers;
+  private Acts acts;
+
+  /** A parameter: its value and gradient as INDArrays (for GEMMs) and its offset (for loops). */
+  private record Param(INDArray w, INDArray g, int off) {}
+
+  private record Layer(
+      Param ln1W,
+      Param ln1B,
+      Param attnW,
+      Param attnB,
+      Param projW,
+      Param projB,
+      Param ln2W,
+      Param ln2B,
+      Param fcW,
+      Param fcB,
+      Param mlpW,
+      Param mlpB) {}
+
+  /** Whether this engine can run the model (its loops index with ints). */
+  static boolean supports(CausalLm model) {
+    return model.parameters().flat().length() < Integer.MAX_VALUE;
+  }
+
+  public Gpt2Backprop(CausalLm model) {
+    if (!supports(model))
+      throw new IllegalArgumentException("model too large for the direct engine; use graph");
+    this.model = model;
+    Gpt2Config c = model.config();
+    nC = c.nEmbd();
+    nH = c.nHead();
+    nD = c.headSize();
+    nF = c.innerSize();
+    nV = c.vocabSize();
+    nL = c.nLayer();
+    eps = (float) c.layerNormEpsilon();
+    FlatParameters params = model.parameters();
+    grads = params.zerosLike();
+    pw = params.flat().data().asNioFloat();
+    gw = grads.flat().data().asNioFloat();
+    wte = param(params, Gpt2Weights.WTE);
+    wpe = param(params, Gpt2Weights.WPE);
+    lnfW = param(params, Gpt2Weights.LN_F_W);
+    lnfB = param(params, Gpt2Weights.LN_F_B);
+    head = c.tied() ? wte : param(params, Gpt2Weights.LM_HEAD);
+    layers = new Layer[nL];
+    for (int i = 0; i < nL; i++) {
+      layers[i] =
+          new Layer(
+              param(params, Gpt2Weights.layer(i, "ln_1.weight")),
+              param(params, Gpt2Weights.layer(i, "ln_1.bias")),
+              param(params, Gpt2Weights.layer(i, "attn.c_attn.weight")),
+              param(params, Gpt2Weights.layer(i, "attn.c_attn.bias")),
+              param(params, Gpt2Weights.layer(i, "attn.c_proj.weight")),
+              param(params, Gpt2Weights.layer(i, "attn.c_proj.bias")),
+              param(params, Gpt2Weights.layer(i, "ln_2.weight")),
+              param(params, Gpt2Weights.layer(i, "ln_2.bias")),
+              param(params, Gpt2Weights.layer(i, "mlp.c_fc.weight")),
+              param(params, Gpt2Weights.layer(i, "mlp.c_fc.bias")),
+              param(params, Gpt2Weights.layer(i, "mlp.c_proj.weight")),
+              param(params, Gpt2Weights.layer(i, "mlp.c_proj.bias")));
+    }
+  }
+
+  private Param param(FlatParameters params, String name) {
+    INDArray w = params.views().get(name);
+    long off = w.offset();
+    if (grads.views().get(name).offset() != off) throw new IllegalStateException("layout");
+    // Built over the flat buffers directly so they are views, never copies; vectors as [1, K] so
+    // they can be GEMM operands (bias gradients are 1ᵀ·dY).
+    long[] shape = w.rank() == 1 ? new long[] {1, w.length()} : w.shape();
+    return new Param(
+        view(params.flat(), off, shape), view(grads.flat(), off, shape), Math.toIntExact(off));
+  }
+
+  /**
+   * A c-order view of {@code shape} starting at element {@code offset} of {@code base}'s buffer.
+   */
+  private static INDArray view(INDArray base, long offset, long... shape) {
+    long[] stride = new long[shape.length];
+    long s = 1;
+    for (int i = shape.length - 1; i >= 0; i--) {
+      stride[i] = s;
+      s *= shape[i];
+    }
+    if (offset + s > base.data().length()) throw new IllegalStateException("view out of bounds");
+    return Nd4j.create(base.data(), shape, stride, offset, 'c', DataType.FLOAT);
+  }
+
+  @Override
+  public CausalLm model() {
+    return model;
+  }
+
+  @Override
+  public Map<String, INDArray> gradients() {
+    return grads.views();
+  }
+
+  @Override
+  public FlatParameters gradientBuffer() {
+    return grads;
+  }
+
+  @Override
+  public void zeroGradients() {
+    grads.flat().assign(0);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The step
+
+  @Override
+  public double accumulate(Batch b, float[] lossWeights) {
+    int[] rows = CausalLm.lossRows(b);
+    if (rows.length == 0) return 0;
+    model.checkIds(b);
+    Acts a = acts(b.rows(), b.length(), rows.length);
+    int n = a.n;
+    int[] lo = segmentStarts(b);
+    Clock clock = new Clock();
+
+    // Forward.
+    embed(b, a.resid[0].fb);
+    clock.lap("embedding");
+    for (int l = 0; l < nL; l++) {
+      Layer p = layers[l];
+      LayerActs la = a.layer[l];
+      layerNorm(a.resid[l].fb, la.ln1.fb, la.stats1, p.ln1W, p.ln1B, n);
+      clock.lap("layernorm");
+      fillRows(a.qkv.fb, p.attnB, n, 3 * nC);
+      gemm(la.ln1.arr, false, p.attnW.w, false, a.qkv.arr, 1, 1);
+      clock.lap("gemm");
+      splitHeads(a.qkv.fb, 3 * nC, la.heads.fb, 3, a);
+      clock.lap("attention: split/merge heads");
+      bmm(la.q, false, la.k, true, la.att.arr, 1 / Math.sqrt(nD), 0);
+      clock.lap("attention: batched matmul");
+      causalSoftmax(la.att.fb, lo, a);
+      clock.lap("attention: softmax");
+      bmm(la.att.arr, false, la.v, false, a.yh.arr, 1, 0);
+      clock.lap("attention: batched matmul");
+      mergeHeads(a.yh.fb, 0, la.y.fb, nC, 0, a);
+      clock.lap("attention: split/merge heads");
+      copyAddRows(a.resid[l].fb, p.projB, la.mid.fb, n, nC);
+      gemm(la.y.arr, false, p.projW.w, false, la.mid.arr, 1, 1);
+      clock.lap("gemm");
+      layerNorm(la.mid.fb, la.ln2.fb, la.stats2, p.ln2W, p.ln2B, n);
+      clock.lap("layernorm");
+      fillRows(la.u.fb, p.fcB, n, nF);
+      gemm(la.ln2.arr, false, p.fcW.w, false, la.u.arr, 1, 1);
+      clock.lap("gemm");
+      gelu(la.u.fb, la.g.fb, n * nF);
+      clock.lap("gelu");
+      copyAddRows(la.mid.fb, p.mlpB, a.resid[l + 1].fb, n, nC);
+      gemm(la.g.arr, false, p.mlpW.w, false, a.resid[l + 1].arr, 1, 1);
+      clock.lap("gemm");
+    }
+    layerNorm(a.resid[nL].fb, a.lnf.fb, a.statsF, lnfW, lnfB, n);
+    clock.lap("layernorm");
+
+    // LM head on the scored rows, cross-entropy, and its gradient in place of the logits.
+    int m = rows.length;
+    Buf headIn = a.headIn.rows(m, nC), logits = a.logits.rows(m, nV);
+    gatherRows(a.lnf.fb, rows, headIn.fb);
+    gemm(headIn.arr, false, head.w, true, logits.arr, 1, 0);
+    clock.lap("gemm: LM head");
+    double loss = crossEntropy(logits.fb, m, b.labels(), rows, lossWeights);
+    clock.lap("cross-entropy");
+
+    // Backward.
+    Buf dHeadIn = a.dHeadIn.rows(m, nC);
+    gemm(logits.arr, false, head.w, false, dHeadIn.arr, 1, 0);
+    gemm(logits.arr, true, headIn.arr, false, head.g, 1, 1);
+    clock.lap("gemm: LM head");
+    zero(a.dln.fb, n * nC);
+    scatterRows(dHeadIn.fb, rows, a.dln.fb);
+    layerNormBackward(a.dln.fb, a.resid[nL].fb, a.statsF, lnfW, lnfB, a.dres.fb, false, n);
+    clock.lap("layernorm");
+    for (int l = nL - 1; l >= 0; l--) {
+      Layer p = layers[l];
+      LayerActs la = a.layer[l];
+      // MLP: resid[l+1] = mid + gelu(ln2·Wfc + bfc)·Wmlp + bmlp.
+      gemm(a.ones.arr, false, a.dres.arr, false, p.mlpB.g, 1, 1);
+      gemm(la.g.arr, true, a.dres.arr, false, p.mlpW.g, 1, 1);
+      gemm(a.dres.arr, false, p.mlpW.w, true, a.dF.arr, 1, 0);
+      clock.lap("gemm");
+      geluBackward(la.u.fb, a.dF.fb, n * nF);
+      clock.lap("gelu");
+      gemm(a.ones.arr, false, a.dF.arr, false, p.fcB.g, 1, 1);
+      gemm(la.ln2.arr, true, a.dF.arr, false, p.fcW.g, 1, 1);
+      gemm(a.dF.arr, false, p.fcW.w, true, a.dln.arr, 1, 0);
+      clock.lap("gemm");
+      layerNormBackward(a.dln.fb, la.mid.fb, la.stats2, p.ln2W, p.ln2B, a.dres.fb, true, n);
+      clock.lap("layernorm");
+      // Attention: mid = resid[l] + attend(ln1·Wattn + battn)·Wproj + bproj.
+      gemm(a.ones.arr, false, a.dres.arr, false, p.projB.g, 1, 1);
+      gemm(la.y.arr, true, a.dres.arr, false, p.projW.g, 1, 1);
+      gemm(a.dres.arr, false, p.projW.w, true, a.dln.arr, 1, 0);
+      clock.lap("gemm");
+      splitHeads(a.dln.fb, nC, a.yh.fb, 1, a); // dY as heads
+      clock.lap("attention: split/merge heads");
+      bmm(a.yh.arr, false, la.v, true, a.datt.arr, 1, 0); // dP = dY·Vᵀ
+      bmm(la.att.arr, true, a.yh.arr, false, a.dv, 1, 0); // dV = Pᵀ·dY
+      clock.lap("attention: batched matmul");
+      causalSoftmaxBackward(la.att.fb, a.datt.fb, lo, a);
+      clock.lap("attention: softmax");
+      double scale = 1 / Math.sqrt(nD);
+      bmm(a.datt.arr, false, la.k, false, a.dq, scale, 0); // dQ = dS·K·scale
+      bmm(a.datt.arr, true, la.q, false, a.dk, scale, 0); // dK = dSᵀ·Q·scale
+      clock.lap("attention: batched matmul");
+      for (int s = 0; s < 3; s++) mergeHeads(a.dheads.fb, s * n * nC, a.qkv.fb, 3 * nC, s * nC, a);
+      clock.lap("attention: split/merge heads");
+      gemm(a.ones.arr, false, a.qkv.arr, false, p.attnB.g, 1, 1);
+      gemm(la.ln1.arr, true, a.qkv.arr, false, p.attnW.g, 1, 1);
+      gemm(a.qkv.arr, false, p.attnW.w, true, a.dln.arr, 1, 0);
+      clock.lap("gemm");
+      layerNormBackward(a.dln.fb, a.resid[l].fb, la.stats1, p.ln1W, p.ln1B, a.dres.fb, true, n);
+      clock.lap("layernorm");
+    }
+    embedBackward(b, a.dres.fb);
+    clock.lap("embedding");
+    return loss;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Buffers
+
+  /**
+   * A contiguous fp32 array: as INDArray for native ops, as FloatBuffer (from index 0) for loops.
+   */
+  private record Buf(INDArray arr, FloatBuffer fb) {}
+
+  /** Storage of a given capacity from which prefix views of any shape are cut. */
+  private static final class Storage {
+    final INDArray flat;
+    final FloatBuffer fb;
+
+    Storage(long capacity) {
+      flat = Nd4j.create(DataType.FLOAT, capacity);
+      fb = flat.data().asNioFloat();
+    }
+
+    Buf view(long offset, long... shape) {
+      return new Buf(Gpt2Backprop.view(flat, offset, shape), fb);
+    }
+
+    /** The first {@code m} rows of width {@code k}. */
+    Buf rows(int m, int k) {
+      return view(0, m, k);
+    }
+  }
+
+  /** Per-layer activations kept for the backward pass. */
+  private static final class LayerActs {
+    Buf ln1, heads, att, y, mid, ln2, u, g;
+    INDArray q, k, v;
+    float[] stats1, stats2; // per row: mean, rstd
+  }
+
+  /** Every buffer of the step for one batch shape, cut from storages sized to a capacity. */
+  private final class Acts {
+    final int rows, len, n;
+    final int capTokens;
+    final long capAttention;
+    final List<Storage> storages = new ArrayList<>();
+    Buf[] resid;
+    LayerActs[] layer;
+    Buf lnf, qkv, yh, dres, dln, dF, datt, dheads, ones;
+    INDArray dq, dk, dv;
+    Storage headIn, logits, dHeadIn;
+    float[] statsF;
+
+    Acts(int rows, int len, int capTokens, long capAttention, Acts reuse) {
+      this.rows = rows;
+      this.len = len;
+      this.n = rows * len;
+      this.capTokens = capTokens;
+      this.capAttention = capAttention;
+      Storage[] old = reuse == null ? null : reuse.storages.toArray(new Storage[0]);
+      int[] next = {0};
+      java.util.function.LongFunction<Storage> take =
+          cap -> {
+            Storage s = old != null ? old[next[0]++] : new Storage(cap);
+            storages.add(s);
+            return s;
+          };
+      long tokC = (long) capTokens * nC, tokF = (long) capTokens * nF;
+      int t = len;
+      resid = new Buf[nL + 1];
+      for (int l = 0; l <= nL; l++) resid[l] = take.apply(tokC).view(0, n, nC);
+      layer = new LayerActs[nL];
+      for (int l = 0; l < nL; l++) {
+        LayerActs la = new LayerActs();
+        la.ln1 = take.apply(tokC).view(0, n, nC);
+        Storage h = take.apply(3 * tokC);
+        la.heads = h.view(0, 3L * n * nC);
+        la.q = h.view(0, (long) rows * nH, t, nD).arr();
+        la.k = h.view((long) n * nC, (long) rows * nH, t, nD).arr();
+        la.v = h.view(2L * n * nC, (long) rows * nH, t, nD).arr();
+        la.att = take.apply(capAttention).view(0, (long) rows * nH, t, t);
+        la.y = take.apply(tokC).view(0, n, nC);
+        la.mid = take.apply(tokC).view(0, n, nC);
+        la.ln2 = take.apply(tokC).view(0, n, nC);
+        la.u = take.apply(tokF).view(0, n, nF);
+        la.g = take.apply(tokF).view(0, n, nF);
+        la.stats1 = new float[2 * n];
+        la.stats2 = new float[2 * n];
+        layer[l] = la;
+      }
+      lnf = take.apply(tokC).view(0, n, nC);
+      qkv = take.apply(3 * tokC).view(0, n, 3 * nC);
+      yh = take.apply(tokC).view(0, (long) rows * nH, t, nD);
+      dres = take.apply(tokC).view(0, n, nC);
+      dln = take.apply(tokC).view(0, n, nC);
+      dF = take.apply(tokF).view(0, n, nF);
+      datt = take.apply(capAttention).view(0, (long) rows * nH, t, t);
+      Storage dh = take.apply(3 * tokC);
+      dheads = dh.view(0, 3L * n * nC);
+      dq = dh.view(0, (long) rows * nH, t, nD).arr();
+      dk = dh.view((long) n * nC, (long) rows * nH, t, nD).arr();
+      dv = dh.view(2L * n * nC, (long) rows * nH, t, nD).arr();
+      Storage one = take.apply(capTokens);
+      ones = one.view(0, 1, n);
+      ones.arr().assign(1);
+      headIn = take.apply(tokC);
+      logits = take.apply((long) capTokens * nV);
+      dHeadIn = take.apply(tokC);
+      statsF = new float[2 * n];
+    }
+
+    void close() {
+      for (Storage s : storages) s.flat.close();
+    }
+  }
+
+  /** The buffers for a batch of {@code rows} × {@code len}, reusing storage when it fits. */
+  private Acts acts(int rows, int len, int scored) {
+    if (acts != null && acts.rows == rows && acts.len == len) return acts;
+    int n = rows * len;
+    long att = (long) rows * nH * len * len;
+    if ((long) n * nV >= Integer.MAX_VALUE
+        || (long) n * nF >= Integer.MAX_VALUE
+        || att >= Integer.MAX_VALUE)
+      throw new IllegalArgumentException(
+          "batch of " + rows + " × " + len + " too large for the direct engine; use graph");
+    if (acts != null && n <= acts.capTokens && att <= acts.capAttention) {
+      acts = new Acts(rows, len, acts.capTokens, acts.capAttention, acts);
+    } else {
+      int capTokens = Math.max(n, acts == null ? 0 : acts.capTokens);
+      long capAtt = Math.max(att, acts == null ? 0 : acts.capAttention);
+      if (acts != null) acts.close();
+      acts = null;
+      acts = new Acts(rows, len, capTokens, capAtt, null);
+    }
+    return acts;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Native products
+
+  private static void gemm(
+      INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, double alpha, double beta) {
+    Nd4j.gemm(a, b, c, ta, tb, alpha, beta);
+  }
+
+  /** Batched [X, R, K]·[X, K, S] → [X, R, S] with optional transposes of the last two axes. */
+  private static void bmm(
+      INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, double alpha, double beta) {
+    Nd4j.exec(
+        new Mmul(
+            a, b, c, alpha, beta, MMulTranspose.builder().transposeA(ta).transposeB(tb).build()));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Loops
+
+  /** x[i] = wte[id_i] + wpe[pos_i]. */
+  private void embed(Batch b, FloatBuffer x) {
+    int[] ids = b.inputIds(), pos = b.positionIds();
+    Parallel.range(
+        ids.length,
+        nC,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            int t = wte.off + ids[i] * nC, p = wpe.off + pos[i] * nC, o = i * nC;
+            for (int c = 0; c < nC; c++) x.put(o + c, pw.get(t + c) + pw.get(p + c));
+          }
+        });
+  }
+
+  /** dwte[id_i] += dx[i], dwpe[pos_i] += dx[i]; split by columns so the sums keep their order. */
+  private void embedBackward(Batch b, FloatBuffer dx) {
+    int[] ids = b.inputIds(), pos = b.positionIds();
+    int n = ids.length;
+    Parallel.range(
+        nC,
+        2L * n,
+        (from, to) -> {
+          for (int i = 0; i < n; i++) {
+            int t = wte.off + ids[i] * nC, p = wpe.off + pos[i] * nC, o = i * nC;
+            for (int c = from; c < to; c++) {
+              float d = dx.get(o + c);
+              gw.put(t + c, gw.get(t + c) + d);
+              gw.put(p + c, gw.get(p + c) + d);
+            }
+          }
+        });
+  }
+
+  private float[] read(Param p) {
+    float[] v = new float[(int) p.w.length()];
+    for (int i = 0; i < v.length; i++) v[i] = pw.get(p.off + i);
+    return v;
+  }
+
+  /** Every row of out [n, k] = bias. */
+  private void fillRows(FloatBuffer out, Param bias, int n, int k) {
+    float[] bv = read(bias);
+    Parallel.range(
+        n,
+        k,
+        (from, to) -> {
+          for (int i = from; i < to; i++) out.put(i * k, bv);
+        });
+  }
+
+  /** out = x + bias (per row), x and out [n, k]. */
+  private void copyAddRows(FloatBuffer x, Param bias, FloatBuffer out, int n, int k) {
+    float[] bv = read(bias);
+    Parallel.range(
+        n,
+        k,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            int o = i * k;
+            for (int c = 0; c < k; c++) out.put(o + c, x.get(o + c) + bv[c]);
+          }
+        });
+  }
+
+  private static void zero(FloatBuffer x, int len) {
+    float[] zeros = new float[Math.min(len, 1 << 16)];
+    for (int i = 0; i < len; i += zeros.length) x.put(i, zeros, 0, Math.min(zeros.length, len - i));
+  }
+
+  private void gatherRows(FloatBuffer src, int[] rows, FloatBuffer dst) {
+    for (int j = 0; j < rows.length; j++) dst.put(j * nC, src, rows[j] * nC, nC);
+  }
+
+  private void scatterRows(FloatBuffer src, int[] rows, FloatBuffer dst) {
+    for (int j = 0; j < rows.length; j++) dst.put(rows[j] * nC, src, j * nC, nC);
+  }
+
+  /**
+   * GPT-2's LayerNorm per row: (x − μ)·rstd·g + b with rstd = 1/√(var + eps), biased variance;
+   * keeps μ and rstd per row for the backward pass.
+   */
+  private void layerNorm(FloatBuffer x, FloatBuffer out, float[] stats, Param g, Param b, int n) {
+    float[] gv = read(g), bv = read(b);
+    Parallel.range(
+        n,
+        3L * nC,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            int o = i * nC;
+            double sum = 0;
+            for (int c = 0; c < nC; c++) sum += x.get(o + c);
+            float mean = (float) (sum / nC);
+            double sq = 0;
+            for (int c = 0; c < nC; c++) {
+              float d = x.get(o + c) - mean;
+              sq += d * d;
+            }
+            float rstd = (float) (1 / Math.sqrt(sq / nC + eps));
+            for (int c = 0; c < nC; c++)
+              out.put(o + c, (x.get(o + c) - mean) * rstd * gv[c] + bv[c]);
+            stats[2 * i] = mean;
+            stats[2 * i + 1] = rstd;
+          }
+        });
+  }
+
+  /** Rows per block of the gain/bias gradient sums: fixed, so the sums' order never varies. */
+  private static final int REDUCE_BLOCK = 32;
+
+  /**
+   * LayerNorm backward: dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) with dx̂ = dy·g, written into
+   * (or, if {@code accumulate}, added to) {@code dx}; dg += Σ dy·x̂, db += Σ dy.
+   */
+  private void layerNormBackward(
+      FloatBuffer dy,
+      FloatBuffer x,
+      float[] stats,
+      Param g,
+      Param b,
+      FloatBuffer dx,
+      boolean accumulate,
+      int n) {
+    float[] gv = read(g);
+    int blocks = (n + REDUCE_BLOCK - 1) / REDUCE_BLOCK;
+    float[][] dgPart = new float[blocks][nC], dbPart = new float[blocks][nC];
+    Parallel.range(
+        blocks,
+        REDUCE_BLOCK * 4L * nC,
+        (fromBlock, toBlock) -> {
+          float[] xhat = new float[nC], dxhat = new float[nC];
+          for (int blk = fromBlock; blk < toBlock; blk++) {
+            float[] dgB = dgPart[blk], dbB = dbPart[blk];
+            int end = Math.min(n, (blk + 1) * REDUCE_BLOCK);
+            for (int i = blk * REDUCE_BLOCK; i < end; i++) {
+              int o = i * nC;
+              float mean = stats[2 * i], rstd = stats[2 * i + 1];
+              double s1 = 0, s2 = 0;
+              for (int c = 0; c < nC; c++) {
+                float d = dy.get(o + c);
+                float xh = (x.get(o + c) - mean) * rstd;
+                float dxh = d * gv[c];
+                xhat[c] = xh;
+                dxhat[c] = dxh;
+                dgB[c] += d * xh;
+                dbB[c] += d;
+                s1 += dxh;
+                s2 += dxh * xh;
+              }
+              float m1 = (float) (s1 / nC), m2 = (float) (s2 / nC);
+              for (int c = 0; c < nC; c++) {
+                float v = rstd * (dxhat[c] - m1 - xhat[c] * m2);
+                dx.put(o + c, accumulate ? dx.get(o + c) + v : v);
+              }
+            }
+          }
+        });
+    for (int blk = 0; blk < blocks; blk++) {
+      for (int c = 0; c < nC; c++) {
+        gw.put(g.off + c, gw.get(g.off + c) + dgPart[blk][c]);
+        gw.put(b.off + c, gw.get(b.off + c) + dbPart[blk][c]);
+      }
+    }
+  }
+
+  private static final double GELU_K0 = Math.sqrt(2 / Math.PI), GELU_K1 = 0.044715;
+
+  /** gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+  private static void gelu(FloatBuffer x, FloatBuffer out, int len) {
+    Parallel.range(
+        len,
+        20,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            double v = x.get(i);
+            out.put(i, (float) (0.5 * v * (1 + tanh(GELU_K0 * (v + GELU_K1 * v * v * v)))));
+          }
+        });
+  }
+
+  /** d ← d · gelu_new'(x), in place. */
+  private static void geluBackward(FloatBuffer x, FloatBuffer d, int len) {
+    Parallel.range(
+        len,
+        20,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            double v = x.get(i);
+            double t = tanh(GELU_K0 * (v + GELU_K1 * v * v * v));
+            double grad =
+                0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_K0 * (1 + 3 * GELU_K1 * v * v);
+            d.put(i, (float) (d.get(i) * grad));
+          }
+        });
+  }
+
+  /** tanh through exp (an intrinsic; Math.tanh is several times slower); exact to double. */
+  private static double tanh(double u) {
+    if (u > 20) return 1;
+    if (u < -20) return -1;
+    double e = Math.exp(2 * u);
+    return (e - 1) / (e + 1);
+  }
+
+  /** For each token, the first position of its segment within the row (0 for padding). */
+  private static int[] segmentStarts(Batch b) {
+    int t = b.length();
+    int[] seg = b.segmentIds(), lo = new int[seg.length];
+    for (int r = 0; r < b.rows(); r++) {
+      for (int q = 0; q < t; q++) {
+        int i = r * t + q;
+        lo[i] = q > 0 && seg[i] != 0 && seg[i - 1] == seg[i] ? lo[i - 1] : q;
+        if (seg[i] == 0) lo[i] = q + 1; // empty range: padding attends to nothing
+      }
+    }
+    return lo;
+  }
+
+  /**
+   * Softmax of each (row, head, query) over keys [lo(q), q], in place over the scaled scores; 0
+   * elsewhere.
+   */
+  private void causalSoftmax(FloatBuffer s, int[] lo, Acts a) {
+    int t = a.len;
+    Parallel.range(
+        a.rows * nH * t,
+        t,
+        (from, to) -> {
+          for (int rq = from; rq < to; rq++) {
+            int bh = rq / t, q = rq % t, r = bh / nH;
+            int start = lo[r * t + q], o = rq * t;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int k = start; k <= q; k++) max = Math.max(max, s.get(o + k));
+            double sum = 0;
+            for (int k = start; k <= q; k++) {
+              float e = (float) Math.exp(s.get(o + k) - max);
+              s.put(o + k, e);
+              sum += e;
+            }
+            float inv = (float) (1 / sum);
+            for (int k = 0; k < start; k++) s.put(o + k, 0f);
+            for (int k = start; k <= q; k++) s.put(o + k, s.get(o + k) * inv);
+            for (int k = Math.max(q + 1, start); k < t; k++) s.put(o + k, 0f);
+          }
+        });
+  }
+
+  /** dS = P ⊙ (dP − Σ_k dP·P), in place over dP, per (row, head, query). */
+  private void causalSoftmaxBackward(FloatBuffer p, FloatBuffer dp, int[] lo, Acts a) {
+    int t = a.len;
+    Parallel.range(
+        a.rows * nH * t,
+        t,
+        (from, to) -> {
+          for (int rq = from; rq < to; rq++) {
+            int bh = rq / t, q = rq % t, r = bh / nH;
+            int start = lo[r * t + q], o = rq * t;
+            double dot = 0;
+            for (int k = start; k <= q; k++) dot += dp.get(o + k) * p.get(o + k);
+            float d = (float) dot;
+            for (int k = 0; k < start; k++) dp.put(o + k, 0f);
+            for (int k = start; k <= q; k++) dp.put(o + k, p.get(o + k) * (dp.get(o + k) - d));
+            for (int k = Math.max(q + 1, start); k < t; k++) dp.put(o + k, 0f);
+          }
+        });
+  }
+
+  /**
+   * x [N, width] holds {@code parts} blocks of C columns (q, k, v); copies block s into part s of
+   * heads [parts, B, H, T, D].
+   */
+  private void splitHeads(FloatBuffer x, int width, FloatBuffer heads, int parts, Acts a) {
+    int t = a.len, n = a.n;
+    Parallel.range(
+        n,
+        parts * nC,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            int r = i / t, pos = i % t;
+            for (int s = 0; s < parts; s++) {
+              for (int h = 0; h < nH; h++) {
+                int dst = s * n * nC + ((r * nH + h) * t + pos) * nD;
+                heads.put(dst, x, i * width + s * nC + h * nD, nD);
+              }
+            }
+          }
+        });
+  }
+
+  /** heads [B, H, T, D] starting at {@code from} → columns [col, col + C) of x [N, width]. */
+  private void mergeHeads(FloatBuffer heads, int base, FloatBuffer x, int width, int col, Acts a) {
+    int t = a.len;
+    Parallel.range(
+        a.n,
+        nC,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            int r = i / t, pos = i % t;
+            for (int h = 0; h < nH; h++) {
+              x.put(i * width + col + h * nD, heads, base + ((r * nH + h) * t + pos) * nD, nD);
+            }
+          }
+        });
+  }
+
+  /**
+   * Σ_j nll_j·w_j over scored rows j (token rows[j], label labels[rows[j]]); leaves
+   * d(loss)/d(logits) = (softmax − onehot)·w_j in place of the logits.
+   */
+  private double crossEntropy(
+      FloatBuffer logits, int m, int[] labels, int[] rows, float[] weights) {
+    double[] nll = new double[m];
+    Parallel.range(
+        m,
+        nV,
+        (from, to) -> {
+          for (int j = from; j < to; j++) {
+            int o = j * nV, label = labels[rows[j]];
+            float max = Float.NEGATIVE_INFINITY;
+            for (int v = 0; v < nV; v++) max = Math.max(max, logits.get(o + v));
+            float target = logits.get(o + label);
+            double sum = 0;
+            for (int v = 0; v < nV; v++) {
+              float e = (float) Math.exp(logits.get(o + v) - max);
+              logits.put(o + v, e);
+              sum += e;
+            }
+            nll[j] = Math.log(sum) + max - target;
+            float w = weights == null ? 1f : weights[rows[j]];
+            float scale = (float) (w / sum);
+            for (int v = 0; v < nV; v++) logits.put(o + v, logits.get(o + v) * scale);
+            logits.put(o + label, logits.get(o + label) - w);
+          }
+        });
+    double loss = 0;
+    for (int j = 0; j < m; j++) loss += nll[j] * (weights == null ? 1 : weights[rows[j]]);
+    return loss;
+  }
+
+  /** Time per phase, for {@code bench --profile}; free when profiling is off. */
+  private static final class Clock {
+    private long last = StepProfile.enabled() ? System.nanoTime() : 0;
+
+    void lap(String bucket) {
+      if (last == 0) return;
+      long now = System.nanoTime();
+      StepProfile.add(bucket, now - last);
+      last = now;
+    }
+  }
+}

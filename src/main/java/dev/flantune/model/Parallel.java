@@ -1,0 +1,30 @@
+package dev.flantune.model;
+
+import java.util.stream.IntStream;
+
+/**
+ * Splits a loop over [0, n) into one contiguous chunk per core. Callers keep results independent of
+ * the split (each index writes only its own outputs, or reductions go through fixed-size blocks),
+ * so results are identical whatever the core count.
+ */
+final class Parallel {
+  private static final int CORES = Runtime.getRuntime().availableProcessors();
+
+  interface Range {
+    void run(int from, int to);
+  }
+
+  private Parallel() {}
+
+  /** Runs {@code body} over [0, n); inline when {@code n · costPerItem} is too small to split. */
+  static void range(int n, long costPerItem, Range body) {
+    int chunks = (int) Math.min(CORES, Math.max(1, n * costPerItem / 20_000));
+    if (chunks <= 1) {
+      body.run(0, n);
+      return;
+    }
+    IntStream.range(0, chunks)
+        .parallel()
+        .forEach(c -> body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks)));
+  }
+}
