@@ -1,4 +1,4 @@
-package dev.flantune.model;
+package dev.flantune.util;
 
 import java.util.stream.IntStream;
 
@@ -7,17 +7,17 @@ import java.util.stream.IntStream;
  * the split (each index writes only its own outputs, or reductions go through fixed-size blocks),
  * so results are identical whatever the core count.
  */
-final class Parallel {
+public final class Parallel {
   private static final int CORES = Runtime.getRuntime().availableProcessors();
 
-  interface Range {
+  public interface Range {
     void run(int from, int to);
   }
 
   private Parallel() {}
 
   /** Runs {@code body} over [0, n); inline when {@code n · costPerItem} is too small to split. */
-  static void range(int n, long costPerItem, Range body) {
+  public static void range(int n, long costPerItem, Range body) {
     int chunks = (int) Math.min(CORES, Math.max(1, n * costPerItem / 20_000));
     if (chunks <= 1) {
       body.run(0, n);
