@@ -17,14 +17,16 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A GPT-2 causal language model: its config, its SameDiff graph whose variables hold the weights,
- * and the checkpoint it came from. Forward passes for inference live here; the training step's
- * forward + backward lives in {@link GradientEngine}.
+ * and the checkpoint it came from. Forward passes for inference live here (scoring through {@link
+ * Gpt2Backprop} on CPU, logits and generation through the graph); the training step's forward +
+ * backward lives in {@link GradientEngine}.
  */
 public final class CausalLm {
   private final Gpt2Config config;
   private final SameDiff sd;
   private final Path source;
   private final FlatParameters parameters;
+  private Gpt2Backprop direct; // created on first use; shared by training and scoring
 
   private CausalLm(Gpt2Config config, SameDiff sd, Path source, FlatParameters parameters) {
     this.config = config;
@@ -60,6 +62,12 @@ public final class CausalLm {
 
   SameDiff graph() {
     return sd;
+  }
+
+  /** The hand-written engine on this model's parameters (one per model: its buffers are reused). */
+  Gpt2Backprop direct() {
+    if (direct == null) direct = new Gpt2Backprop(this);
+    return direct;
   }
 
   /** Parameter names in checkpoint order. */
@@ -178,6 +186,7 @@ public final class CausalLm {
    * elsewhere), computing the LM head only there and never keeping [N, V] logits.
    */
   public TokenScores tokenScores(Batch b) {
+    if (GradientEngine.useDirect(this)) return direct().score(b, Gpt2Backprop.KeyRanges.of(b));
     return tokenScores(b, AttentionBias.of(b));
   }
 
@@ -185,6 +194,10 @@ public final class CausalLm {
    * {@link #tokenScores(Batch)} with an explicit additive attention bias, flattened [B, 1, T, T].
    */
   public TokenScores tokenScores(Batch b, float[] bias) {
+    if (GradientEngine.useDirect(this)) {
+      var keys = Gpt2Backprop.KeyRanges.ofBias(bias, b.rows(), b.length());
+      if (keys != null) return direct().score(b, keys);
+    }
     return tokenScores(b, Nd4j.createFromArray(bias).reshape(b.rows(), 1, b.length(), b.length()));
   }
 

@@ -38,14 +38,32 @@ public final class Gpt2Backprop implements GradientEngine {
   private final CausalLm model;
   private final int nC, nH, nD, nF, nV, nL;
   private final float eps;
-  private final FlatParameters grads;
-  private final FloatBuffer pw, gw; // the whole flat parameter / gradient buffers
+  private final FlatParameters params;
+  private final FloatBuffer pw; // the whole flat parameter buffer
+  private FlatParameters grads; // allocated by the first training call
+  private FloatBuffer gw;
+  private final List<Param> all = new ArrayList<>();
   private final Param wte, wpe, lnfW, lnfB, head;
   private final Layer[] layers;
-  private Acts acts;
+  private Acts trainActs, inferActs;
+  private Storage headIn, logits, dHeadIn; // [M, C], [M, V], [M, C]: M = scored rows
+  private int scoredCapacity;
+  private long scoredBatches;
 
-  /** A parameter: its value and gradient as INDArrays (for GEMMs) and its offset (for loops). */
-  private record Param(INDArray w, INDArray g, int off) {}
+  /**
+   * A parameter: its value (and, once training, its gradient) as INDArrays for GEMMs, and its
+   * offset in the flat buffers for loops.
+   */
+  private static final class Param {
+    final INDArray w;
+    final int off;
+    INDArray g;
+
+    Param(INDArray w, int off) {
+      this.w = w;
+      this.off = off;
+    }
+  }
 
   private record Layer(
       Param ln1W,
@@ -78,10 +96,8 @@ public final class Gpt2Backprop implements GradientEngine {
     nV = c.vocabSize();
     nL = c.nLayer();
     eps = (float) c.layerNormEpsilon();
-    FlatParameters params = model.parameters();
-    grads = params.zerosLike();
+    params = model.parameters();
     pw = params.flat().data().asNioFloat();
-    gw = grads.flat().data().asNioFloat();
     wte = param(params, Gpt2Weights.WTE);
     wpe = param(params, Gpt2Weights.WPE);
     lnfW = param(params, Gpt2Weights.LN_F_W);
@@ -108,13 +124,21 @@ public final class Gpt2Backprop implements GradientEngine {
 
   private Param param(FlatParameters params, String name) {
     INDArray w = params.views().get(name);
-    long off = w.offset();
-    if (grads.views().get(name).offset() != off) throw new IllegalStateException("layout");
-    // Built over the flat buffers directly so they are views, never copies; vectors as [1, K] so
+    // Built over the flat buffer directly so it is a view, never a copy; vectors as [1, K] so
     // they can be GEMM operands (bias gradients are 1ᵀ·dY).
     long[] shape = w.rank() == 1 ? new long[] {1, w.length()} : w.shape();
-    return new Param(
-        view(params.flat(), off, shape), view(grads.flat(), off, shape), Math.toIntExact(off));
+    Param p = new Param(view(params.flat(), w.offset(), shape), Math.toIntExact(w.offset()));
+    all.add(p);
+    return p;
+  }
+
+  /** Allocates the gradient buffers (same layout as the parameters) on first use. */
+  private void ensureGradients() {
+    if (grads != null) return;
+    grads = params.zerosLike();
+    if (grads.flat().offset() != params.flat().offset()) throw new IllegalStateException("layout");
+    gw = grads.flat().data().asNioFloat();
+    for (Param p : all) p.g = view(grads.flat(), p.off, p.w.shape());
   }
 
   /**
@@ -138,16 +162,19 @@ public final class Gpt2Backprop implements GradientEngine {
 
   @Override
   public Map<String, INDArray> gradients() {
+    ensureGradients();
     return grads.views();
   }
 
   @Override
   public FlatParameters gradientBuffer() {
+    ensureGradients();
     return grads;
   }
 
   @Override
   public void zeroGradients() {
+    ensureGradients();
     grads.flat().assign(0);
   }
 
@@ -158,66 +185,32 @@ public final class Gpt2Backprop implements GradientEngine {
   public double accumulate(Batch b, float[] lossWeights) {
     int[] rows = CausalLm.lossRows(b);
     if (rows.length == 0) return 0;
+    ensureGradients();
     model.checkIds(b);
-    Acts a = acts(b.rows(), b.length(), rows.length);
-    int n = a.n;
-    int[] lo = segmentStarts(b);
+    KeyRanges keys = KeyRanges.of(b);
     Clock clock = new Clock();
-
-    // Forward.
-    embed(b, a.resid[0].fb);
-    clock.lap("embedding");
-    for (int l = 0; l < nL; l++) {
-      Layer p = layers[l];
-      LayerActs la = a.layer[l];
-      layerNorm(a.resid[l].fb, la.ln1.fb, la.stats1, p.ln1W, p.ln1B, n);
-      clock.lap("layernorm");
-      fillRows(a.qkv.fb, p.attnB, n, 3 * nC);
-      gemm(la.ln1.arr, false, p.attnW.w, false, a.qkv.arr, 1, 1);
-      clock.lap("gemm");
-      splitHeads(a.qkv.fb, 3 * nC, la.heads.fb, 3, a);
-      clock.lap("attention: split/merge heads");
-      bmm(la.q, false, la.k, true, la.att.arr, 1 / Math.sqrt(nD), 0);
-      clock.lap("attention: batched matmul");
-      causalSoftmax(la.att.fb, lo, a);
-      clock.lap("attention: softmax");
-      bmm(la.att.arr, false, la.v, false, a.yh.arr, 1, 0);
-      clock.lap("attention: batched matmul");
-      mergeHeads(a.yh.fb, 0, la.y.fb, nC, 0, a);
-      clock.lap("attention: split/merge heads");
-      copyAddRows(a.resid[l].fb, p.projB, la.mid.fb, n, nC);
-      gemm(la.y.arr, false, p.projW.w, false, la.mid.arr, 1, 1);
-      clock.lap("gemm");
-      layerNorm(la.mid.fb, la.ln2.fb, la.stats2, p.ln2W, p.ln2B, n);
-      clock.lap("layernorm");
-      fillRows(la.u.fb, p.fcB, n, nF);
-      gemm(la.ln2.arr, false, p.fcW.w, false, la.u.arr, 1, 1);
-      clock.lap("gemm");
-      gelu(la.u, la.t, la.g.fb, n * nF);
-      clock.lap("gelu");
-      copyAddRows(la.mid.fb, p.mlpB, a.resid[l + 1].fb, n, nC);
-      gemm(la.g.arr, false, p.mlpW.w, false, a.resid[l + 1].arr, 1, 1);
-      clock.lap("gemm");
-    }
-    layerNorm(a.resid[nL].fb, a.lnf.fb, a.statsF, lnfW, lnfB, n);
-    clock.lap("layernorm");
+    trainActs = acts(trainActs, b.rows(), b.length(), false);
+    Acts a = trainActs;
+    int n = a.n;
+    forward(b, keys, a, clock);
 
     // LM head on the scored rows, cross-entropy, and its gradient in place of the logits.
     int m = rows.length;
-    Buf headIn = a.headIn.rows(m, nC), logits = a.logits.rows(m, nV);
-    gatherRows(a.lnf.fb, rows, headIn.fb);
-    gemm(headIn.arr, false, head.w, true, logits.arr, 1, 0);
+    ensureScoredCapacity(m, n);
+    Buf in = headIn.rows(m, nC), lg = logits.rows(m, nV);
+    gatherRows(a.lnf.fb, rows, in.fb);
+    gemm(in.arr, false, head.w, true, lg.arr, 1, 0);
     clock.lap("gemm: LM head");
-    double loss = crossEntropy(logits.fb, m, b.labels(), rows, lossWeights);
+    double loss = crossEntropy(lg.fb, m, b.labels(), rows, lossWeights);
     clock.lap("cross-entropy");
 
     // Backward.
-    Buf dHeadIn = a.dHeadIn.rows(m, nC);
-    gemm(logits.arr, false, head.w, false, dHeadIn.arr, 1, 0);
-    gemm(logits.arr, true, headIn.arr, false, head.g, 1, 1);
+    Buf dIn = dHeadIn.rows(m, nC);
+    gemm(lg.arr, false, head.w, false, dIn.arr, 1, 0);
+    gemm(lg.arr, true, in.arr, false, head.g, 1, 1);
     clock.lap("gemm: LM head");
     zero(a.dln.fb, n * nC);
-    scatterRows(dHeadIn.fb, rows, a.dln.fb);
+    scatterRows(dIn.fb, rows, a.dln.fb);
     layerNormBackward(a.dln.fb, a.resid[nL].fb, a.statsF, lnfW, lnfB, a.dres.fb, false, n);
     clock.lap("layernorm");
     for (int l = nL - 1; l >= 0; l--) {
@@ -249,7 +242,7 @@ public final class Gpt2Backprop implements GradientEngine {
       bmm(a.yh.arr, false, la.v, true, a.datt.arr, 1, 0); // dP = dY·Vᵀ
       bmm(la.att.arr, true, a.yh.arr, false, a.dv, 1, 0); // dV = Pᵀ·dY
       clock.lap("attention: batched matmul");
-      causalSoftmaxBackward(la.att.fb, a.datt.fb, lo, a);
+      causalSoftmaxBackward(la.att.fb, a.datt.fb, keys, a);
       clock.lap("attention: softmax");
       double scale = 1 / Math.sqrt(nD);
       bmm(a.datt.arr, false, la.k, false, a.dq, scale, 0); // dQ = dS·K·scale
@@ -268,6 +261,102 @@ public final class Gpt2Backprop implements GradientEngine {
     embedBackward(b, a.dres.fb);
     clock.lap("embedding");
     return loss;
+  }
+
+  /**
+   * −ln P(label) and the model's most likely token at the positions whose loss mask is non-zero (0
+   * and −1 elsewhere), by a forward pass alone, query i attending to the keys {@code keys} gives
+   * it.
+   */
+  CausalLm.TokenScores score(Batch b, KeyRanges keys) {
+    scoredBatches++;
+    int n = b.rows() * b.length();
+    double[] nll = new double[n];
+    int[] argmax = new int[n];
+    java.util.Arrays.fill(argmax, -1);
+    int[] rows = CausalLm.lossRows(b);
+    if (rows.length == 0) return new CausalLm.TokenScores(nll, argmax);
+    model.checkIds(b);
+    Clock clock = new Clock();
+    inferActs = acts(inferActs, b.rows(), b.length(), true);
+    forward(b, keys, inferActs, clock);
+    int m = rows.length;
+    ensureScoredCapacity(m, n);
+    Buf in = headIn.rows(m, nC), out = logits.rows(m, nV);
+    gatherRows(inferActs.lnf.fb, rows, in.fb);
+    gemm(in.arr, false, head.w, true, out.arr, 1, 0);
+    clock.lap("gemm: LM head");
+    FloatBuffer lg = out.fb;
+    int[] labels = b.labels();
+    Parallel.range(
+        m,
+        nV,
+        (from, to) -> {
+          for (int j = from; j < to; j++) {
+            int o = j * nV, best = 0;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int v = 0; v < nV; v++) {
+              float x = lg.get(o + v);
+              if (x > max) {
+                max = x;
+                best = v;
+              }
+            }
+            double sum = 0;
+            for (int v = 0; v < nV; v++) sum += Math.exp(lg.get(o + v) - max);
+            nll[rows[j]] = Math.log(sum) + max - lg.get(o + labels[rows[j]]);
+            argmax[rows[j]] = best;
+          }
+        });
+    clock.lap("cross-entropy");
+    return new CausalLm.TokenScores(nll, argmax);
+  }
+
+  /** Batches scored so far (tests check which engine scoring took). */
+  long scoredBatches() {
+    return scoredBatches;
+  }
+
+  /** The forward pass up to the final LayerNorm, into {@code a}. */
+  private void forward(Batch b, KeyRanges keys, Acts a, Clock clock) {
+    int n = a.n;
+    // Forward.
+    embed(b, a.resid[0].fb);
+    clock.lap("embedding");
+    for (int l = 0; l < nL; l++) {
+      Layer p = layers[l];
+      LayerActs la = a.layer[l];
+      layerNorm(a.resid[l].fb, la.ln1.fb, la.stats1, p.ln1W, p.ln1B, n);
+      clock.lap("layernorm");
+      fillRows(a.qkv.fb, p.attnB, n, 3 * nC);
+      gemm(la.ln1.arr, false, p.attnW.w, false, a.qkv.arr, 1, 1);
+      clock.lap("gemm");
+      splitHeads(a.qkv.fb, 3 * nC, la.heads.fb, 3, a);
+      clock.lap("attention: split/merge heads");
+      bmm(la.q, false, la.k, true, la.att.arr, 1 / Math.sqrt(nD), 0);
+      clock.lap("attention: batched matmul");
+      causalSoftmax(la.att.fb, keys, a);
+      clock.lap("attention: softmax");
+      bmm(la.att.arr, false, la.v, false, a.yh.arr, 1, 0);
+      clock.lap("attention: batched matmul");
+      mergeHeads(a.yh.fb, 0, la.y.fb, nC, 0, a);
+      clock.lap("attention: split/merge heads");
+      copyAddRows(a.resid[l].fb, p.projB, la.mid.fb, n, nC);
+      gemm(la.y.arr, false, p.projW.w, false, la.mid.arr, 1, 1);
+      clock.lap("gemm");
+      layerNorm(la.mid.fb, la.ln2.fb, la.stats2, p.ln2W, p.ln2B, n);
+      clock.lap("layernorm");
+      fillRows(la.u.fb, p.fcB, n, nF);
+      gemm(la.ln2.arr, false, p.fcW.w, false, la.u.arr, 1, 1);
+      clock.lap("gemm");
+      gelu(la.u, la.t, la.g.fb, n * nF);
+      clock.lap("gelu");
+      copyAddRows(la.mid.fb, p.mlpB, a.resid[l + 1].fb, n, nC);
+      gemm(la.g.arr, false, p.mlpW.w, false, a.resid[l + 1].arr, 1, 1);
+      clock.lap("gemm");
+    }
+    layerNorm(a.resid[nL].fb, a.lnf.fb, a.statsF, lnfW, lnfB, n);
+    clock.lap("layernorm");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -308,6 +397,7 @@ public final class Gpt2Backprop implements GradientEngine {
   /** Every buffer of the step for one batch shape, cut from storages sized to a capacity. */
   private final class Acts {
     final int rows, len, n;
+    final boolean inference;
     final int capTokens;
     final long capAttention;
     final List<Storage> storages = new ArrayList<>();
@@ -315,15 +405,19 @@ public final class Gpt2Backprop implements GradientEngine {
     LayerActs[] layer;
     Buf lnf, qkv, yh, dres, dln, dF, datt, dheads, ones;
     INDArray dq, dk, dv;
-    Storage headIn, logits, dHeadIn;
     float[] statsF;
 
-    Acts(int rows, int len, int capTokens, long capAttention, Acts reuse) {
+    /**
+     * {@code inference}: forward only, so every layer reuses one set of buffers and the residual
+     * stream is updated in place.
+     */
+    Acts(int rows, int len, int capTokens, long capAttention, boolean inference, Acts reuse) {
       this.rows = rows;
       this.len = len;
       this.n = rows * len;
       this.capTokens = capTokens;
       this.capAttention = capAttention;
+      this.inference = inference;
       Storage[] old = reuse == null ? null : reuse.storages.toArray(new Storage[0]);
       int[] next = {0};
       java.util.function.LongFunction<Storage> take =
@@ -335,9 +429,14 @@ public final class Gpt2Backprop implements GradientEngine {
       long tokC = (long) capTokens * nC, tokF = (long) capTokens * nF;
       int t = len;
       resid = new Buf[nL + 1];
-      for (int l = 0; l <= nL; l++) resid[l] = take.apply(tokC).view(0, n, nC);
+      for (int l = 0; l <= nL; l++)
+        resid[l] = inference && l > 0 ? resid[0] : take.apply(tokC).view(0, n, nC);
       layer = new LayerActs[nL];
       for (int l = 0; l < nL; l++) {
+        if (inference && l > 0) {
+          layer[l] = layer[0];
+          continue;
+        }
         LayerActs la = new LayerActs();
         la.ln1 = take.apply(tokC).view(0, n, nC);
         Storage h = take.apply(3 * tokC);
@@ -359,6 +458,8 @@ public final class Gpt2Backprop implements GradientEngine {
       lnf = take.apply(tokC).view(0, n, nC);
       qkv = take.apply(3 * tokC).view(0, n, 3 * nC);
       yh = take.apply(tokC).view(0, (long) rows * nH, t, nD);
+      statsF = new float[2 * n];
+      if (inference) return;
       dres = take.apply(tokC).view(0, n, nC);
       dln = take.apply(tokC).view(0, n, nC);
       dF = take.apply(tokF).view(0, n, nF);
@@ -371,10 +472,6 @@ public final class Gpt2Backprop implements GradientEngine {
       Storage one = take.apply(capTokens);
       ones = one.view(0, 1, n);
       ones.arr().assign(1);
-      headIn = take.apply(tokC);
-      logits = take.apply((long) capTokens * nV);
-      dHeadIn = take.apply(tokC);
-      statsF = new float[2 * n];
     }
 
     void close() {
@@ -382,26 +479,41 @@ public final class Gpt2Backprop implements GradientEngine {
     }
   }
 
-  /** The buffers for a batch of {@code rows} × {@code len}, reusing storage when it fits. */
-  private Acts acts(int rows, int len, int scored) {
-    if (acts != null && acts.rows == rows && acts.len == len) return acts;
+  /** Buffers for a batch of {@code rows} × {@code len}, reusing {@code current}'s when they fit. */
+  private Acts acts(Acts current, int rows, int len, boolean inference) {
+    if (current != null && current.rows == rows && current.len == len) return current;
     int n = rows * len;
     long att = (long) rows * nH * len * len;
-    if ((long) n * nV >= Integer.MAX_VALUE
-        || (long) n * nF >= Integer.MAX_VALUE
-        || att >= Integer.MAX_VALUE)
+    if ((long) n * nF >= Integer.MAX_VALUE || att >= Integer.MAX_VALUE)
       throw new IllegalArgumentException(
           "batch of " + rows + " × " + len + " too large for the direct engine; use graph");
-    if (acts != null && n <= acts.capTokens && att <= acts.capAttention) {
-      acts = new Acts(rows, len, acts.capTokens, acts.capAttention, acts);
-    } else {
-      int capTokens = Math.max(n, acts == null ? 0 : acts.capTokens);
-      long capAtt = Math.max(att, acts == null ? 0 : acts.capAttention);
-      if (acts != null) acts.close();
-      acts = null;
-      acts = new Acts(rows, len, capTokens, capAtt, null);
+    if (current != null && n <= current.capTokens && att <= current.capAttention) {
+      return new Acts(rows, len, current.capTokens, current.capAttention, inference, current);
     }
-    return acts;
+    int capTokens = Math.max(n, current == null ? 0 : current.capTokens);
+    long capAtt = Math.max(att, current == null ? 0 : current.capAttention);
+    if (current != null) current.close();
+    return new Acts(rows, len, capTokens, capAtt, inference, null);
+  }
+
+  /**
+   * Head buffers for {@code m} scored rows (of a batch of {@code n} tokens); grown, never shrunk.
+   */
+  private void ensureScoredCapacity(int m, int n) {
+    if (m <= scoredCapacity) return;
+    int cap = Math.max(m, Math.min(n, scoredCapacity + scoredCapacity / 4));
+    if ((long) cap * nV >= Integer.MAX_VALUE)
+      throw new IllegalArgumentException(
+          m + " scored positions × vocabulary " + nV + " too large for the direct engine");
+    if (headIn != null) {
+      headIn.flat.close();
+      logits.flat.close();
+      dHeadIn.flat.close();
+    }
+    headIn = new Storage((long) cap * nC);
+    logits = new Storage((long) cap * nV);
+    dHeadIn = new Storage((long) cap * nC);
+    scoredCapacity = cap;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -629,65 +741,108 @@ public final class Gpt2Backprop implements GradientEngine {
         });
   }
 
-  /** For each token, the first position of its segment within the row (0 for padding). */
-  private static int[] segmentStarts(Batch b) {
-    int t = b.length();
-    int[] seg = b.segmentIds(), lo = new int[seg.length];
-    for (int r = 0; r < b.rows(); r++) {
-      for (int q = 0; q < t; q++) {
-        int i = r * t + q;
-        lo[i] = q > 0 && seg[i] != 0 && seg[i - 1] == seg[i] ? lo[i - 1] : q;
-        if (seg[i] == 0) lo[i] = q + 1; // empty range: padding attends to nothing
+  /**
+   * Which keys each query attends to: query i (row r, position q) sees keys [0, shared[i]) ∪
+   * [lo[i], q] of its row. Training batches: lo = the start of q's segment, shared = 0 (packed
+   * examples never see each other). Scoring: continuations that share a context also see it.
+   * Padding: lo = q + 1 and shared = 0, i.e. nothing.
+   */
+  record KeyRanges(int[] shared, int[] lo) {
+    /** Causal within each segment of the batch (see {@link AttentionBias}). */
+    static KeyRanges of(Batch b) {
+      int t = b.length();
+      int[] seg = b.segmentIds(), lo = new int[seg.length];
+      for (int i = 0; i < seg.length; i++) {
+        int q = i % t;
+        if (seg[i] == 0) lo[i] = q + 1;
+        else lo[i] = q > 0 && seg[i - 1] == seg[i] ? lo[i - 1] : q;
       }
+      return new KeyRanges(new int[seg.length], lo);
     }
-    return lo;
+
+    /**
+     * The ranges an additive bias [rows, T, T] (0 = attend, else masked) describes, or null when it
+     * is not of that form.
+     */
+    static KeyRanges ofBias(float[] bias, int rows, int t) {
+      int n = rows * t;
+      int[] shared = new int[n], lo = new int[n];
+      for (int i = 0; i < n; i++) {
+        int q = i % t, o = i * t;
+        for (int k = q + 1; k < t; k++) if (bias[o + k] == 0f) return null;
+        if (bias[o + q] != 0f) { // sees nothing, or not of this form
+          for (int k = 0; k < q; k++) if (bias[o + k] == 0f) return null;
+          lo[i] = q + 1;
+          continue;
+        }
+        int start = q;
+        while (start > 0 && bias[o + start - 1] == 0f) start--;
+        int sh = 0;
+        if (start > 0) {
+          while (sh < start && bias[o + sh] == 0f) sh++;
+          for (int k = sh; k < start; k++) if (bias[o + k] == 0f) return null;
+        }
+        shared[i] = sh;
+        lo[i] = start;
+      }
+      return new KeyRanges(shared, lo);
+    }
   }
 
   /**
-   * Softmax of each (row, head, query) over keys [lo(q), q], in place over the scaled scores; 0
-   * elsewhere.
+   * Softmax of each (row, head, query) over its keys (see {@link KeyRanges}), in place over the
+   * scaled scores; exactly 0 on every other key.
    */
-  private void causalSoftmax(FloatBuffer s, int[] lo, Acts a) {
+  private void causalSoftmax(FloatBuffer s, KeyRanges keys, Acts a) {
     int t = a.len;
     Parallel.range(
         a.rows * nH * t,
         t,
         (from, to) -> {
           for (int rq = from; rq < to; rq++) {
-            int bh = rq / t, q = rq % t, r = bh / nH;
-            int start = lo[r * t + q], o = rq * t;
+            int q = rq % t, i = (rq / t / nH) * t + q, o = rq * t;
+            int lo = keys.lo[i], sh = Math.min(keys.shared[i], lo);
             float max = Float.NEGATIVE_INFINITY;
-            for (int k = start; k <= q; k++) max = Math.max(max, s.get(o + k));
+            for (int k = 0; k < sh; k++) max = Math.max(max, s.get(o + k));
+            for (int k = lo; k <= q; k++) max = Math.max(max, s.get(o + k));
             double sum = 0;
-            for (int k = start; k <= q; k++) {
+            for (int k = 0; k < sh; k++) {
               float e = (float) Math.exp(s.get(o + k) - max);
               s.put(o + k, e);
               sum += e;
             }
-            float inv = (float) (1 / sum);
-            for (int k = 0; k < start; k++) s.put(o + k, 0f);
-            for (int k = start; k <= q; k++) s.put(o + k, s.get(o + k) * inv);
-            for (int k = Math.max(q + 1, start); k < t; k++) s.put(o + k, 0f);
+            for (int k = lo; k <= q; k++) {
+              float e = (float) Math.exp(s.get(o + k) - max);
+              s.put(o + k, e);
+              sum += e;
+            }
+            float inv = sum > 0 ? (float) (1 / sum) : 0f;
+            for (int k = 0; k < sh; k++) s.put(o + k, s.get(o + k) * inv);
+            for (int k = sh; k < lo; k++) s.put(o + k, 0f);
+            for (int k = lo; k <= q; k++) s.put(o + k, s.get(o + k) * inv);
+            for (int k = Math.max(q + 1, lo); k < t; k++) s.put(o + k, 0f);
           }
         });
   }
 
-  /** dS = P ⊙ (dP − Σ_k dP·P), in place over dP, per (row, head, query). */
-  private void causalSoftmaxBackward(FloatBuffer p, FloatBuffer dp, int[] lo, Acts a) {
+  /** dS = P ⊙ (dP − Σ_k dP·P), in place over dP, per (row, head, query); 0 off its keys. */
+  private void causalSoftmaxBackward(FloatBuffer p, FloatBuffer dp, KeyRanges keys, Acts a) {
     int t = a.len;
     Parallel.range(
         a.rows * nH * t,
         t,
         (from, to) -> {
           for (int rq = from; rq < to; rq++) {
-            int bh = rq / t, q = rq % t, r = bh / nH;
-            int start = lo[r * t + q], o = rq * t;
+            int q = rq % t, i = (rq / t / nH) * t + q, o = rq * t;
+            int lo = keys.lo[i], sh = Math.min(keys.shared[i], lo);
             double dot = 0;
-            for (int k = start; k <= q; k++) dot += dp.get(o + k) * p.get(o + k);
+            for (int k = 0; k < sh; k++) dot += dp.get(o + k) * p.get(o + k);
+            for (int k = lo; k <= q; k++) dot += dp.get(o + k) * p.get(o + k);
             float d = (float) dot;
-            for (int k = 0; k < start; k++) dp.put(o + k, 0f);
-            for (int k = start; k <= q; k++) dp.put(o + k, p.get(o + k) * (dp.get(o + k) - d));
-            for (int k = Math.max(q + 1, start); k < t; k++) dp.put(o + k, 0f);
+            for (int k = 0; k < sh; k++) dp.put(o + k, p.get(o + k) * (dp.get(o + k) - d));
+            for (int k = sh; k < lo; k++) dp.put(o + k, 0f);
+            for (int k = lo; k <= q; k++) dp.put(o + k, p.get(o + k) * (dp.get(o + k) - d));
+            for (int k = Math.max(q + 1, lo); k < t; k++) dp.put(o + k, 0f);
           }
         });
   }

@@ -38,19 +38,24 @@ public interface GradientEngine {
   double accumulate(Batch batch, float[] lossWeights);
 
   /**
-   * The engine for this backend: the hand-written one on CPU, the graph elsewhere; {@value
-   * #ENGINE_ENV}=graph|direct overrides.
+   * The engine for this backend: the hand-written one on CPU (shared with the model's scoring, so
+   * its buffers are reused), the graph elsewhere; {@value #ENGINE_ENV}=graph|direct overrides.
    */
   static GradientEngine forModel(CausalLm model) {
+    return useDirect(model) ? model.direct() : new GraphGradientEngine(model);
+  }
+
+  /** Whether training and scoring use {@link Gpt2Backprop} for this model. */
+  static boolean useDirect(CausalLm model) {
     String choice = System.getProperty("flantune.engine", System.getenv(ENGINE_ENV));
     if (choice == null || choice.isBlank()) {
-      choice = Nd4j.getEnvironment().isCPU() && Gpt2Backprop.supports(model) ? "direct" : "graph";
+      return Nd4j.getEnvironment().isCPU() && Gpt2Backprop.supports(model);
     }
     switch (choice.trim().toLowerCase(Locale.ROOT)) {
       case "direct":
-        return new Gpt2Backprop(model);
+        return true;
       case "graph":
-        return new GraphGradientEngine(model);
+        return false;
       default:
         throw new IllegalArgumentException(
             ENGINE_ENV + " must be 'direct' or 'graph' (got '" + choice + "')");

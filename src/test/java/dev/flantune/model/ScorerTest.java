@@ -72,6 +72,36 @@ class ScorerTest {
         shared[requests.size() - 1].tokens() == 0 && shared[requests.size() - 1].logprob() == 0);
   }
 
+  /** The scorer's shared-context rows give the same scores through either engine. */
+  @Test
+  void directAndGraphEnginesScoreAlike() {
+    Gpt2Config c = Gpt2Config.of(97, 32, 16, 2, 2, 96);
+    CausalLm lm = CausalLm.fromTensors(c, Gpt2Init.randomWeights(c, 4), null);
+    SplittableRandom r = new SplittableRandom(6);
+    List<Scorer.Request> requests = new ArrayList<>();
+    for (int prompt = 0; prompt < 6; prompt++) {
+      int[] ctx = r.ints(1 + r.nextInt(12), 0, 97).toArray();
+      for (int option = 0; option < 3; option++)
+        requests.add(new Scorer.Request(ctx, r.ints(1 + r.nextInt(5), 0, 97).toArray()));
+    }
+    Scorer.Result[] graph, direct;
+    try {
+      System.setProperty("flantune.engine", "graph");
+      graph = new Scorer(lm, 3).score(requests);
+      assertEquals(0, lm.direct().scoredBatches());
+      System.setProperty("flantune.engine", "direct");
+      direct = new Scorer(lm, 3).score(requests);
+      assertTrue(lm.direct().scoredBatches() > 0, "the direct engine scored the shared rows");
+    } finally {
+      System.clearProperty("flantune.engine");
+    }
+    for (int i = 0; i < requests.size(); i++) {
+      assertEquals(graph[i].logprob(), direct[i].logprob(), 1e-4, "request " + i);
+      assertEquals(graph[i].tokens(), direct[i].tokens());
+      assertEquals(graph[i].greedy(), direct[i].greedy(), "request " + i);
+    }
+  }
+
   static int[] range(int n) {
     int[] a = new int[n];
     for (int i = 0; i < n; i++) a[i] = i;
