@@ -13,7 +13,8 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description =
-        "Time training steps (fp32, AdamW) on random data: tokens/s, ms/step, GFLOP/s, peak memory.")
+        "Time training steps (fp32, AdamW) on random data: tokens/s, ms/step, GFLOP/s, peak"
+            + " memory. --mode score times evaluation's scoring instead.")
 final class BenchCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -49,16 +50,29 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--format", defaultValue = "text", description = "text or json.")
   String format;
 
+  @Option(
+      names = "--mode",
+      defaultValue = "train",
+      description =
+          "train (a full training step) or score (forward + log-probability of every label, as"
+              + " evaluation runs; examples/s = sequences of --seq tokens per second).")
+  String mode;
+
   @Override
   public Integer call() {
     if (!format.equals("text") && !format.equals("json")) {
       throw dev.flantune.util.FlanTuneException.badUsage("--format must be text or json");
     }
+    if (!mode.equals("train") && !mode.equals("score")) {
+      throw dev.flantune.util.FlanTuneException.badUsage("--mode must be train or score");
+    }
+    boolean scoring = mode.equals("score");
     if (embd % heads != 0)
       throw dev.flantune.util.FlanTuneException.badUsage("--embd must be divisible by --heads");
     if (profile) dev.flantune.model.StepProfile.enable();
     Bench.Result r =
-        Bench.run(new Bench.Settings(vocab, embd, layers, heads, seq, batch, steps, warmup));
+        Bench.run(
+            new Bench.Settings(vocab, embd, layers, heads, seq, batch, steps, warmup, scoring));
     if (profile) {
       long stepNanos = (long) (java.util.Arrays.stream(r.msPerStep()).sum() * 1e6);
       dev.flantune.model.StepProfile.print(System.err, stepNanos, steps);
@@ -67,9 +81,11 @@ final class BenchCommand implements Callable<Integer> {
     if (format.equals("json")) {
       ObjectNode o = new ObjectMapper().createObjectNode();
       o.put("impl", "flan-tune");
+      o.put("mode", mode);
       o.putPOJO("config", r.settings());
       o.put("parameters", r.parameters());
       o.put("tokens_per_s", r.tokensPerS());
+      if (scoring) o.put("examples_per_s", batch * 1000.0 / r.msPerStepMedian());
       o.put("ms_per_step_median", r.msPerStepMedian());
       var all = o.putArray("ms_per_step_all");
       for (double m : r.msPerStep()) all.add(m);
@@ -86,9 +102,13 @@ final class BenchCommand implements Callable<Integer> {
           "config      V%d d%d L%d H%d T%d B%d (%,d parameters)%n",
           vocab, embd, layers, heads, seq, batch, r.parameters());
       out.printf(
-          "step        %.1f ms (median of %d after %d warm-up)%n",
-          r.msPerStepMedian(), steps, warmup);
+          "%s %.1f ms (median of %d after %d warm-up)%n",
+          scoring ? "forward    " : "step       ", r.msPerStepMedian(), steps, warmup);
       out.printf("throughput  %,.0f tokens/s%n", r.tokensPerS());
+      if (scoring)
+        out.printf(
+            "scoring     %,.1f examples/s (sequences of %d tokens)%n",
+            batch * 1000.0 / r.msPerStepMedian(), seq);
       out.printf(
           "compute     %.1f GFLOP/s = %.0f%% of the measured GEMM ceiling (%.0f GFLOP/s)%n",
           r.gflops(), 100 * r.gflops() / r.gemmCeilingGflops(), r.gemmCeilingGflops());

@@ -20,13 +20,23 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Times full training steps — the same {@link TrainStep} that {@code train} runs — on random data:
- * forward, target-masked loss, backward, clipping, AdamW. Reports medians after warm-up.
+ * forward, target-masked loss, backward, clipping, AdamW. Reports medians after warm-up. In scoring
+ * mode it times what evaluation runs instead: a forward pass and the log-probability of every label
+ * ({@link CausalLm#tokenScores}).
  */
 public final class Bench {
   private Bench() {}
 
   public record Settings(
-      int vocab, int embd, int layers, int heads, int seq, int batch, int steps, int warmup) {}
+      int vocab,
+      int embd,
+      int layers,
+      int heads,
+      int seq,
+      int batch,
+      int steps,
+      int warmup,
+      boolean scoring) {}
 
   public record Result(
       Settings settings,
@@ -45,13 +55,16 @@ public final class Bench {
         Gpt2Config.of(s.vocab, Math.max(s.seq, 8), s.embd, s.layers, s.heads, s.vocab - 1);
     CausalLm model = CausalLm.fromTensors(c, Gpt2Init.randomWeights(c, 0), null);
     long params = model.parameterNames().stream().mapToLong(p -> model.parameter(p).length()).sum();
-    TrainStep step = new TrainStep(model, new AdamW.Settings(0.9, 0.999, 1e-8, 0.0), 0, 1);
+    TrainStep step =
+        s.scoring ? null : new TrainStep(model, new AdamW.Settings(0.9, 0.999, 1e-8, 0.0), 0, 1);
     BatchSource data = randomBatches(s.batch, s.seq, s.vocab, 1);
     double[] ms = new double[s.steps];
     double peakHeap = 0;
     for (int i = 0; i < s.warmup + s.steps; i++) {
+      Batch scored = s.scoring ? data.next() : null;
       long t0 = System.nanoTime();
-      step.run(data, i, 1e-4);
+      if (s.scoring) model.tokenScores(scored);
+      else step.run(data, i, 1e-4);
       double elapsed = (System.nanoTime() - t0) / 1e6;
       if (i >= s.warmup) ms[i - s.warmup] = elapsed;
       if (i == s.warmup - 1) StepProfile.reset(); // profile the timed steps only
@@ -66,6 +79,7 @@ public final class Bench {
     // layer, ×3).
     double matmulParams = params - (double) c.nPositions() * c.nEmbd();
     double flopsPerToken = 6 * matmulParams + 12.0 * s.layers * s.seq * s.embd;
+    if (s.scoring) flopsPerToken /= 3; // forward only
     double gflops = flopsPerToken * tokPerS / 1e9;
     return new Result(
         s,
