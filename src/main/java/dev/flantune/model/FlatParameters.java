@@ -1,5 +1,7 @@
 package dev.flantune.model;
 
+import dev.flantune.util.Parallel;
+import java.nio.FloatBuffer;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -82,6 +84,39 @@ public final class FlatParameters {
   public Map<String, INDArray> views() {
     return views;
   }
+
+  /**
+   * The L2 norm of the whole buffer. On CPU summed in fp64 over fixed blocks combined in order, so
+   * the result does not depend on the number of cores; elsewhere ND4J's norm2.
+   */
+  public double norm2() {
+    long n = flat.length();
+    if (!Nd4j.getEnvironment().isCPU() || n >= Integer.MAX_VALUE) {
+      return flat.norm2Number().doubleValue();
+    }
+    FloatBuffer fb = flat.data().asNioFloat();
+    int off = (int) flat.offset(), len = (int) n;
+    int blocks = (len + NORM_BLOCK - 1) / NORM_BLOCK;
+    double[] partial = new double[blocks];
+    Parallel.range(
+        blocks,
+        NORM_BLOCK,
+        (from, to) -> {
+          float[] chunk = new float[NORM_BLOCK];
+          for (int b = from; b < to; b++) {
+            int start = b * NORM_BLOCK, m = Math.min(NORM_BLOCK, len - start);
+            fb.get(off + start, chunk, 0, m);
+            double sum = 0;
+            for (int i = 0; i < m; i++) sum += (double) chunk[i] * chunk[i];
+            partial[b] = sum;
+          }
+        });
+    double total = 0;
+    for (double p : partial) total += p;
+    return Math.sqrt(total);
+  }
+
+  private static final int NORM_BLOCK = 1 << 14;
 
   /** The decayed tensors occupy [0, decayedLength) of {@link #flat()}. */
   public long decayedLength() {

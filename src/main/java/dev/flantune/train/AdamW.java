@@ -84,16 +84,30 @@ public final class AdamW {
         n,
         8,
         (from, to) -> {
-          for (int i = from; i < to; i++) {
-            float gi = g.get(gOff + i);
-            float mi = mt.get(mOff + i) * b1 + gi * ob1;
-            float vi = vt.get(vOff + i) * b2 + gi * gi * ob2;
-            mt.put(mOff + i, mi);
-            vt.put(vOff + i, vi);
-            float denom = (float) Math.sqrt(vi) / bc2 + eps;
-            float pi = p.get(pOff + i);
-            if (i < decayed) pi *= decay;
-            p.put(pOff + i, pi - stepSize * (mi / denom));
+          // Chunks copied into Java arrays: the JIT vectorizes array loops, not buffer loops.
+          int chunk = 4096;
+          float[] ps = new float[chunk], gs = new float[chunk], ms = new float[chunk];
+          float[] vs = new float[chunk];
+          for (int at = from; at < to; at += chunk) {
+            int len = Math.min(chunk, to - at);
+            p.get(pOff + at, ps, 0, len);
+            g.get(gOff + at, gs, 0, len);
+            mt.get(mOff + at, ms, 0, len);
+            vt.get(vOff + at, vs, 0, len);
+            int decayedHere = Math.max(0, Math.min(len, decayed - at));
+            for (int i = 0; i < decayedHere; i++) ps[i] *= decay;
+            for (int i = 0; i < len; i++) {
+              float gi = gs[i];
+              float mi = ms[i] * b1 + gi * ob1;
+              float vi = vs[i] * b2 + gi * gi * ob2;
+              ms[i] = mi;
+              vs[i] = vi;
+              float denom = (float) Math.sqrt(vi) / bc2 + eps;
+              ps[i] -= stepSize * (mi / denom);
+            }
+            p.put(pOff + at, ps, 0, len);
+            mt.put(mOff + at, ms, 0, len);
+            vt.put(vOff + at, vs, 0, len);
           }
         });
   }

@@ -47,7 +47,7 @@ public final class TrainStep {
 
   /** The global L2 norm of the current gradient buffers (after clipping, once a step ran). */
   public double gradientNorm() {
-    return engine.gradientBuffer().flat().norm2Number().doubleValue();
+    return engine.gradientBuffer().norm2();
   }
 
   /** What one step did. {@code loss} is the mean over target tokens, before the update. */

@@ -33,4 +33,17 @@ class FlatParametersTest {
     assertEquals(0f, p.flat().getFloat(12) - 5f);
     assertEquals(12, z.decayedLength());
   }
+
+  @Test
+  void norm2MatchesNd4jOverSeveralBlocks() {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    shapes.put("w", new long[] {300, 200}); // 60,000 elements: four 16k blocks
+    shapes.put("b", new long[] {7});
+    FlatParameters p = FlatParameters.zeros(shapes, (name, shape) -> shape.length >= 2);
+    java.util.SplittableRandom r = new java.util.SplittableRandom(9);
+    for (long i = 0; i < p.flat().length(); i++) p.flat().putScalar(i, (float) r.nextGaussian());
+    double want = p.flat().norm2Number().doubleValue();
+    assertEquals(want, p.norm2(), 1e-6 * want);
+    assertTrue(want > 200, "the data is not trivially small");
+  }
 }
