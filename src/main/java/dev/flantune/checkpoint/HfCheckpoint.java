@@ -36,39 +36,66 @@ public record HfCheckpoint(
           .enable(SerializationFeature.INDENT_OUTPUT)
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  /** Loads and validates a checkpoint directory. */
+  /** Loads and validates a checkpoint directory, every weight read into memory. */
   public static HfCheckpoint load(Path dir) {
+    Layout layout = open(dir);
+    Map<String, Tensor> weights = new LinkedHashMap<>();
+    layout.tensors().forEach((name, t) -> weights.put(name, t.read()));
+    return new HfCheckpoint(dir, layout.config(), weights, layout.storedAs());
+  }
+
+  /** Where one weight lives: a tensor entry of a safetensors file. */
+  public record Stored(Path file, long dataStart, Safetensors.Entry entry) {
+    public Tensor read() {
+      return Safetensors.readTensor(file, dataStart, entry);
+    }
+
+    /** Streams the weight into {@code dst} from index {@code at} (fp32). */
+    public void readInto(java.nio.FloatBuffer dst, int at) {
+      Safetensors.readFloatsInto(file, dataStart, entry, dst, at);
+    }
+  }
+
+  /** A validated checkpoint whose weights are located but not read. */
+  public record Layout(Path dir, Gpt2Config config, Map<String, Stored> tensors, DType storedAs) {}
+
+  /**
+   * Reads config.json and every safetensors header, and validates names and shapes against the
+   * config, without reading weights: a model can then be streamed into place.
+   */
+  public static Layout open(Path dir) {
     if (!Files.isDirectory(dir)) {
       throw FlanTuneException.badInput(
           dir + ": not a checkpoint directory (expected config.json + model.safetensors)");
     }
     Gpt2Config config = readConfig(dir.resolve(CONFIG));
-    Map<String, Tensor> stored = new LinkedHashMap<>();
+    Map<String, Stored> stored = new LinkedHashMap<>();
     Map<String, Path> origin = new LinkedHashMap<>();
     List<Path> files = weightFiles(dir);
     for (Path file : files) {
-      for (Map.Entry<String, Tensor> e : Safetensors.read(file).entrySet()) {
-        String name = Gpt2Weights.canonical(e.getKey());
+      Safetensors.Header header = Safetensors.readHeader(file);
+      for (Safetensors.Entry e : header.entries().values()) {
+        String name = Gpt2Weights.canonical(e.name());
         if (name == null) continue;
         if (stored.containsKey(name)) {
           throw FlanTuneException.badInput(
               file
                   + ": tensor '"
-                  + e.getKey()
+                  + e.name()
                   + "' duplicates '"
                   + name
                   + "' from "
                   + origin.get(name)
                   + "; keep one of them");
         }
-        stored.put(name, e.getValue());
+        stored.put(name, new Stored(file, header.dataStart(), e));
         origin.put(name, file);
       }
     }
     Path named = files.size() == 1 ? files.get(0) : dir.resolve(INDEX);
-    Map<String, Tensor> weights = validate(named, config, stored, origin);
-    DType storedAs = weights.get(Gpt2Weights.WTE).storedAs();
-    return new HfCheckpoint(dir, config, weights, storedAs);
+    Map<String, Stored> weights = validate(named, config, stored, origin);
+    DType storedAs = weights.get(Gpt2Weights.WTE).entry().dtype();
+    return new Layout(dir, config, weights, storedAs);
   }
 
   static Gpt2Config readConfig(Path file) {
@@ -174,19 +201,20 @@ public record HfCheckpoint(
     return new ArrayList<>(shards);
   }
 
-  private static Map<String, Tensor> validate(
-      Path weightsFile, Gpt2Config config, Map<String, Tensor> stored, Map<String, Path> origin) {
+  private static Map<String, Stored> validate(
+      Path weightsFile, Gpt2Config config, Map<String, Stored> stored, Map<String, Path> origin) {
     Map<String, long[]> expected = Gpt2Weights.shapes(config);
     if (config.tied()) stored.remove(Gpt2Weights.LM_HEAD); // tied: HF overwrites lm_head with wte
     List<String> missing = new ArrayList<>();
-    Map<String, Tensor> out = new LinkedHashMap<>();
+    Map<String, Stored> out = new LinkedHashMap<>();
     for (Map.Entry<String, long[]> e : expected.entrySet()) {
-      Tensor t = stored.get(e.getKey());
-      if (t == null) {
+      Stored st = stored.get(e.getKey());
+      if (st == null) {
         missing.add(e.getKey());
         continue;
       }
-      if (t.isInt()) {
+      Safetensors.Entry t = st.entry();
+      if (t.dtype() == DType.I32 || t.dtype() == DType.I64) {
         throw FlanTuneException.badInput(
             origin.get(e.getKey())
                 + ": tensor '"
@@ -199,12 +227,12 @@ public record HfCheckpoint(
                 + ": tensor '"
                 + e.getKey()
                 + "' has shape "
-                + t.shapeString()
+                + Arrays.toString(t.shape())
                 + " but config.json implies "
                 + Arrays.toString(e.getValue())
                 + "; the config does not match the weights");
       }
-      out.put(e.getKey(), t);
+      out.put(e.getKey(), st);
     }
     if (!missing.isEmpty()) {
       String hint =

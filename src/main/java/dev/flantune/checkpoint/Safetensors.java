@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -191,6 +192,56 @@ public final class Safetensors {
       return out;
     } catch (IOException e) {
       throw bad(file, "cannot read (" + e.getMessage() + ")");
+    }
+  }
+
+  /** Reads one tensor of {@code file} (header already read), floats converted to fp32. */
+  public static Tensor readTensor(Path file, long dataStart, Entry e) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      return readTensor(file, ch, dataStart, e);
+    } catch (IOException ex) {
+      throw bad(file, "cannot read (" + ex.getMessage() + ")");
+    }
+  }
+
+  /**
+   * Streams a float tensor of {@code file} into {@code dst} from index {@code at}, converted to
+   * fp32, through a small buffer: the tensor never exists in full on the Java heap.
+   */
+  public static void readFloatsInto(Path file, long dataStart, Entry e, FloatBuffer dst, int at) {
+    int width =
+        switch (e.dtype) {
+          case F32 -> 4;
+          case F16, BF16 -> 2;
+          default -> throw bad(file, "tensor '" + e.name + "' is not a float tensor");
+        };
+    long n = Tensor.numel(e.shape);
+    if (at < 0 || at + n > dst.capacity()) throw new IllegalArgumentException("destination range");
+    ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+    float[] chunk = new float[buf.capacity() / width];
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long pos = dataStart + e.begin, done = 0;
+      while (done < n) {
+        int count = (int) Math.min(chunk.length, n - done);
+        buf.clear().limit(count * width);
+        readFully(ch, buf, pos);
+        buf.flip();
+        switch (e.dtype) {
+          case F32 -> buf.asFloatBuffer().get(chunk, 0, count);
+          case F16 -> {
+            for (int i = 0; i < count; i++) chunk[i] = Half.toFloat(buf.getShort());
+          }
+          default -> {
+            for (int i = 0; i < count; i++)
+              chunk[i] = Float.intBitsToFloat((buf.getShort() & 0xffff) << 16);
+          }
+        }
+        dst.put(at + (int) done, chunk, 0, count);
+        pos += (long) count * width;
+        done += count;
+      }
+    } catch (IOException ex) {
+      throw bad(file, "cannot read (" + ex.getMessage() + ")");
     }
   }
 

@@ -6,6 +6,7 @@ import dev.flantune.checkpoint.HfCheckpoint;
 import dev.flantune.checkpoint.Tensor;
 import dev.flantune.data.Batch;
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,20 +36,65 @@ public final class CausalLm {
     this.parameters = parameters;
   }
 
-  /** Loads a Hugging Face checkpoint directory (weights computed in fp32 whatever their dtype). */
+  /**
+   * Loads a Hugging Face checkpoint directory (weights computed in fp32 whatever their dtype). Each
+   * weight streams from its file straight into the model's parameter buffer, so loading needs no
+   * Java-heap copy of the model (a 1 GB heap loads models of any size).
+   */
   public static CausalLm load(Path dir) {
-    HfCheckpoint ckpt = HfCheckpoint.load(dir);
-    return fromTensors(ckpt.config(), ckpt.weights(), dir);
+    HfCheckpoint.Layout layout = HfCheckpoint.open(dir);
+    FlatParameters params = emptyParameters(layout.config());
+    if (Nd4j.getEnvironment().isCPU()) {
+      FloatBuffer dst = params.flat().data().asNioFloat();
+      params
+          .views()
+          .forEach(
+              (name, view) ->
+                  layout.tensors().get(name).readInto(dst, Math.toIntExact(view.offset())));
+    } else {
+      params.views().forEach((name, view) -> copy(layout.tensors().get(name).read(), view));
+    }
+    return new CausalLm(
+        layout.config(), Gpt2Graph.build(layout.config(), params.views()), dir, params);
   }
 
   public static CausalLm fromTensors(Gpt2Config config, Map<String, Tensor> tensors, Path source) {
-    FlatParameters params = FlatParameters.zeros(Gpt2Weights.shapes(config), Gpt2Weights::decays);
+    FlatParameters params = emptyParameters(config);
     for (Map.Entry<String, INDArray> e : params.views().entrySet()) {
       Tensor t = tensors.get(e.getKey());
       if (t == null) throw new IllegalArgumentException("missing weight " + e.getKey());
-      e.getValue().assign(Nd4j.createFromArray(t.data()).reshape(e.getValue().shape()));
+      copy(t, e.getValue());
     }
     return new CausalLm(config, Gpt2Graph.build(config, params.views()), source, params);
+  }
+
+  /**
+   * A randomly initialized model ({@link Gpt2Init}), each tensor generated straight into the
+   * parameter buffer.
+   */
+  public static CausalLm random(Gpt2Config config, long seed) {
+    FlatParameters params = emptyParameters(config);
+    Gpt2Init.generate(config, seed, (name, t) -> copy(t, params.views().get(name)));
+    return new CausalLm(config, Gpt2Graph.build(config, params.views()), null, params);
+  }
+
+  private static FlatParameters emptyParameters(Gpt2Config config) {
+    long total = 0;
+    for (long[] shape : Gpt2Weights.shapes(config).values()) total += Tensor.numel(shape);
+    if (total >= Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "models of more than 2^31 parameters are not supported (this one has " + total + ")");
+    }
+    return FlatParameters.zeros(Gpt2Weights.shapes(config), Gpt2Weights::decays);
+  }
+
+  /** Copies a host tensor into a parameter view (bulk on CPU: no temporary native array). */
+  private static void copy(Tensor t, INDArray view) {
+    if (Nd4j.getEnvironment().isCPU()) {
+      view.data().asNioFloat().put(Math.toIntExact(view.offset()), t.data());
+    } else {
+      view.assign(Nd4j.createFromArray(t.data()).reshape(view.shape()));
+    }
   }
 
   public Gpt2Config config() {

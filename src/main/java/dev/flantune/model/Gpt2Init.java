@@ -15,9 +15,18 @@ public final class Gpt2Init {
   private Gpt2Init() {}
 
   public static Map<String, Tensor> randomWeights(Gpt2Config c, long seed) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    generate(c, seed, out::put);
+    return out;
+  }
+
+  /**
+   * Generates the weights one tensor at a time, in checkpoint order, handing each to {@code sink}.
+   */
+  public static void generate(
+      Gpt2Config c, long seed, java.util.function.BiConsumer<String, Tensor> sink) {
     SplittableRandom root = new SplittableRandom(seed);
     double residualStd = 0.02 / Math.sqrt(2.0 * c.nLayer());
-    Map<String, Tensor> out = new LinkedHashMap<>();
     for (Map.Entry<String, long[]> e : Gpt2Weights.shapes(c).entrySet()) {
       String name = e.getKey();
       long[] shape = e.getValue();
@@ -29,9 +38,8 @@ public final class Gpt2Init {
       } else if (name.contains("ln_") && name.endsWith(".weight")) {
         java.util.Arrays.fill(data, 1f);
       }
-      out.put(name, Tensor.ofFloats(shape, data));
+      sink.accept(name, Tensor.ofFloats(shape, data));
     }
-    return out;
   }
 
   /** A standard normal sample (Box–Muller; SplittableRandom has no nextGaussian in Java 17). */

@@ -4,7 +4,6 @@ import dev.flantune.data.Batch;
 import dev.flantune.data.BatchSource;
 import dev.flantune.model.CausalLm;
 import dev.flantune.model.Gpt2Config;
-import dev.flantune.model.Gpt2Init;
 import dev.flantune.model.StepProfile;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,7 +52,7 @@ public final class Bench {
   public static Result run(Settings s) {
     Gpt2Config c =
         Gpt2Config.of(s.vocab, Math.max(s.seq, 8), s.embd, s.layers, s.heads, s.vocab - 1);
-    CausalLm model = CausalLm.fromTensors(c, Gpt2Init.randomWeights(c, 0), null);
+    CausalLm model = CausalLm.random(c, 0);
     long params = model.parameterNames().stream().mapToLong(p -> model.parameter(p).length()).sum();
     TrainStep step =
         s.scoring ? null : new TrainStep(model, new AdamW.Settings(0.9, 0.999, 1e-8, 0.0), 0, 1);

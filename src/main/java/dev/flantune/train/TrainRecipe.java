@@ -12,7 +12,6 @@ import dev.flantune.eval.EvaluatedModel;
 import dev.flantune.eval.HeldOutEval;
 import dev.flantune.model.CausalLm;
 import dev.flantune.model.Gpt2Config;
-import dev.flantune.model.Gpt2Init;
 import dev.flantune.report.EvalReport;
 import dev.flantune.tasks.ClusterOverlaps;
 import dev.flantune.tasks.RenderOptions;
@@ -190,7 +189,7 @@ public final class TrainRecipe {
             i.layers(),
             i.heads(),
             Math.max(0, tok.eosId()));
-    return CausalLm.fromTensors(c, Gpt2Init.randomWeights(c, cfg.seed()), null);
+    return CausalLm.random(c, cfg.seed());
   }
 
   record Data(BatchSource source, List<Batch> validation) {}
