@@ -273,12 +273,16 @@ public record HfCheckpoint(
    * tokenizerSource} (a tokenizer.json or a directory holding tokenizer files), if given.
    */
   public static void save(
-      Path dir, Gpt2Config config, Map<String, Tensor> weights, DType dtype, Path tokenizerSource)
+      Path dir,
+      Gpt2Config config,
+      Map<String, ? extends Safetensors.Source> weights,
+      DType dtype,
+      Path tokenizerSource)
       throws IOException {
     Files.createDirectories(dir);
-    Map<String, Tensor> ordered = new LinkedHashMap<>();
+    Map<String, Safetensors.Source> ordered = new LinkedHashMap<>();
     for (String name : Gpt2Weights.names(config)) {
-      Tensor t = weights.get(name);
+      Safetensors.Source t = weights.get(name);
       if (t == null) throw new IllegalArgumentException("no weights for " + name);
       ordered.put(name, t);
     }

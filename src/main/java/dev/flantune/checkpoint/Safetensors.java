@@ -295,12 +295,32 @@ public final class Safetensors {
     }
   }
 
+  /** A tensor to write: its shape and its values, read in order a chunk at a time. */
+  public interface Source {
+    long[] shape();
+
+    /** Integer tensors are written as I32 from {@link #ints()}; others as floats. */
+    boolean isInt();
+
+    int[] ints();
+
+    /** Copies values [from, from + len) (row-major) into {@code dst[0, len)}. */
+    void floats(long from, float[] dst, int len);
+  }
+
+  /** Values per chunk when streaming a tensor to disk. */
+  private static final int WRITE_CHUNK = 1 << 18;
+
   /**
    * Writes {@code tensors} (in the given order) to {@code file}: floats as {@code floatType} (F32,
-   * F16 or BF16, round to nearest even), ints as I32.
+   * F16 or BF16, round to nearest even), ints as I32. Each tensor streams through a small buffer,
+   * so writing needs no host copy of the whole model.
    */
   public static void write(
-      Path file, Map<String, Tensor> tensors, DType floatType, Map<String, String> metadata)
+      Path file,
+      Map<String, ? extends Source> tensors,
+      DType floatType,
+      Map<String, String> metadata)
       throws IOException {
     if (!floatType.isFloat()) throw new IllegalArgumentException("float type " + floatType);
     ObjectNode header = JSON.createObjectNode();
@@ -309,10 +329,10 @@ public final class Safetensors {
       metadata.forEach(m::put);
     }
     long offset = 0;
-    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-      Tensor t = e.getValue();
+    for (Map.Entry<String, ? extends Source> e : tensors.entrySet()) {
+      Source t = e.getValue();
       DType dt = t.isInt() ? DType.I32 : floatType;
-      long bytes = t.numel() * dt.bytes;
+      long bytes = Tensor.numel(t.shape()) * dt.bytes;
       ObjectNode n = header.putObject(e.getKey());
       n.put("dtype", dt.name());
       var shape = n.putArray("shape");
@@ -331,25 +351,34 @@ public final class Safetensors {
       ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
       os.write(len.array());
       os.write(hbytes);
-      for (Tensor t : tensors.values()) os.write(encode(t, t.isInt() ? DType.I32 : floatType));
-    }
-  }
-
-  private static byte[] encode(Tensor t, DType dt) {
-    int n = (int) t.numel();
-    ByteBuffer buf = ByteBuffer.allocate(n * dt.bytes).order(ByteOrder.LITTLE_ENDIAN);
-    switch (dt) {
-      case I32 -> buf.asIntBuffer().put(t.ints());
-      case F32 -> buf.asFloatBuffer().put(t.data());
-      case F16 -> {
-        for (float f : t.data()) buf.putShort(Half.fromFloat(f));
+      ByteBuffer buf = ByteBuffer.allocate(WRITE_CHUNK * 4).order(ByteOrder.LITTLE_ENDIAN);
+      float[] chunk = new float[WRITE_CHUNK];
+      for (Source t : tensors.values()) {
+        if (t.isInt()) {
+          ByteBuffer ib = ByteBuffer.allocate(t.ints().length * 4).order(ByteOrder.LITTLE_ENDIAN);
+          ib.asIntBuffer().put(t.ints());
+          os.write(ib.array());
+          continue;
+        }
+        long n = Tensor.numel(t.shape());
+        for (long at = 0; at < n; at += WRITE_CHUNK) {
+          int count = (int) Math.min(WRITE_CHUNK, n - at);
+          t.floats(at, chunk, count);
+          buf.clear();
+          switch (floatType) {
+            case F32 -> buf.asFloatBuffer().put(chunk, 0, count);
+            case F16 -> {
+              for (int i = 0; i < count; i++) buf.putShort(Half.fromFloat(chunk[i]));
+            }
+            case BF16 -> {
+              for (int i = 0; i < count; i++) buf.putShort(toBf16(chunk[i]));
+            }
+            default -> throw new IllegalStateException(floatType.toString());
+          }
+          os.write(buf.array(), 0, count * floatType.bytes);
+        }
       }
-      case BF16 -> {
-        for (float f : t.data()) buf.putShort(toBf16(f));
-      }
-      default -> throw new IllegalStateException(dt.toString());
     }
-    return buf.array();
   }
 
   /** fp32 → bf16 with round-to-nearest-even; NaN stays NaN. */

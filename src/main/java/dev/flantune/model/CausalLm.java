@@ -1,5 +1,6 @@
 package dev.flantune.model;
 
+import dev.flantune.checkpoint.ArraySource;
 import dev.flantune.checkpoint.DType;
 import dev.flantune.checkpoint.Gpt2Weights;
 import dev.flantune.checkpoint.HfCheckpoint;
@@ -143,7 +144,9 @@ public final class CausalLm {
 
   /** Writes the model as a Hugging Face checkpoint into {@code dir}. */
   public void save(Path dir, DType dtype, Path tokenizerSource) throws IOException {
-    HfCheckpoint.save(dir, config, exportWeights(), dtype, tokenizerSource);
+    Map<String, ArraySource> weights = new LinkedHashMap<>();
+    for (String name : parameterNames()) weights.put(name, new ArraySource(parameter(name)));
+    HfCheckpoint.save(dir, config, weights, dtype, tokenizerSource);
   }
 
   /**

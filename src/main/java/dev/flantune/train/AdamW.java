@@ -146,13 +146,8 @@ public final class AdamW {
     return v.views();
   }
 
-  /** Restores the state written by a checkpoint. */
-  public void restore(long step, Map<String, float[]> first, Map<String, float[]> second) {
+  /** Sets the update count after the moments were restored into {@link #firstMoments()} etc. */
+  public void restoreStep(long step) {
     this.step = step;
-    for (String name : m.views().keySet()) {
-      INDArray mv = m.views().get(name), vv = v.views().get(name);
-      mv.assign(Nd4j.createFromArray(first.get(name)).reshape(mv.shape()));
-      vv.assign(Nd4j.createFromArray(second.get(name)).reshape(vv.shape()));
-    }
   }
 }

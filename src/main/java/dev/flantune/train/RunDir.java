@@ -2,9 +2,9 @@ package dev.flantune.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.flantune.checkpoint.ArraySource;
 import dev.flantune.checkpoint.DType;
 import dev.flantune.checkpoint.Safetensors;
-import dev.flantune.checkpoint.Tensor;
 import dev.flantune.model.CausalLm;
 import dev.flantune.util.FlanTuneException;
 import java.io.IOException;
@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A run directory: config.resolved.yaml, provenance.json, metrics.jsonl, checkpoints/step-N/,
@@ -73,9 +74,9 @@ public final class RunDir {
     Path tmp = dir.resolve(".tmp-" + target.getFileName() + "-" + ProcessHandle.current().pid());
     deleteTree(tmp);
     model.save(tmp, DType.F32, tokenizerSource);
-    Map<String, Tensor> moments = new LinkedHashMap<>();
-    adam.firstMoments().forEach((k, v) -> moments.put("m." + k, host(v)));
-    adam.secondMoments().forEach((k, v) -> moments.put("v." + k, host(v)));
+    Map<String, ArraySource> moments = new LinkedHashMap<>();
+    adam.firstMoments().forEach((k, v) -> moments.put("m." + k, new ArraySource(v)));
+    adam.secondMoments().forEach((k, v) -> moments.put("v." + k, new ArraySource(v)));
     Safetensors.write(
         tmp.resolve(OPTIMIZER),
         moments,
@@ -130,20 +131,48 @@ public final class RunDir {
     }
   }
 
-  /** Restores the optimizer moments saved beside a checkpoint's model. */
+  /**
+   * Restores the optimizer moments saved beside a checkpoint's model, each streamed from the file
+   * into its buffer (no host copy of the state), after checking its shape.
+   */
   public static void restoreOptimizer(Path checkpoint, AdamW adam, long adamStep) {
-    Map<String, Tensor> t = Safetensors.read(checkpoint.resolve(OPTIMIZER));
-    Map<String, float[]> m = new LinkedHashMap<>(), v = new LinkedHashMap<>();
-    for (String name : adam.firstMoments().keySet()) {
-      Tensor a = t.get("m." + name), b = t.get("v." + name);
-      if (a == null || b == null) {
-        throw FlanTuneException.badInput(
-            checkpoint.resolve(OPTIMIZER) + ": no optimizer state for '" + name + "'");
+    Path file = checkpoint.resolve(OPTIMIZER);
+    Safetensors.Header header = Safetensors.readHeader(file);
+    for (String kind : List.of("m.", "v.")) {
+      Map<String, INDArray> moments =
+          kind.equals("m.") ? adam.firstMoments() : adam.secondMoments();
+      for (Map.Entry<String, INDArray> e : moments.entrySet()) {
+        Safetensors.Entry stored = header.entries().get(kind + e.getKey());
+        if (stored == null) {
+          throw FlanTuneException.badInput(
+              file + ": no optimizer state for '" + e.getKey() + "'; the checkpoint is incomplete");
+        }
+        INDArray view = e.getValue();
+        if (!java.util.Arrays.equals(stored.shape(), view.shape())) {
+          throw FlanTuneException.badInput(
+              file
+                  + ": optimizer state '"
+                  + stored.name()
+                  + "' has shape "
+                  + java.util.Arrays.toString(stored.shape())
+                  + " but the model's parameter is "
+                  + java.util.Arrays.toString(view.shape())
+                  + "; resume with the model the run was started with");
+        }
+        if (Nd4j.getEnvironment().isCPU()) {
+          Safetensors.readFloatsInto(
+              file,
+              header.dataStart(),
+              stored,
+              view.data().asNioFloat(),
+              Math.toIntExact(view.offset()));
+        } else {
+          float[] host = Safetensors.readTensor(file, header.dataStart(), stored).data();
+          view.assign(Nd4j.createFromArray(host).reshape(view.shape()));
+        }
       }
-      m.put(name, a.data());
-      v.put(name, b.data());
     }
-    adam.restore(adamStep, m, v);
+    adam.restoreStep(adamStep);
   }
 
   /** Drops metrics lines past {@code step} (a resumed run rewrites them). */
@@ -161,10 +190,6 @@ public final class RunDir {
 
   public static void writeJson(Path file, Object value) throws IOException {
     JSON.writeValue(file.toFile(), value);
-  }
-
-  private static Tensor host(INDArray a) {
-    return Tensor.ofFloats(a.shape(), a.dup().data().asFloat());
   }
 
   static void deleteTree(Path p) throws IOException {
