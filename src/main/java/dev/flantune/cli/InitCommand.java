@@ -1,9 +1,8 @@
 package dev.flantune.cli;
 
 import dev.flantune.checkpoint.DType;
-import dev.flantune.checkpoint.HfCheckpoint;
+import dev.flantune.model.CausalLm;
 import dev.flantune.model.Gpt2Config;
-import dev.flantune.model.Gpt2Init;
 import dev.flantune.tokenizer.Tokenizer;
 import dev.flantune.util.FlanTuneException;
 import java.nio.file.Files;
@@ -78,9 +77,9 @@ final class InitCommand implements Callable<Integer> {
     Gpt2Config config = Gpt2Config.of(vocab, positions, embd, layers, heads, Math.max(eos, 0));
     List<String> problems = config.problems();
     if (!problems.isEmpty()) throw FlanTuneException.badUsage(String.join("; ", problems));
-    var weights = Gpt2Init.randomWeights(config, seed);
-    HfCheckpoint.save(out, config, weights, dtype, tokenizer);
-    long params = weights.values().stream().mapToLong(t -> t.numel()).sum();
+    CausalLm model = CausalLm.random(config, seed); // generated straight into native memory
+    model.save(out, dtype, tokenizer);
+    long params = model.parameters().flat().length();
     spec.commandLine()
         .getOut()
         .printf(
