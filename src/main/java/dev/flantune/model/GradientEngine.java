@@ -57,8 +57,11 @@ public interface GradientEngine {
       case "graph":
         return false;
       default:
-        throw new IllegalArgumentException(
-            ENGINE_ENV + " must be 'direct' or 'graph' (got '" + choice + "')");
+        throw dev.flantune.util.FlanTuneException.badUsage(
+            ENGINE_ENV
+                + " must be 'direct' or 'graph' (got '"
+                + choice
+                + "'); unset it for the default");
     }
   }
 }
