@@ -1,25 +1,25 @@
 package dev.flantune.eval;
 
 import dev.flantune.model.CausalLm;
-import dev.flantune.model.KvCacheDecoder;
+import dev.flantune.model.Decoder;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 
 /**
- * Continues a prompt token by token with a {@link KvCacheDecoder}: greedy (temperature 0, the
- * evaluation protocol's decoding) or sampled with temperature and nucleus (top-p) filtering from a
- * seeded {@link SplittableRandom}, so a seed reproduces a sample exactly.
+ * Continues a prompt token by token with a key/value-cache {@link Decoder}: greedy (temperature 0,
+ * the evaluation protocol's decoding) or sampled with temperature and nucleus (top-p) filtering
+ * from a seeded {@link SplittableRandom}, so a seed reproduces a sample exactly.
  *
  * <p>Generation stops at the first of: the EOS token (not included in the output, so a model that
  * learned to emit EOS ends cleanly, the trap of trainers without it), {@code maxNewTokens}, or a
  * full context (n_positions). One prompt at a time.
  */
 public final class Generator {
-  private final KvCacheDecoder decoder;
+  private final Decoder decoder;
 
   public Generator(CausalLm model) {
-    this.decoder = new KvCacheDecoder(model);
+    this.decoder = Decoder.forModel(model);
   }
 
   /** The longest sequence (prompt + continuation) the model takes: n_positions. */

@@ -23,7 +23,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * a test holds it to that at every step. The weights are read when the decoder is made: after the
  * model is trained further, make a new decoder.
  */
-public final class KvCacheDecoder {
+public final class KvCacheDecoder implements Decoder {
   private final Gpt2Config config;
   private final Layer[] layers;
   private final INDArray wte; // [V, C]
@@ -79,26 +79,31 @@ public final class KvCacheDecoder {
     return model.parameter(Gpt2Weights.layer(layer, suffix));
   }
 
+  @Override
   public Gpt2Config config() {
     return config;
   }
 
   /** Positions already in the cache. */
+  @Override
   public int length() {
     return length;
   }
 
   /** Positions still free; {@link #append} takes at most this many tokens. */
+  @Override
   public int remaining() {
     return config.nPositions() - length;
   }
 
   /** Forgets the cached sequence (the arrays are kept for the next one). */
+  @Override
   public void reset() {
     length = 0;
   }
 
   /** Feeds tokens at the next positions and returns the logits [V] that follow the last one. */
+  @Override
   public float[] append(int... tokens) {
     INDArray x = forward(tokens);
     return logits(x.getRow(x.rows() - 1, true)).toFloatVector();

@@ -10,6 +10,12 @@ import java.util.stream.IntStream;
 public final class Parallel {
   private static final int CORES = Runtime.getRuntime().availableProcessors();
 
+  /**
+   * Work (≈ ns) below which a loop runs on the calling thread: handing a chunk to another thread
+   * costs tens of µs.
+   */
+  private static final long SPLIT_COST = 100_000;
+
   public interface Range {
     void run(int from, int to);
   }
@@ -18,7 +24,7 @@ public final class Parallel {
 
   /** Runs {@code body} over [0, n); inline when {@code n · costPerItem} is too small to split. */
   public static void range(int n, long costPerItem, Range body) {
-    int chunks = (int) Math.min(CORES, Math.max(1, n * costPerItem / 20_000));
+    int chunks = (int) Math.min(CORES, Math.max(1, n * costPerItem / SPLIT_COST));
     if (chunks <= 1) {
       body.run(0, n);
       return;

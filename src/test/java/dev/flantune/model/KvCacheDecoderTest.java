@@ -7,11 +7,14 @@ import dev.flantune.checkpoint.Tensor;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The cached incremental forward must give, at every step, the logits the full SameDiff forward
- * gives for the whole sequence, and the logits of the independent PyTorch reference.
+ * gives for the whole sequence, and the logits of the independent PyTorch reference. Both decoders:
+ * {@link KvCacheDecoder} (ND4J array ops) and the direct engine's.
  */
 class KvCacheDecoderTest {
   static final double LOGIT_ABS = 1e-4;
@@ -24,32 +27,42 @@ class KvCacheDecoderTest {
     return m;
   }
 
+  static Decoder decoder(String kind, CausalLm lm) {
+    return kind.equals("direct") ? lm.direct().decoder() : new KvCacheDecoder(lm);
+  }
+
   /** Prefills {@code prefill} tokens, then steps one token at a time; returns the max error. */
-  static double cachedVsFull(CausalLm lm, int[] ids, int prefill) {
+  static double cachedVsFull(String kind, CausalLm lm, int[] ids, int prefill) {
     INDArray full = lm.logits(TinyModels.row(ids)); // [T, V]
-    KvCacheDecoder dec = new KvCacheDecoder(lm);
+    Decoder dec = decoder(kind, lm);
     int[] first = java.util.Arrays.copyOf(ids, prefill);
-    INDArray pre = dec.appendAll(first);
     double max = 0;
-    for (int t = 0; t < prefill; t++)
-      max = Math.max(max, maxDiff(pre.getRow(t).toFloatVector(), full.getRow(t)));
+    if (dec instanceof KvCacheDecoder kv) { // logits after every prompt token
+      INDArray pre = kv.appendAll(first);
+      for (int t = 0; t < prefill; t++)
+        max = Math.max(max, maxDiff(pre.getRow(t).toFloatVector(), full.getRow(t)));
+    } else {
+      max = maxDiff(dec.append(first), full.getRow(prefill - 1));
+    }
     for (int t = prefill; t < ids.length; t++)
       max = Math.max(max, maxDiff(dec.append(ids[t]), full.getRow(t)));
     assertEquals(ids.length, dec.length());
     return max;
   }
 
-  @Test
-  void everyStepMatchesTheFullForward() {
+  @ParameterizedTest
+  @ValueSource(strings = {"kv", "direct"})
+  void everyStepMatchesTheFullForward(String kind) {
     Gpt2Config c = Gpt2Config.of(50, 24, 32, 2, 4, 49);
     CausalLm lm = TinyModels.random(c, 7);
     int[] ids = TinyModels.randomIds(24, 50, 11); // fills n_positions exactly
-    double fromPrompt = cachedVsFull(lm, ids, 6);
-    double fromOne = cachedVsFull(lm, ids, 1);
-    double allAtOnce = cachedVsFull(lm, ids, ids.length);
+    double fromPrompt = cachedVsFull(kind, lm, ids, 6);
+    double fromOne = cachedVsFull(kind, lm, ids, 1);
+    double allAtOnce = cachedVsFull(kind, lm, ids, ids.length);
     System.out.printf(
-        "KV cache vs full forward, max |Δlogit|: prefill 6 %.3g, prefill 1 %.3g, prefill all %.3g%n",
-        fromPrompt, fromOne, allAtOnce);
+        "%s KV cache vs full forward, max |Δlogit|: prefill 6 %.3g, prefill 1 %.3g, prefill all"
+            + " %.3g%n",
+        kind, fromPrompt, fromOne, allAtOnce);
     assertTrue(fromPrompt <= LOGIT_ABS, "prefill 6: " + fromPrompt);
     assertTrue(fromOne <= LOGIT_ABS, "prefill 1: " + fromOne);
     assertTrue(allAtOnce <= LOGIT_ABS, "prefill all: " + allAtOnce);
@@ -68,8 +81,9 @@ class KvCacheDecoderTest {
     assertTrue(max - min > 1.0, "logit range " + (max - min));
   }
 
-  @Test
-  void untiedOddHeadCountParityFixture() {
+  @ParameterizedTest
+  @ValueSource(strings = {"kv", "direct"})
+  void untiedOddHeadCountParityFixture(String kind) {
     Path dir = Path.of("src/test/resources/parity/untied");
     Map<String, Tensor> e = Safetensors.read(dir.resolve("expected.safetensors"));
     CausalLm lm = CausalLm.load(dir);
@@ -78,14 +92,14 @@ class KvCacheDecoderTest {
     int[] ids = e.get("input_ids").ints();
     float[] mask = e.get("attention_mask").data();
     float[] want = e.get("logits").data(); // PyTorch float64 reference, [B, T, V]
-    KvCacheDecoder dec = new KvCacheDecoder(lm);
+    Decoder dec = decoder(kind, lm);
     double max = 0;
     for (int r = 0; r < 2; r++) {
       dec.reset();
       int len = 0;
       while (len < t && mask[r * t + len] == 1f) len++;
       int[] row = java.util.Arrays.copyOfRange(ids, r * t, r * t + len);
-      max = Math.max(max, cachedVsFull(lm, row, 2));
+      max = Math.max(max, cachedVsFull(kind, lm, row, 2));
       float[] first = dec.append(row[0]);
       for (int j = 0; j < v; j++) max = Math.max(max, Math.abs(first[j] - want[(r * t) * v + j]));
       for (int p = 1; p < len; p++) {
@@ -98,12 +112,16 @@ class KvCacheDecoderTest {
     assertTrue(max <= LOGIT_ABS, "max logit error " + max);
   }
 
-  @Test
-  void refusesToOverflowAndResetsCleanly() {
+  @ParameterizedTest
+  @ValueSource(strings = {"kv", "direct"})
+  void refusesToOverflowAndResetsCleanly(String kind) {
     CausalLm lm = TinyModels.random(Gpt2Config.of(50, 8, 16, 1, 2, 49), 1);
-    KvCacheDecoder dec = new KvCacheDecoder(lm);
+    Decoder dec = decoder(kind, lm);
     float[] first = dec.append(1, 2, 3);
-    dec.append(4, 5, 6, 7, 8);
+    float[] later = dec.append(4, 5, 6, 7, 8); // more than one token onto a filled cache
+    float[] full =
+        lm.logits(TinyModels.row(new int[] {1, 2, 3, 4, 5, 6, 7, 8})).getRow(7).toFloatVector();
+    for (int j = 0; j < full.length; j++) assertEquals(full[j], later[j], LOGIT_ABS);
     assertEquals(0, dec.remaining());
     assertThrows(IllegalArgumentException.class, () -> dec.append(9));
     dec.reset();
