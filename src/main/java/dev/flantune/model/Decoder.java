@@ -26,4 +26,25 @@ public interface Decoder {
   static Decoder forModel(CausalLm model) {
     return GradientEngine.useDirect(model) ? model.direct().decoder() : new KvCacheDecoder(model);
   }
+
+  /** Refuses an empty append, one past n_positions, or an id outside the vocabulary. */
+  static void checkAppend(int[] tokens, int length, Gpt2Config config) {
+    if (tokens.length == 0) throw new IllegalArgumentException("no tokens to append");
+    if (tokens.length > config.nPositions() - length) {
+      throw new IllegalArgumentException(
+          "cannot append "
+              + tokens.length
+              + " tokens: "
+              + length
+              + " of n_positions "
+              + config.nPositions()
+              + " are used");
+    }
+    for (int id : tokens) {
+      if (id < 0 || id >= config.vocabSize()) {
+        throw new IllegalArgumentException(
+            "token id " + id + " outside the vocabulary of " + config.vocabSize());
+      }
+    }
+  }
 }

@@ -117,23 +117,7 @@ public final class KvCacheDecoder implements Decoder {
   /** The final hidden states [T, C] of the new tokens, after their keys and values are cached. */
   private INDArray forward(int[] tokens) {
     int t = tokens.length;
-    if (t == 0) throw new IllegalArgumentException("no tokens to append");
-    if (t > remaining()) {
-      throw new IllegalArgumentException(
-          "cannot append "
-              + t
-              + " tokens: "
-              + length
-              + " of n_positions "
-              + config.nPositions()
-              + " are used");
-    }
-    for (int id : tokens) {
-      if (id < 0 || id >= config.vocabSize()) {
-        throw new IllegalArgumentException(
-            "token id " + id + " outside the vocabulary of " + config.vocabSize());
-      }
-    }
+    Decoder.checkAppend(tokens, length, config);
     INDArray x =
         wte.getRows(tokens) // [T, C] (a copy)
             .addi(wpe.get(NDArrayIndex.interval(length, length + t), NDArrayIndex.all()));
