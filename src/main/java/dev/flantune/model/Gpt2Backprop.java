@@ -15,13 +15,13 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * GPT-2's forward and backward written out by hand, on activation buffers allocated once: the
- * training engine on CPU.
+ * engine for training, scoring ({@link #score}) and generation ({@link #decoder}) on CPU.
  *
  * <p>Every matrix product goes to ND4J's GEMM (oneDNN) with a preallocated output; weight gradients
  * are accumulated in place (β = 1) and residual additions ride on the GEMM that produces them. The
  * rest (embeddings, LayerNorm, GELU, the causal softmax, cross-entropy) are fused loops over the
- * same memory, split across cores. Nothing is allocated per step once the buffers exist, so memory
- * is parameters + gradients + activations, freed by nobody because it is reused.
+ * same memory, split across cores. No native memory is allocated per step once the buffers exist,
+ * so memory is parameters + gradients + activations, freed by nobody because it is reused.
  *
  * <p>Why not automatic differentiation of {@link Gpt2Graph}: measured on V8000 d512 L6 T256 B4, the
  * graph spent half its step outside GEMMs (broadcast backward ops, per-op session bookkeeping,
@@ -31,7 +31,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Conventions: N = B·T tokens (row-major, index b·T + t), C = n_embd, H heads of D = C/H, F =
  * inner MLP size, V vocabulary, M scored rows. Attention heads are laid out [B, H, T, D] so each
  * head is one contiguous matrix. Query q of a row attends to keys [lo(q), q], lo(q) being the start
- * of q's segment (packing); padding queries attend to nothing (their rows are never scored).
+ * of q's segment (packing), plus a shared prefix of the row when scoring options that share a
+ * context ({@link KeyRanges}); padding queries attend to nothing (their rows are never scored).
  */
 public final class Gpt2Backprop implements GradientEngine {
   private final CausalLm model;
