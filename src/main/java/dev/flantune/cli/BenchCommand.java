@@ -82,6 +82,7 @@ final class BenchCommand implements Callable<Integer> {
       ObjectNode o = new ObjectMapper().createObjectNode();
       o.put("impl", "flan-tune");
       o.put("mode", mode);
+      o.put("engine", r.engine());
       o.putPOJO("config", r.settings());
       o.put("parameters", r.parameters());
       o.put("tokens_per_s", r.tokensPerS());
@@ -99,8 +100,8 @@ final class BenchCommand implements Callable<Integer> {
       out.println(o);
     } else {
       out.printf(
-          "config      V%d d%d L%d H%d T%d B%d (%,d parameters)%n",
-          vocab, embd, layers, heads, seq, batch, r.parameters());
+          "config      V%d d%d L%d H%d T%d B%d (%,d parameters), %s engine%n",
+          vocab, embd, layers, heads, seq, batch, r.parameters(), r.engine());
       out.printf(
           "%s %.1f ms (median of %d after %d warm-up)%n",
           scoring ? "forward    " : "step       ", r.msPerStepMedian(), steps, warmup);

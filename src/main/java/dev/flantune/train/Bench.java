@@ -4,6 +4,7 @@ import dev.flantune.data.Batch;
 import dev.flantune.data.BatchSource;
 import dev.flantune.model.CausalLm;
 import dev.flantune.model.Gpt2Config;
+import dev.flantune.model.GradientEngine;
 import dev.flantune.model.StepProfile;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,6 +40,7 @@ public final class Bench {
 
   public record Result(
       Settings settings,
+      String engine,
       long parameters,
       double msPerStepMedian,
       double[] msPerStep,
@@ -80,8 +82,11 @@ public final class Bench {
     double flopsPerToken = 6 * matmulParams + 12.0 * s.layers * s.seq * s.embd;
     if (s.scoring) flopsPerToken /= 3; // forward only
     double gflops = flopsPerToken * tokPerS / 1e9;
+    String engine =
+        s.scoring ? (GradientEngine.useDirect(model) ? "direct" : "graph") : step.engineName();
     return new Result(
         s,
+        engine,
         params,
         median,
         ms,

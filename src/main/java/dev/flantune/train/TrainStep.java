@@ -32,6 +32,11 @@ public final class TrainStep {
     this.gradAccum = gradAccum;
   }
 
+  /** The forward/backward engine this step runs: "direct" or "graph". */
+  public String engineName() {
+    return engine instanceof dev.flantune.model.GraphGradientEngine ? "graph" : "direct";
+  }
+
   public AdamW optimizer() {
     return adam;
   }
