@@ -87,7 +87,7 @@ public final class Gpt2Backprop implements GradientEngine {
 
   public Gpt2Backprop(CausalLm model) {
     if (!supports(model))
-      throw new IllegalArgumentException("model too large for the direct engine; use graph");
+      throw tooLarge("a model of " + model.parameters().flat().length() + " parameters");
     this.model = model;
     Gpt2Config c = model.config();
     nC = c.nEmbd();
@@ -716,8 +716,7 @@ public final class Gpt2Backprop implements GradientEngine {
     int n = rows * len;
     long att = (long) rows * nH * len * len;
     if ((long) n * nF >= Integer.MAX_VALUE || att >= Integer.MAX_VALUE)
-      throw new IllegalArgumentException(
-          "batch of " + rows + " × " + len + " too large for the direct engine; use graph");
+      throw tooLarge("a batch of " + rows + " × " + len + " tokens");
     if (current != null && n <= current.capTokens && att <= current.capAttention) {
       return new Acts(rows, len, current.capTokens, current.capAttention, inference, current);
     }
@@ -727,6 +726,13 @@ public final class Gpt2Backprop implements GradientEngine {
     return new Acts(rows, len, capTokens, capAtt, inference, null);
   }
 
+  private static RuntimeException tooLarge(String what) {
+    return dev.flantune.util.FlanTuneException.badUsage(
+        what
+            + " needs arrays past 2^31 values; lower train.batch_size (train.grad_accum keeps the"
+            + " effective batch) or set FLAN_TUNE_ENGINE=graph");
+  }
+
   /**
    * Head buffers for {@code m} scored rows (of a batch of {@code n} tokens); grown, never shrunk.
    */
@@ -734,8 +740,7 @@ public final class Gpt2Backprop implements GradientEngine {
     if (m <= scoredCapacity) return;
     int cap = Math.max(m, Math.min(n, scoredCapacity + scoredCapacity / 4));
     if ((long) cap * nV >= Integer.MAX_VALUE)
-      throw new IllegalArgumentException(
-          m + " scored positions × vocabulary " + nV + " too large for the direct engine");
+      throw tooLarge(m + " scored positions × a vocabulary of " + nV);
     if (headIn != null) {
       headIn.flat.close();
       logits.flat.close();
