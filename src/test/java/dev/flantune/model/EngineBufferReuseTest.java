@@ -68,4 +68,24 @@ class EngineBufferReuseTest {
       assertArrayEquals(s2.argmax(), s1.argmax());
     }
   }
+
+  @Test
+  void batchesPastTheIndexRangeAreAUsageErrorBeforeAnyAllocation() {
+    int t = 50_000; // attention scores 2 heads × t² > 2^31
+    Gpt2Config c = Gpt2Config.of(61, t, 8, 1, 2, 60);
+    Gpt2Backprop engine = new Gpt2Backprop(CausalLm.random(c, 1));
+    int[] zeros = new int[t], pos = new int[t], seg = new int[t];
+    float[] mask = new float[t];
+    for (int i = 0; i < t; i++) {
+      pos[i] = i;
+      seg[i] = 1;
+    }
+    mask[t - 1] = 1f;
+    Batch b = new Batch(1, t, zeros, pos, seg, zeros, mask);
+    var e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            dev.flantune.util.FlanTuneException.class, () -> engine.accumulate(b, mask));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        e.getMessage().contains("FLAN_TUNE_ENGINE=graph"), e.getMessage());
+  }
 }
