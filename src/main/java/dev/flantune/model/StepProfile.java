@@ -7,9 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Wall-clock time per native op (by op name) and per phase of the training step, for {@code
- * flan-tune bench --profile}. Off unless {@link #enable()} was called: then every op the gradient
- * session runs is timed with {@link System#nanoTime()} around its execution.
+ * Wall-clock time per phase of the training step (and, with the graph engine, per native op by
+ * name, "op:*"), for {@code flan-tune bench --profile}. Off unless {@link #enable()} was called.
  */
 public final class StepProfile {
   private static volatile boolean enabled;
@@ -45,16 +44,18 @@ public final class StepProfile {
       if (e.getKey().startsWith("op:")) ops += e.getValue()[0];
     out.printf(
         "%-44s %10s %8s %7s%n",
-        "bucket (op:* = native op in fwd+bwd)", "ms/step", "calls", "share");
+        ops > 0 ? "bucket (op:* = native op in fwd+bwd)" : "bucket", "ms/step", "calls", "share");
     for (Map.Entry<String, long[]> e : rows) {
       long[] t = e.getValue();
       out.printf(
           "%-44s %10.1f %8d %6.1f%%%n",
           e.getKey(), t[0] / 1e6 / steps, t[1] / steps, 100.0 * t[0] / stepNanos);
     }
-    out.printf(
-        "%-44s %10.1f %8s %6.1f%%%n",
-        "sum of op:*", ops / 1e6 / steps, "", 100.0 * ops / stepNanos);
+    if (ops > 0) {
+      out.printf(
+          "%-44s %10.1f %8s %6.1f%%%n",
+          "sum of op:*", ops / 1e6 / steps, "", 100.0 * ops / stepNanos);
+    }
     out.printf("%-44s %10.1f%n", "step", stepNanos / 1e6 / steps);
   }
 }
