@@ -14,7 +14,7 @@ public final class Parallel {
    * Work (≈ ns) below which a loop runs on the calling thread: handing a chunk to another thread
    * costs tens of µs.
    */
-  private static final long SPLIT_COST = 100_000;
+  private static final long SPLIT_COST = 50_000;
 
   public interface Range {
     void run(int from, int to);
