@@ -11,8 +11,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fused single-pass AdamW (CPU) and the native-op one (other backends) take the same steps,
- * weight decay on the decayed prefix only. Both are checked against PyTorch in Gpt2ParityTest
- * through the default; this ties the other to it.
+ * weight decay on the decayed prefix only, and both leave the clipped (scaled) gradients behind.
+ * Both are checked against PyTorch in Gpt2ParityTest through the default; this ties the other to
+ * it.
  */
 class AdamWTest {
   @Test
@@ -32,10 +33,19 @@ class AdamWTest {
       pb.flat().putScalar(i, w);
     }
     AdamW fused = new AdamW(settings, pa, true), ops = new AdamW(settings, pb, false);
+    FlatParameters gradsB = grads.zerosLike();
     for (int step = 0; step < 4; step++) {
-      for (long i = 0; i < n; i++) grads.flat().putScalar(i, (float) r.nextGaussian() * 0.1f);
-      fused.update(grads, 1e-2);
-      ops.update(grads, 1e-2);
+      for (long i = 0; i < n; i++) {
+        float gv = (float) r.nextGaussian() * 0.1f;
+        grads.flat().putScalar(i, gv);
+        gradsB.flat().putScalar(i, gv);
+      }
+      double scale = step % 2 == 0 ? 1.0 : 0.37; // clipping on odd steps
+      fused.update(grads, 1e-2, scale);
+      ops.update(gradsB, 1e-2, scale);
+      float[] ga = grads.flat().dup().data().asFloat(), gb = gradsB.flat().dup().data().asFloat();
+      for (int i = 0; i < ga.length; i++)
+        assertEquals(gb[i], ga[i], 1e-7, "clipped gradient " + i + " written back");
     }
     float[] a = pa.flat().dup().data().asFloat(), b = pb.flat().dup().data().asFloat();
     for (int i = 0; i < a.length; i++) assertEquals(b[i], a[i], 1e-6, "parameter " + i);
