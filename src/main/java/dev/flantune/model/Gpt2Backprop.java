@@ -197,11 +197,7 @@ public final class Gpt2Backprop implements GradientEngine {
 
     // LM head on the scored rows, cross-entropy, and its gradient in place of the logits.
     int m = rows.length;
-    ensureScoredCapacity(m, n);
-    Buf in = headIn.rows(m, nC), lg = logits.rows(m, nV);
-    gatherRows(a.lnf.fb, rows, in.fb);
-    gemm(in.arr, false, head.w, true, lg.arr, 1, 0);
-    clock.lap("gemm: LM head");
+    Buf lg = headLogits(a, rows, clock), in = headIn.rows(m, nC);
     double loss = crossEntropy(lg.fb, m, b.labels(), rows, lossWeights);
     clock.lap("cross-entropy");
 
@@ -282,12 +278,7 @@ public final class Gpt2Backprop implements GradientEngine {
     inferActs = acts(inferActs, b.rows(), b.length(), true);
     forward(b, keys, inferActs, clock);
     int m = rows.length;
-    ensureScoredCapacity(m, n);
-    Buf in = headIn.rows(m, nC), out = logits.rows(m, nV);
-    gatherRows(inferActs.lnf.fb, rows, in.fb);
-    gemm(in.arr, false, head.w, true, out.arr, 1, 0);
-    clock.lap("gemm: LM head");
-    FloatBuffer lg = out.fb;
+    FloatBuffer lg = headLogits(inferActs, rows, clock).fb;
     int[] labels = b.labels();
     Parallel.range(
         m,
@@ -317,6 +308,20 @@ public final class Gpt2Backprop implements GradientEngine {
   /** Batches scored so far (tests check which engine scoring took). */
   long scoredBatches() {
     return scoredBatches;
+  }
+
+  /**
+   * The LM head on the scored rows of the final hidden states: their rows gathered into {@link
+   * #headIn}, logits [M, V] into {@link #logits} (returned).
+   */
+  private Buf headLogits(Acts a, int[] rows, Clock clock) {
+    int m = rows.length;
+    ensureScoredCapacity(m, a.n);
+    Buf in = headIn.rows(m, nC), out = logits.rows(m, nV);
+    gatherRows(a.lnf.fb, rows, in.fb);
+    gemm(in.arr, false, head.w, true, out.arr, 1, 0);
+    clock.lap("gemm: LM head");
+    return out;
   }
 
   /** The forward pass up to the final LayerNorm, into {@code a}. */
