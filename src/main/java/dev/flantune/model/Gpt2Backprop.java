@@ -470,7 +470,6 @@ public final class Gpt2Backprop implements GradientEngine {
       pw.get(wpe.off + p * nC, posRow, 0, nC);
       for (int c = 0; c < nC; c++) x[c] += posRow[c];
       float scale = (float) (1 / Math.sqrt(nD));
-      float k0 = (float) GELU_K0, k1 = (float) GELU_K1;
       for (int l = 0; l < nL; l++) {
         Layer w = layers[l];
         layerNormRow(x, hRow, read(w.ln1W), read(w.ln1B), null, 0);
@@ -497,10 +496,7 @@ public final class Gpt2Backprop implements GradientEngine {
         linearRow(yRow, w.projW, w.projB, x, true); // x = x + y·Wproj + b: the residual
         layerNormRow(x, hRow, read(w.ln2W), read(w.ln2B), null, 0);
         linearRow(hRow, w.fcW, w.fcB, uRow, false);
-        for (int f = 0; f < nF; f++) {
-          float z = uRow[f];
-          uRow[f] = 0.5f * z * (1 + FastMath.tanh(k0 * (z + k1 * z * z * z)));
-        }
+        for (int f = 0; f < nF; f++) uRow[f] = 0.5f * uRow[f] * (1 + geluTanh(uRow[f]));
         linearRow(uRow, w.mlpW, w.mlpB, x, true);
       }
       layerNormRow(x, hRow, read(lnfW), read(lnfB), null, 0);
@@ -947,7 +943,6 @@ public final class Gpt2Backprop implements GradientEngine {
    */
   private static void gelu(Buf x, Buf t, FloatBuffer out, int len) {
     FloatBuffer xb = x.fb(), tb = t.fb();
-    float k0 = (float) GELU_K0, k1 = (float) GELU_K1;
     Parallel.range(
         len,
         8,
@@ -957,15 +952,19 @@ public final class Gpt2Backprop implements GradientEngine {
             int m = Math.min(CHUNK, to - at);
             xb.get(at, xs, 0, m);
             for (int i = 0; i < m; i++) {
-              float v = xs[i];
-              float th = FastMath.tanh(k0 * (v + k1 * v * v * v));
+              float th = geluTanh(xs[i]);
               ts[i] = th;
-              os[i] = 0.5f * v * (1 + th);
+              os[i] = 0.5f * xs[i] * (1 + th);
             }
             tb.put(at, ts, 0, m);
             out.put(at, os, 0, m);
           }
         });
+  }
+
+  /** t = tanh(√(2/π)·(x + 0.044715·x³)), the inner part of gelu_new. */
+  private static float geluTanh(float x) {
+    return FastMath.tanh((float) GELU_K0 * (x + (float) GELU_K1 * x * x * x));
   }
 
   /** Elements per chunk of the elementwise loops (three chunks fit in L1). */
