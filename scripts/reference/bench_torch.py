@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch baseline for `flan-tune bench` (issue #8): times the plain-torch GPT-2 of
-gpt2_ref.py on random token ids, fp32, CPU.
+"""PyTorch baseline for `flan-tune bench` (issues #8, #12): times the plain-torch GPT-2 of
+gpt2_ref.py (--arch gpt2, default) or Llama of llama_ref.py (--arch llama: RMSNorm,
+rotate-half RoPE, GQA with --kv-heads, SwiGLU with --inter) on random token ids, fp32, CPU.
 
   --mode train (default): one step = forward, masked cross-entropy (loss mask all ones:
       the trainer's causal_lm objective), backward, torch.optim.AdamW step, zero_grad.
@@ -11,6 +12,8 @@ Prints ONE JSON object on stdout; warnings go to stderr.
 
   /usr/bin/python3 scripts/reference/bench_torch.py --vocab 8000 --embd 512 --layers 6 \
       --heads 8 --seq 256 --batch 4 --steps 10
+  /usr/bin/python3 scripts/reference/bench_torch.py --arch llama --vocab 49152 --embd 576 \
+      --layers 30 --heads 9 --kv-heads 3 --inter 1536 --seq 256 --batch 2 --steps 5
 
 Needs OpenBLAS for a fair baseline: apt-get install -y python3-torch libopenblas0-pthread
 """
@@ -29,10 +32,20 @@ import time
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--arch", choices=("gpt2", "llama"), default="gpt2")
     ap.add_argument("--vocab", type=int, required=True)
     ap.add_argument("--embd", type=int, required=True)
     ap.add_argument("--layers", type=int, required=True)
     ap.add_argument("--heads", type=int, required=True)
+    ap.add_argument("--kv-heads", type=int, default=None,
+                    help="llama: key/value heads (GQA; default --heads)")
+    ap.add_argument("--inter", type=int, default=None,
+                    help="llama: SwiGLU intermediate size (default 4*embd*2/3 rounded up to 64)")
+    ap.add_argument("--head-dim", type=int, default=None,
+                    help="llama: head_dim (default embd/heads)")
+    ap.add_argument("--theta", type=float, default=10000.0, help="llama: rope_theta (default 1e4)")
+    ap.add_argument("--tied", choices=("true", "false"), default="true",
+                    help="llama: tie_word_embeddings (default true, as SmolLM2)")
     ap.add_argument("--seq", type=int, required=True)
     ap.add_argument("--batch", type=int, required=True)
     ap.add_argument("--steps", type=int, required=True, help="timed steps")
@@ -58,7 +71,22 @@ def parse_args(argv=None):
             ap.error(f"--{k} must be positive")
     if a.warmup < 0:
         ap.error("--warmup must be >= 0")
-    if a.embd % a.heads:
+    if a.arch == "gpt2":
+        given = [f for f in ("kv_heads", "inter", "head_dim") if getattr(a, f) is not None]
+        if given:
+            ap.error("--" + given[0].replace("_", "-") + " needs --arch llama")
+    else:
+        a.kv_heads = a.kv_heads or a.heads
+        if a.inter is None:
+            a.inter = -(-(8 * a.embd // 3) // 64) * 64
+        for k in ("kv_heads", "inter"):
+            if getattr(a, k) <= 0:
+                ap.error(f"--{k.replace('_', '-')} must be positive")
+        if a.heads % a.kv_heads:
+            ap.error("--heads must be a multiple of --kv-heads")
+        if a.head_dim is not None and (a.head_dim <= 0 or a.head_dim % 2):
+            ap.error("--head-dim must be positive and even")
+    if a.embd % a.heads and (a.arch == "gpt2" or a.head_dim is None):
         ap.error("--embd must be divisible by --heads")
     if a.positions is None:
         a.positions = max(1024, a.seq)
@@ -114,7 +142,8 @@ def main(argv=None):
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import torch
-    import gpt2_ref as ref
+    import gpt2_ref
+    import llama_ref
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -124,8 +153,18 @@ def main(argv=None):
               f"BLAS_INFO={blas_info}, libs={blas_libs}); the baseline is not fair. "
               "Install: apt-get install -y libopenblas0-pthread", file=sys.stderr)
 
-    cfg = ref.GPT2Config(vocab_size=a.vocab, n_positions=a.positions, n_embd=a.embd,
-                         n_layer=a.layers, n_head=a.heads)
+    if a.arch == "gpt2":
+        ref = gpt2_ref
+        cfg = ref.GPT2Config(vocab_size=a.vocab, n_positions=a.positions, n_embd=a.embd,
+                             n_layer=a.layers, n_head=a.heads)
+    else:
+        ref = llama_ref
+        cfg = ref.LlamaConfig({
+            "model_type": "llama", "vocab_size": a.vocab, "hidden_size": a.embd,
+            "intermediate_size": a.inter, "num_hidden_layers": a.layers,
+            "num_attention_heads": a.heads, "num_key_value_heads": a.kv_heads,
+            "head_dim": a.head_dim, "rope_theta": a.theta, "rms_norm_eps": 1e-5,
+            "max_position_embeddings": a.positions, "tie_word_embeddings": a.tied == "true"})
     params = ref.init_params(cfg, seed=a.seed, dtype=torch.float32)
     B, T = a.batch, a.seq
     g = torch.Generator().manual_seed(a.seed + 1)
@@ -179,6 +218,7 @@ def main(argv=None):
         "blas_info": blas_info,
         "blas_libs": blas_libs,
         "mode": a.mode,
+        "arch": a.arch,
         "config": {"vocab": a.vocab, "embd": a.embd, "layers": a.layers, "heads": a.heads,
                    "seq": a.seq, "batch": a.batch, "positions": a.positions,
                    "steps": a.steps, "warmup": a.warmup, "lr": a.lr,
@@ -192,7 +232,8 @@ def main(argv=None):
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
         "threads": a.threads,
         "env": {k: os.environ.get(k) for k in
-                ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")},
+                ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT",
+                 "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
         "cpu_count": os.cpu_count(),
         "machine": platform.machine(),
         # 1-minute load average before and after: another busy process on a 2-core
@@ -201,6 +242,10 @@ def main(argv=None):
         "first_loss": losses[0] if losses else None,
         "last_loss": losses[-1] if losses else None,
     }
+    if a.arch == "llama":
+        out["config"].update({"kv_heads": a.kv_heads, "inter": a.inter,
+                              "head_dim": cfg.head_dim, "theta": a.theta,
+                              "tied": a.tied == "true"})
     if a.mode == "score":
         out["examples_per_s"] = round(B * 1000.0 / med, 3)
         del out["first_loss"], out["last_loss"]
