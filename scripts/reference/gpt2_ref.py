@@ -193,8 +193,20 @@ def allowed_attention(T, attention_mask=None, segment_ids=None):
     return causal[None]
 
 
-def forward(params, cfg, input_ids, attention_mask=None, segment_ids=None, position_ids=None):
-    """Logits [B, T, V] in the dtype of the parameters."""
+def lora_delta(lora, path, x):
+    """PEFT LoRA's added term s * (x @ A.T) @ B.T for the module at `path` (its HF module
+    path, e.g. "transformer.h.0.attn.c_attn"), or None when the module has no adapter.
+    lora: {path: (A [r, in], B [out, r], s)}; see lora_ref.py."""
+    if not lora or path not in lora:
+        return None
+    a, b, s = lora[path]
+    return s * ((x @ a.T) @ b.T)
+
+
+def forward(params, cfg, input_ids, attention_mask=None, segment_ids=None, position_ids=None,
+            lora=None):
+    """Logits [B, T, V] in the dtype of the parameters. `lora` (optional) adds PEFT LoRA
+    adapters to c_attn/c_proj/c_fc without merging them (see lora_delta)."""
     ids = torch.as_tensor(input_ids, dtype=torch.long)
     B, T = ids.shape
     if T > cfg.n_positions:
@@ -213,6 +225,9 @@ def forward(params, cfg, input_ids, attention_mask=None, segment_ids=None, posit
         p = lambda n: params[f"h.{i}.{n}"]  # noqa: E731
         h = F.layer_norm(x, (d,), p("ln_1.weight"), p("ln_1.bias"), eps)
         qkv = h @ p("attn.c_attn.weight") + p("attn.c_attn.bias")
+        extra = lora_delta(lora, f"transformer.h.{i}.attn.c_attn", h)
+        if extra is not None:
+            qkv = qkv + extra
         q, k, v = qkv.split(d, dim=-1)
         q, k, v = (t.view(B, T, H, hd).transpose(1, 2) for t in (q, k, v))
         scores = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
@@ -222,9 +237,19 @@ def forward(params, cfg, input_ids, attention_mask=None, segment_ids=None, posit
         att = torch.softmax(scores, dim=-1)
         a = (att @ v).transpose(1, 2).reshape(B, T, d)
         x = x + a @ p("attn.c_proj.weight") + p("attn.c_proj.bias")
+        extra = lora_delta(lora, f"transformer.h.{i}.attn.c_proj", a)
+        if extra is not None:
+            x = x + extra
         h = F.layer_norm(x, (d,), p("ln_2.weight"), p("ln_2.bias"), eps)
-        m = gelu_new(h @ p("mlp.c_fc.weight") + p("mlp.c_fc.bias"))
+        m = h @ p("mlp.c_fc.weight") + p("mlp.c_fc.bias")
+        extra = lora_delta(lora, f"transformer.h.{i}.mlp.c_fc", h)
+        if extra is not None:
+            m = m + extra
+        m = gelu_new(m)
         x = x + m @ p("mlp.c_proj.weight") + p("mlp.c_proj.bias")
+        extra = lora_delta(lora, f"transformer.h.{i}.mlp.c_proj", m)
+        if extra is not None:
+            x = x + extra
     x = F.layer_norm(x, (d,), params["ln_f.weight"], params["ln_f.bias"], eps)
     head = params["wte.weight"] if cfg.tie_word_embeddings else params["lm_head.weight"]
     return x @ head.T

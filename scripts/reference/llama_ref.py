@@ -56,7 +56,8 @@ import torch
 import torch.nn.functional as F
 
 import safetensors_io as st
-from gpt2_ref import allowed_attention, masked_loss, positions_from_segments, token_ce  # noqa: F401
+from gpt2_ref import (allowed_attention, lora_delta, masked_loss,  # noqa: F401
+                      positions_from_segments, token_ce)
 
 MODEL_TYPES = ("llama", "qwen2", "mistral")
 ROPE_TYPES = ("default", "linear", "llama3")
@@ -242,16 +243,22 @@ def rotate_half(x):
     return torch.cat([-x[..., half:], x[..., :half]], dim=-1)
 
 
-def linear(x, params, name):
+def linear(x, params, name, lora=None):
+    """nn.Linear (y = x @ W.T + b) of the module `name`, plus its LoRA term if any."""
     y = x @ params[name + ".weight"].T
     b = params.get(name + ".bias")
-    return y if b is None else y + b
+    if b is not None:
+        y = y + b
+    extra = lora_delta(lora, name, x)
+    return y if extra is None else y + extra
 
 
-def forward(params, cfg, input_ids, attention_mask=None, segment_ids=None, position_ids=None):
+def forward(params, cfg, input_ids, attention_mask=None, segment_ids=None, position_ids=None,
+            lora=None):
     """Logits [B, T, V] in the dtype of the parameters. Masks as gpt2_ref: with
     segment_ids attention is causal within each nonzero segment (packing), else causal
-    over keys with attention_mask 1 (right padding)."""
+    over keys with attention_mask 1 (right padding). `lora` (optional): PEFT LoRA
+    adapters {module path: (A, B, s)}, added without merging (gpt2_ref.lora_delta)."""
     ids = torch.as_tensor(input_ids, dtype=torch.long)
     B, T = ids.shape
     if cfg.sliding_window is not None and cfg.sliding_window < T:
@@ -270,9 +277,9 @@ def forward(params, cfg, input_ids, attention_mask=None, segment_ids=None, posit
     for i in range(cfg.num_hidden_layers):
         p = f"model.layers.{i}."
         h = rms_norm(x, params[p + "input_layernorm.weight"], eps)
-        q = linear(h, params, p + "self_attn.q_proj").view(B, T, H, hd).transpose(1, 2)
-        k = linear(h, params, p + "self_attn.k_proj").view(B, T, KV, hd).transpose(1, 2)
-        v = linear(h, params, p + "self_attn.v_proj").view(B, T, KV, hd).transpose(1, 2)
+        q = linear(h, params, p + "self_attn.q_proj", lora).view(B, T, H, hd).transpose(1, 2)
+        k = linear(h, params, p + "self_attn.k_proj", lora).view(B, T, KV, hd).transpose(1, 2)
+        v = linear(h, params, p + "self_attn.v_proj", lora).view(B, T, KV, hd).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(H // KV, dim=1)
@@ -281,10 +288,10 @@ def forward(params, cfg, input_ids, attention_mask=None, segment_ids=None, posit
         # masked_fill keeps fully masked pad rows finite (their outputs are never used).
         scores = scores.masked_fill(~allowed, torch.finfo(scores.dtype).min)
         a = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, T, H * hd)
-        x = x + linear(a, params, p + "self_attn.o_proj")
+        x = x + linear(a, params, p + "self_attn.o_proj", lora)
         h = rms_norm(x, params[p + "post_attention_layernorm.weight"], eps)
-        m = F.silu(linear(h, params, p + "mlp.gate_proj")) * linear(h, params, p + "mlp.up_proj")
-        x = x + linear(m, params, p + "mlp.down_proj")
+        m = F.silu(linear(h, params, p + "mlp.gate_proj", lora)) * linear(h, params, p + "mlp.up_proj", lora)
+        x = x + linear(m, params, p + "mlp.down_proj", lora)
     x = rms_norm(x, params["model.norm.weight"], eps)
     head = params["model.embed_tokens.weight"] if cfg.tie_word_embeddings else params["lm_head.weight"]
     return x @ head.T
