@@ -46,6 +46,15 @@ def parse_args(argv=None):
     ap.add_argument("--theta", type=float, default=10000.0, help="llama: rope_theta (default 1e4)")
     ap.add_argument("--tied", choices=("true", "false"), default="true",
                     help="llama: tie_word_embeddings (default true, as SmolLM2)")
+    ap.add_argument("--qkv-bias", choices=("true", "false"), default="false",
+                    help="llama: q/k/v biases as Qwen2 (default false)")
+    ap.add_argument("--lora-r", type=int, default=0,
+                    help="train a PEFT-style LoRA of this rank on a frozen base (lora_ref.py); "
+                         "0 = full fine-tuning (default)")
+    ap.add_argument("--lora-alpha", type=float, default=None, help="LoRA alpha (default 2*r)")
+    ap.add_argument("--lora-targets", default=None,
+                    help="comma list of module names (PEFT suffix rule) or all-linear "
+                         "(default q_proj,v_proj for llama, c_attn for gpt2)")
     ap.add_argument("--seq", type=int, required=True)
     ap.add_argument("--batch", type=int, required=True)
     ap.add_argument("--steps", type=int, required=True, help="timed steps")
@@ -88,6 +97,15 @@ def parse_args(argv=None):
             ap.error("--head-dim must be positive and even")
     if a.embd % a.heads and (a.arch == "gpt2" or a.head_dim is None):
         ap.error("--embd must be divisible by --heads")
+    if a.lora_r < 0:
+        ap.error("--lora-r must be >= 0")
+    if a.lora_r:
+        if a.mode != "train":
+            ap.error("--lora-r needs --mode train")
+        if a.lora_alpha is None:
+            a.lora_alpha = 2.0 * a.lora_r
+        if a.lora_targets is None:
+            a.lora_targets = "q_proj,v_proj" if a.arch == "llama" else "c_attn"
     if a.positions is None:
         a.positions = max(1024, a.seq)
     if a.seq > a.positions:
@@ -144,6 +162,7 @@ def main(argv=None):
     import torch
     import gpt2_ref
     import llama_ref
+    import lora_ref
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -164,7 +183,10 @@ def main(argv=None):
             "intermediate_size": a.inter, "num_hidden_layers": a.layers,
             "num_attention_heads": a.heads, "num_key_value_heads": a.kv_heads,
             "head_dim": a.head_dim, "rope_theta": a.theta, "rms_norm_eps": 1e-5,
-            "max_position_embeddings": a.positions, "tie_word_embeddings": a.tied == "true"})
+            "max_position_embeddings": a.positions, "tie_word_embeddings": a.tied == "true",
+            "attention_bias": a.qkv_bias == "true"})
+        if a.qkv_bias == "true":  # Qwen2's biases: q/k/v only
+            cfg.o_bias = False
     params = ref.init_params(cfg, seed=a.seed, dtype=torch.float32)
     B, T = a.batch, a.seq
     g = torch.Generator().manual_seed(a.seed + 1)
@@ -172,19 +194,31 @@ def main(argv=None):
     input_ids, labels = tokens[:, :T].contiguous(), tokens[:, 1:].contiguous()
     loss_mask = torch.ones(B, T)  # causal_lm: every position is a target
 
+    lora, trainable = None, params
+    if a.lora_r:
+        targets = a.lora_targets
+        lcfg = lora_ref.LoraConfig(r=a.lora_r, lora_alpha=a.lora_alpha,
+                                   target_modules=(targets if targets == "all-linear"
+                                                   else targets.split(",")),
+                                   fan_in_fan_out=a.arch == "gpt2")
+        adapter = lora_ref.init_adapter(cfg, lcfg, seed=a.seed, dtype=torch.float32)
+        lora = lora_ref.lora_arg(adapter, lcfg)
+        trainable = lora_ref.adapter_tensors(adapter)  # the base stays requires_grad=False
+
     if a.mode == "train":
-        for t in params.values():
+        for t in trainable.values():
             t.requires_grad_(True)
-        decay = set(ref.decay_param_names(params))
+        decay = set(ref.decay_param_names(trainable))
         groups = [
-            {"params": [params[n] for n in params if n in decay], "weight_decay": a.weight_decay},
-            {"params": [params[n] for n in params if n not in decay], "weight_decay": 0.0},
+            {"params": [trainable[n] for n in trainable if n in decay],
+             "weight_decay": a.weight_decay},
+            {"params": [trainable[n] for n in trainable if n not in decay], "weight_decay": 0.0},
         ]
         opt = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.999), eps=1e-8)
-        plist = list(params.values())
+        plist = list(trainable.values())
 
         def step():
-            logits = ref.forward(params, cfg, input_ids)
+            logits = ref.forward(params, cfg, input_ids, lora=lora)
             loss = ref.masked_loss(logits, labels, loss_mask)
             loss.backward()
             if a.clip > 0:
@@ -242,8 +276,12 @@ def main(argv=None):
         "first_loss": losses[0] if losses else None,
         "last_loss": losses[-1] if losses else None,
     }
+    if a.lora_r:
+        out["lora"] = {"r": a.lora_r, "alpha": a.lora_alpha, "targets": a.lora_targets,
+                       "trainable_params": sum(t.numel() for t in trainable.values()),
+                       "modules": len(lora)}
     if a.arch == "llama":
-        out["config"].update({"kv_heads": a.kv_heads, "inter": a.inter,
+        out["config"].update({"qkv_bias": a.qkv_bias == "true", "kv_heads": a.kv_heads, "inter": a.inter,
                               "head_dim": cfg.head_dim, "theta": a.theta,
                               "tied": a.tied == "true"})
     if a.mode == "score":
