@@ -124,6 +124,9 @@ class LlamaConfig:
         else:
             theta = d.get("rope_theta", 10000.0)
             scaling = d.get("rope_scaling") or {}
+        partial = scaling.get("partial_rotary_factor", d.get("partial_rotary_factor", 1.0))
+        if partial != 1.0:
+            raise ValueError(f"partial_rotary_factor {partial} not supported (only 1.0)")
         rope_type = scaling.get("rope_type", scaling.get("type", "default"))
         if rope_type not in ROPE_TYPES:
             raise ValueError(f"rope type {rope_type!r} not supported "
