@@ -2,7 +2,7 @@
 """Optional cross-check of the committed fixtures against Hugging Face transformers and
 PEFT themselves (never needed by the build or CI; the references do not import them).
 
-For every case of parity-llama/ it loads the checkpoint with AutoModelForCausalLM
+For every case of parity/ (GPT-2) and parity-llama/ it loads the checkpoint with AutoModelForCausalLM
 (eager attention, float64), computes the fixture's loss definition and compares logits,
 loss and every parameter gradient with expected.safetensors; for parity-lora/ it loads
 base/ + adapter/ with PeftModel and compares logits, loss, the gradients of every
@@ -83,6 +83,14 @@ def main():
 
     torch.set_num_threads(1)
     ok = True
+    for case in ("pad", "packed", "untied"):  # the GPT-2 fixtures too
+        d = os.path.join(RES, "parity", case)
+        e = st.load(os.path.join(d, "expected.safetensors"))
+        m = AutoModelForCausalLM.from_pretrained(d, attn_implementation="eager",
+                                                 dtype=torch.float64).eval()
+        ok &= compare("gpt2/" + case, m, e,
+                      lambda ps: [(n, n[len("transformer."):] if n.startswith("transformer.")
+                                   else n) for n in ps])
     root = os.path.join(RES, "parity-llama")
     for case in sorted(os.listdir(root)):
         d = os.path.join(root, case)
