@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.flantune.model.Gpt2Config;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flantune.tokenizer.Tokenizer;
 import dev.flantune.util.FlanTuneException;
 import java.io.IOException;
@@ -21,12 +21,13 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * A GPT-2 checkpoint directory in Hugging Face layout: {@code config.json}, weights in {@code
+ * A checkpoint directory in Hugging Face layout: {@code config.json}, weights in {@code
  * model.safetensors} or shards listed by {@code model.safetensors.index.json}, and the tokenizer
- * files. Pickled {@code .bin} weights are refused, never unpickled.
+ * files. Names and shapes are validated against the {@link TensorTable} the caller hands in (the
+ * model reads config.json and knows its family; this package does not). Pickled {@code .bin}
+ * weights are refused, never unpickled.
  */
-public record HfCheckpoint(
-    Path dir, Gpt2Config config, Map<String, Tensor> weights, DType storedAs) {
+public record HfCheckpoint(Path dir, Map<String, Tensor> weights, DType storedAs) {
   public static final String CONFIG = "config.json";
   public static final String WEIGHTS = "model.safetensors";
   public static final String INDEX = "model.safetensors.index.json";
@@ -37,11 +38,11 @@ public record HfCheckpoint(
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   /** Loads and validates a checkpoint directory, every weight read into memory. */
-  public static HfCheckpoint load(Path dir) {
-    Layout layout = open(dir);
+  public static HfCheckpoint load(Path dir, TensorTable table) {
+    Layout layout = open(dir, table);
     Map<String, Tensor> weights = new LinkedHashMap<>();
     layout.tensors().forEach((name, t) -> weights.put(name, t.read()));
-    return new HfCheckpoint(dir, layout.config(), weights, layout.storedAs());
+    return new HfCheckpoint(dir, weights, layout.storedAs());
   }
 
   /** Where one weight lives: a tensor entry of a safetensors file. */
@@ -57,25 +58,21 @@ public record HfCheckpoint(
   }
 
   /** A validated checkpoint whose weights are located but not read. */
-  public record Layout(Path dir, Gpt2Config config, Map<String, Stored> tensors, DType storedAs) {}
+  public record Layout(Path dir, Map<String, Stored> tensors, DType storedAs) {}
 
   /**
-   * Reads config.json and every safetensors header, and validates names and shapes against the
-   * config, without reading weights: a model can then be streamed into place.
+   * Reads every safetensors header and validates names and shapes against {@code table}, without
+   * reading weights: a model can then be streamed into place.
    */
-  public static Layout open(Path dir) {
-    if (!Files.isDirectory(dir)) {
-      throw FlanTuneException.badInput(
-          dir + ": not a checkpoint directory (expected config.json + model.safetensors)");
-    }
-    Gpt2Config config = readConfig(dir.resolve(CONFIG));
+  public static Layout open(Path dir, TensorTable table) {
+    checkDirectory(dir);
     Map<String, Stored> stored = new LinkedHashMap<>();
     Map<String, Path> origin = new LinkedHashMap<>();
     List<Path> files = weightFiles(dir);
     for (Path file : files) {
       Safetensors.Header header = Safetensors.readHeader(file);
       for (Safetensors.Entry e : header.entries().values()) {
-        String name = Gpt2Weights.canonical(e.name());
+        String name = table.canonical(e.name());
         if (name == null) continue;
         if (stored.containsKey(name)) {
           throw FlanTuneException.badInput(
@@ -93,49 +90,17 @@ public record HfCheckpoint(
       }
     }
     Path named = files.size() == 1 ? files.get(0) : dir.resolve(INDEX);
-    Map<String, Stored> weights = validate(named, config, stored, origin);
-    DType storedAs = weights.get(Gpt2Weights.WTE).entry().dtype();
-    return new Layout(dir, config, weights, storedAs);
+    Map<String, Stored> weights = validate(named, table, stored, origin);
+    DType storedAs = weights.values().iterator().next().entry().dtype();
+    return new Layout(dir, weights, storedAs);
   }
 
-  static Gpt2Config readConfig(Path file) {
-    if (!Files.isRegularFile(file)) {
+  /** Refuses a path that is not a directory, naming what a checkpoint holds. */
+  public static void checkDirectory(Path dir) {
+    if (!Files.isDirectory(dir)) {
       throw FlanTuneException.badInput(
-          file + ": missing; a Hugging Face checkpoint needs config.json");
+          dir + ": not a checkpoint directory (expected config.json + model.safetensors)");
     }
-    Gpt2Config c;
-    try {
-      JsonNode node = JSON.readTree(file.toFile());
-      for (String key : List.of("vocab_size", "n_embd", "n_layer", "n_head", "n_positions")) {
-        if (!node.path(key).isIntegralNumber()) {
-          throw FlanTuneException.badInput(file + ": '" + key + "' is missing or not an integer");
-        }
-      }
-      c = JSON.treeToValue(node, Gpt2Config.class);
-      if (!node.has("layer_norm_epsilon")) {
-        c =
-            new Gpt2Config(
-                c.modelType(),
-                c.vocabSize(),
-                c.nPositions(),
-                c.nEmbd(),
-                c.nLayer(),
-                c.nHead(),
-                c.nInner(),
-                1e-5,
-                c.activationFunction(),
-                c.tieWordEmbeddings(),
-                c.bosTokenId(),
-                c.eosTokenId(),
-                c.architectures());
-      }
-    } catch (IOException e) {
-      throw FlanTuneException.badInput(
-          file + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
-    }
-    List<String> problems = c.problems();
-    if (!problems.isEmpty()) throw FlanTuneException.badInput(file + ": " + problems.get(0));
-    return c;
   }
 
   /** The safetensors files holding the weights, refusing pickles with a hint. */
@@ -202,9 +167,8 @@ public record HfCheckpoint(
   }
 
   private static Map<String, Stored> validate(
-      Path weightsFile, Gpt2Config config, Map<String, Stored> stored, Map<String, Path> origin) {
-    Map<String, long[]> expected = Gpt2Weights.shapes(config);
-    if (config.tied()) stored.remove(Gpt2Weights.LM_HEAD); // tied: HF overwrites lm_head with wte
+      Path weightsFile, TensorTable table, Map<String, Stored> stored, Map<String, Path> origin) {
+    Map<String, long[]> expected = table.shapes();
     List<String> missing = new ArrayList<>();
     Map<String, Stored> out = new LinkedHashMap<>();
     for (Map.Entry<String, long[]> e : expected.entrySet()) {
@@ -236,7 +200,7 @@ public record HfCheckpoint(
     }
     if (!missing.isEmpty()) {
       String hint =
-          missing.contains(Gpt2Weights.LM_HEAD)
+          missing.contains("lm_head.weight")
               ? " (tie_word_embeddings is false, so lm_head.weight is required)"
               : "";
       throw FlanTuneException.badInput(
@@ -254,8 +218,8 @@ public record HfCheckpoint(
               + ": unexpected tensor"
               + (extra.size() > 1 ? "s " : " ")
               + summarize(extra)
-              + " for a GPT-2 with n_layer="
-              + config.nLayer()
+              + " for "
+              + table.description()
               + "; check config.json");
     }
     return out;
@@ -274,14 +238,15 @@ public record HfCheckpoint(
    */
   public static void save(
       Path dir,
-      Gpt2Config config,
+      ObjectNode config,
+      TensorTable table,
       Map<String, ? extends Safetensors.Source> weights,
       DType dtype,
       Path tokenizerSource)
       throws IOException {
     Files.createDirectories(dir);
     Map<String, Safetensors.Source> ordered = new LinkedHashMap<>();
-    for (String name : Gpt2Weights.names(config)) {
+    for (String name : table.shapes().keySet()) {
       Safetensors.Source t = weights.get(name);
       if (t == null) throw new IllegalArgumentException("no weights for " + name);
       ordered.put(name, t);
@@ -305,7 +270,8 @@ public record HfCheckpoint(
             Tokenizer.VOCAB_JSON,
             Tokenizer.MERGES_TXT,
             "tokenizer_config.json",
-            "special_tokens_map.json")) {
+            "special_tokens_map.json",
+            "generation_config.json")) {
       Path src = source.resolve(f);
       if (Files.isRegularFile(src)
           && !src.toAbsolutePath()

@@ -18,6 +18,18 @@ import picocli.CommandLine.Spec;
 final class BenchCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  @Option(
+      names = "--arch",
+      defaultValue = "gpt2",
+      description = "Architecture: gpt2, llama, qwen2 or mistral.")
+  String arch;
+
+  @Option(names = "--kv-heads", description = "Key/value heads (Llama family; default: heads).")
+  Integer kvHeads;
+
+  @Option(names = "--inter", description = "MLP width (default 4·embd; Llama: ≈8/3·embd).")
+  Integer inter;
+
   @Option(names = "--vocab", defaultValue = "8000")
   int vocab;
 
@@ -72,7 +84,9 @@ final class BenchCommand implements Callable<Integer> {
     if (profile) dev.flantune.model.StepProfile.enable();
     Bench.Result r =
         Bench.run(
-            new Bench.Settings(vocab, embd, layers, heads, seq, batch, steps, warmup, scoring));
+            new Bench.Settings(
+                arch, vocab, embd, layers, heads, kvHeads, inter, seq, batch, steps, warmup,
+                scoring));
     if (profile) {
       long stepNanos = (long) (java.util.Arrays.stream(r.msPerStep()).sum() * 1e6);
       dev.flantune.model.StepProfile.print(System.err, stepNanos, steps);
@@ -83,6 +97,7 @@ final class BenchCommand implements Callable<Integer> {
       o.put("impl", "flan-tune");
       o.put("mode", mode);
       o.put("engine", r.engine());
+      o.put("arch", arch);
       o.putPOJO("config", r.settings());
       o.put("parameters", r.parameters());
       o.put("tokens_per_s", r.tokensPerS());
@@ -100,8 +115,18 @@ final class BenchCommand implements Callable<Integer> {
       out.println(o);
     } else {
       out.printf(
-          "config      V%d d%d L%d H%d T%d B%d (%,d parameters), %s engine%n",
-          vocab, embd, layers, heads, seq, batch, r.parameters(), r.engine());
+          "config      %s V%d d%d L%d H%d KV%d F%d T%d B%d (%,d parameters), %s engine%n",
+          arch,
+          vocab,
+          embd,
+          layers,
+          heads,
+          r.config().nKvHead(),
+          r.config().innerSize(),
+          seq,
+          batch,
+          r.parameters(),
+          r.engine());
       out.printf(
           "%s %.1f ms (median of %d after %d warm-up)%n",
           scoring ? "forward    " : "step       ", r.msPerStepMedian(), steps, warmup);

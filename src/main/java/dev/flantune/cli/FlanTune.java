@@ -66,6 +66,13 @@ public final class FlanTune implements Callable<Integer> {
   /** Runs the CLI and returns the exit code (tests call this; only {@link #main} exits). */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
     try {
+      dev.flantune.model.Engine.choose(System.getenv(dev.flantune.model.Engine.ENV));
+    } catch (FlanTuneException e) {
+      err.println("flan-tune: error: " + e.getMessage());
+      err.flush();
+      return e.kind().exitCode;
+    }
+    try {
       return commandLine(out, err).execute(args);
     } catch (OutOfMemoryError e) { // picocli handles exceptions only; errors reach here
       if (Arrays.asList(args).contains("-x") || Arrays.asList(args).contains("--stacktrace"))

@@ -2,12 +2,12 @@ package dev.flantune.cli;
 
 import dev.flantune.checkpoint.DType;
 import dev.flantune.model.CausalLm;
-import dev.flantune.model.Gpt2Config;
+import dev.flantune.model.ModelConfig;
+import dev.flantune.model.family.Architecture;
 import dev.flantune.tokenizer.Tokenizer;
 import dev.flantune.util.FlanTuneException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,7 +21,10 @@ import picocli.CommandLine.Spec;
 final class InitCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--arch", defaultValue = "gpt2", description = "Architecture (only gpt2).")
+  @Option(
+      names = "--arch",
+      defaultValue = "gpt2",
+      description = "Architecture: gpt2, llama, qwen2 or mistral.")
   String arch;
 
   @Option(
@@ -49,6 +52,22 @@ final class InitCommand implements Callable<Integer> {
   @Option(names = "--positions", defaultValue = "256")
   int positions;
 
+  @Option(names = "--kv-heads", description = "Key/value heads (Llama family; default: heads).")
+  Integer kvHeads;
+
+  @Option(names = "--inter", description = "MLP width (default 4·embd; Llama: ≈8/3·embd).")
+  Integer inter;
+
+  @Option(names = "--rope-theta", defaultValue = "10000", description = "RoPE base (Llama family).")
+  double ropeTheta;
+
+  @Option(
+      names = "--tied",
+      defaultValue = "true",
+      arity = "1",
+      description = "Tie the LM head to the embedding (Llama family may untie it).")
+  boolean tied;
+
   @Option(names = "--seed", defaultValue = "0")
   long seed;
 
@@ -57,8 +76,6 @@ final class InitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!arch.equals("gpt2"))
-      throw FlanTuneException.badUsage("--arch " + arch + ": only gpt2 is supported");
     if (!dtype.isFloat()) throw FlanTuneException.badUsage("--dtype must be F32, F16 or BF16");
     if (Files.isDirectory(out)) {
       try (var files = Files.list(out)) {
@@ -74,17 +91,39 @@ final class InitCommand implements Callable<Integer> {
       vocab = tok.vocabSize();
       eos = tok.eosId();
     }
-    Gpt2Config config = Gpt2Config.of(vocab, positions, embd, layers, heads, Math.max(eos, 0));
-    List<String> problems = config.problems();
-    if (!problems.isEmpty()) throw FlanTuneException.badUsage(String.join("; ", problems));
+    ModelConfig config =
+        new Architecture(
+                arch,
+                vocab,
+                positions,
+                embd,
+                layers,
+                heads,
+                kvHeads,
+                inter,
+                ropeTheta,
+                tied,
+                null,
+                Math.max(eos, 0))
+            .config();
     CausalLm model = CausalLm.random(config, seed); // generated straight into native memory
     model.save(out, dtype, tokenizer);
     long params = model.parameters().flat().length();
     spec.commandLine()
         .getOut()
         .printf(
-            "wrote %s: gpt2 V=%d C=%d L=%d H=%d P=%d, %,d parameters, seed %d%n",
-            out, vocab, embd, layers, heads, positions, params, seed);
+            "wrote %s: %s V=%d C=%d L=%d H=%d KV=%d F=%d P=%d, %,d parameters, seed %d%n",
+            out,
+            arch,
+            vocab,
+            embd,
+            layers,
+            heads,
+            config.nKvHead(),
+            config.innerSize(),
+            positions,
+            params,
+            seed);
     return 0;
   }
 }

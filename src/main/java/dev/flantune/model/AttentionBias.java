@@ -17,7 +17,7 @@ public final class AttentionBias {
     int rows = b.rows(), t = b.length();
     int[] seg = b.segmentIds();
     float[] bias = new float[rows * t * t];
-    java.util.Arrays.fill(bias, Gpt2Graph.MASKED);
+    java.util.Arrays.fill(bias, ModelGraph.MASKED);
     for (int r = 0; r < rows; r++) {
       int base = r * t;
       for (int q = 0; q < t; q++) {

@@ -2,10 +2,11 @@ package dev.flantune.model;
 
 import dev.flantune.checkpoint.ArraySource;
 import dev.flantune.checkpoint.DType;
-import dev.flantune.checkpoint.Gpt2Weights;
 import dev.flantune.checkpoint.HfCheckpoint;
 import dev.flantune.checkpoint.Tensor;
 import dev.flantune.data.Batch;
+import dev.flantune.model.cpu.CpuEngine;
+import dev.flantune.model.family.Family;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -18,21 +19,24 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A GPT-2 causal language model: its config, its SameDiff graph whose variables hold the weights,
- * and the checkpoint it came from. Forward passes for inference live here (scoring through {@link
- * Gpt2Backprop} on CPU, logits and generation through the graph); the training step's forward +
- * backward lives in {@link GradientEngine}.
+ * A causal language model of any supported family: its {@link ModelConfig}, its {@link ParamTable},
+ * every parameter in one {@link FlatParameters} buffer, the checkpoint it came from, and the engine
+ * that runs it ({@link Engine}: the hand-written CPU engine or the SameDiff graph, chosen once).
+ * Load, save and inference entry points live here; the training step's forward + backward is a
+ * {@link GradientEngine}.
  */
 public final class CausalLm {
-  private final Gpt2Config config;
-  private final SameDiff sd;
+  private final ModelConfig config;
+  private final ParamTable table;
   private final Path source;
   private final FlatParameters parameters;
-  private Gpt2Backprop direct; // created on first use; shared by training and scoring
+  private Engine engine = Engine.chosen();
+  private SameDiff sd; // built on first use: the graph engine, and logits()
+  private CpuEngine cpu; // created on first use; shared by training, scoring and decoding
 
-  private CausalLm(Gpt2Config config, SameDiff sd, Path source, FlatParameters parameters) {
+  private CausalLm(ModelConfig config, Path source, FlatParameters parameters) {
     this.config = config;
-    this.sd = sd;
+    this.table = Family.tableOf(config);
     this.source = source;
     this.parameters = parameters;
   }
@@ -43,8 +47,11 @@ public final class CausalLm {
    * Java-heap copy of the model (a 1 GB heap loads models of any size).
    */
   public static CausalLm load(Path dir) {
-    HfCheckpoint.Layout layout = HfCheckpoint.open(dir);
-    FlatParameters params = emptyParameters(layout.config());
+    HfCheckpoint.checkDirectory(dir);
+    ModelConfig config = Family.readConfig(dir.resolve(HfCheckpoint.CONFIG));
+    ParamTable table = Family.tableOf(config);
+    HfCheckpoint.Layout layout = HfCheckpoint.open(dir, table);
+    FlatParameters params = emptyParameters(table);
     if (Nd4j.getEnvironment().isCPU()) {
       FloatBuffer dst = params.flat().data().asNioFloat();
       params
@@ -55,38 +62,38 @@ public final class CausalLm {
     } else {
       params.views().forEach((name, view) -> copy(layout.tensors().get(name).read(), view));
     }
-    return new CausalLm(
-        layout.config(), Gpt2Graph.build(layout.config(), params.views()), dir, params);
+    return new CausalLm(config, dir, params);
   }
 
-  public static CausalLm fromTensors(Gpt2Config config, Map<String, Tensor> tensors, Path source) {
-    FlatParameters params = emptyParameters(config);
+  public static CausalLm fromTensors(ModelConfig config, Map<String, Tensor> tensors, Path source) {
+    FlatParameters params = emptyParameters(Family.tableOf(config));
     for (Map.Entry<String, INDArray> e : params.views().entrySet()) {
       Tensor t = tensors.get(e.getKey());
       if (t == null) throw new IllegalArgumentException("missing weight " + e.getKey());
       copy(t, e.getValue());
     }
-    return new CausalLm(config, Gpt2Graph.build(config, params.views()), source, params);
+    return new CausalLm(config, source, params);
   }
 
   /**
-   * A randomly initialized model ({@link Gpt2Init}), each tensor generated straight into the
+   * A randomly initialized model ({@link ModelInit}), each tensor generated straight into the
    * parameter buffer.
    */
-  public static CausalLm random(Gpt2Config config, long seed) {
-    FlatParameters params = emptyParameters(config);
-    Gpt2Init.generate(config, seed, (name, t) -> copy(t, params.views().get(name)));
-    return new CausalLm(config, Gpt2Graph.build(config, params.views()), null, params);
+  public static CausalLm random(ModelConfig config, long seed) {
+    ParamTable table = Family.tableOf(config);
+    FlatParameters params = emptyParameters(table);
+    ModelInit.generate(config, table, seed, (name, t) -> copy(t, params.views().get(name)));
+    return new CausalLm(config, null, params);
   }
 
-  private static FlatParameters emptyParameters(Gpt2Config config) {
+  private static FlatParameters emptyParameters(ParamTable table) {
     long total = 0;
-    for (long[] shape : Gpt2Weights.shapes(config).values()) total += Tensor.numel(shape);
+    for (long[] shape : table.shapes().values()) total += Tensor.numel(shape);
     if (total >= Integer.MAX_VALUE) {
       throw new IllegalArgumentException(
           "models of more than 2^31 parameters are not supported (this one has " + total + ")");
     }
-    return FlatParameters.zeros(Gpt2Weights.shapes(config), Gpt2Weights::decays);
+    return FlatParameters.zeros(table.shapes(), (name, shape) -> table.decays(name));
   }
 
   /** Copies a host tensor into a parameter view (bulk on CPU: no temporary native array). */
@@ -98,8 +105,12 @@ public final class CausalLm {
     }
   }
 
-  public Gpt2Config config() {
+  public ModelConfig config() {
     return config;
+  }
+
+  public ParamTable table() {
+    return table;
   }
 
   /** The checkpoint directory this model was loaded from (null if built in memory). */
@@ -107,19 +118,35 @@ public final class CausalLm {
     return source;
   }
 
+  /** The engine this model runs on (training, scoring, decoding). */
+  public Engine engine() {
+    return engine;
+  }
+
+  /** Runs this model on {@code e} from now on (tests compare the two engines on one model). */
+  public CausalLm useEngine(Engine e) {
+    if (e == Engine.CPU && !CpuEngine.supports(this)) {
+      throw new IllegalArgumentException("the CPU engine cannot run a model this large");
+    }
+    this.engine = e;
+    return this;
+  }
+
+  /** The SameDiff graph of this model, its variables views of the parameter buffer. */
   SameDiff graph() {
+    if (sd == null) sd = ModelGraph.build(config, table, parameters.views());
     return sd;
   }
 
   /** The hand-written engine on this model's parameters (one per model: its buffers are reused). */
-  Gpt2Backprop direct() {
-    if (direct == null) direct = new Gpt2Backprop(this);
-    return direct;
+  public CpuEngine cpu() {
+    if (cpu == null) cpu = new CpuEngine(this);
+    return cpu;
   }
 
   /** Parameter names in checkpoint order. */
   public List<String> parameterNames() {
-    return Gpt2Weights.names(config);
+    return table.names();
   }
 
   /** Every parameter in one buffer; {@link #parameter} views into it (updates change the model). */
@@ -129,7 +156,9 @@ public final class CausalLm {
 
   /** The live array of a parameter (updates to it change the model). */
   public INDArray parameter(String name) {
-    return sd.getVariable(name).getArr();
+    INDArray a = parameters.views().get(name);
+    if (a == null) throw new IllegalArgumentException("no parameter " + name);
+    return a;
   }
 
   /** A host copy of every weight, in checkpoint order. */
@@ -146,38 +175,7 @@ public final class CausalLm {
   public void save(Path dir, DType dtype, Path tokenizerSource) throws IOException {
     Map<String, ArraySource> weights = new LinkedHashMap<>();
     for (String name : parameterNames()) weights.put(name, new ArraySource(parameter(name)));
-    HfCheckpoint.save(dir, config, weights, dtype, tokenizerSource);
-  }
-
-  /**
-   * The placeholder arrays for a batch. The head scores {@code rows} (indices into the flattened
-   * batch); labels and loss weights are taken at those rows. {@code lossWeights} may be null
-   * (zero).
-   */
-  Map<String, INDArray> placeholders(Batch b, int[] rows, float[] lossWeights) {
-    return placeholders(b, rows, lossWeights, AttentionBias.of(b));
-  }
-
-  /** As above, with an explicit attention bias [B, 1, T, T] (e.g. a context shared by segments). */
-  Map<String, INDArray> placeholders(
-      Batch b, int[] rows, float[] lossWeights, INDArray attentionBias) {
-    checkIds(b);
-    int[] labels = new int[rows.length];
-    float[] weights = new float[rows.length];
-    for (int i = 0; i < rows.length; i++) {
-      labels[i] = b.labels()[rows[i]];
-      if (lossWeights != null) weights[i] = lossWeights[rows[i]];
-    }
-    Map<String, INDArray> ph = new LinkedHashMap<>();
-    ph.put(Gpt2Graph.INPUT_IDS, Nd4j.createFromArray(b.inputIds()).reshape(b.rows(), b.length()));
-    ph.put(
-        Gpt2Graph.POSITION_IDS,
-        Nd4j.createFromArray(b.positionIds()).reshape(b.rows(), b.length()));
-    ph.put(Gpt2Graph.ATTN_BIAS, attentionBias);
-    ph.put(Gpt2Graph.HEAD_ROWS, Nd4j.createFromArray(rows));
-    ph.put(Gpt2Graph.LABELS, Nd4j.createFromArray(labels));
-    ph.put(Gpt2Graph.LOSS_WEIGHTS, Nd4j.createFromArray(weights));
-    return ph;
+    HfCheckpoint.save(dir, config.json(), table, weights, dtype, tokenizerSource);
   }
 
   /** Every row of the batch. */
@@ -188,7 +186,7 @@ public final class CausalLm {
   }
 
   /** The rows whose prediction is in the loss (loss mask ≠ 0). */
-  static int[] lossRows(Batch b) {
+  public static int[] lossRows(Batch b) {
     int n = 0;
     for (float m : b.lossMask()) if (m != 0f) n++;
     int[] r = new int[n];
@@ -197,13 +195,15 @@ public final class CausalLm {
     return r;
   }
 
-  void checkIds(Batch b) {
+  /** Refuses a batch longer than the context, or with ids, positions or labels out of range. */
+  public void checkIds(Batch b) {
     if (b.length() > config.nPositions()) {
       throw new IllegalArgumentException(
           "sequence length "
               + b.length()
-              + " exceeds the model's n_positions "
-              + config.nPositions());
+              + " exceeds the model's context of "
+              + config.nPositions()
+              + " positions");
     }
     for (int id : b.inputIds()) {
       if (id < 0 || id >= config.vocabSize()) {
@@ -215,7 +215,7 @@ public final class CausalLm {
       int p = b.positionIds()[i];
       if (p < 0 || p >= config.nPositions()) {
         throw new IllegalArgumentException(
-            "position " + p + " outside n_positions " + config.nPositions());
+            "position " + p + " outside the context of " + config.nPositions());
       }
       int l = b.labels()[i];
       if (l < 0 || l >= config.vocabSize()) {
@@ -225,9 +225,14 @@ public final class CausalLm {
     }
   }
 
-  /** Logits [N, V] for every position of a batch. */
+  /** Logits [N, V] for every position of a batch (through the graph; tests and small batches). */
   public INDArray logits(Batch b) {
-    return sd.output(placeholders(b, allRows(b), null), Gpt2Graph.LOGITS).get(Gpt2Graph.LOGITS);
+    checkIds(b);
+    return graph()
+        .output(
+            ModelGraph.placeholders(config, b, allRows(b), null, AttentionBias.of(b)),
+            ModelGraph.LOGITS)
+        .get(ModelGraph.LOGITS);
   }
 
   /**
@@ -235,7 +240,7 @@ public final class CausalLm {
    * elsewhere), computing the LM head only there and never keeping [N, V] logits.
    */
   public TokenScores tokenScores(Batch b) {
-    if (GradientEngine.useDirect(this)) return direct().score(b, Gpt2Backprop.KeyRanges.of(b));
+    if (engine == Engine.CPU) return cpu().score(b, KeyRanges.of(b));
     return tokenScores(b, AttentionBias.of(b));
   }
 
@@ -243,9 +248,9 @@ public final class CausalLm {
    * {@link #tokenScores(Batch)} with an explicit additive attention bias, flattened [B, 1, T, T].
    */
   public TokenScores tokenScores(Batch b, float[] bias) {
-    if (GradientEngine.useDirect(this)) {
-      var keys = Gpt2Backprop.KeyRanges.ofBias(bias, b.rows(), b.length());
-      if (keys != null) return direct().score(b, keys);
+    if (engine == Engine.CPU) {
+      var keys = KeyRanges.ofBias(bias, b.rows(), b.length());
+      if (keys != null) return cpu().score(b, keys);
     }
     return tokenScores(b, Nd4j.createFromArray(bias).reshape(b.rows(), 1, b.length(), b.length()));
   }
@@ -257,10 +262,15 @@ public final class CausalLm {
     java.util.Arrays.fill(argmax, -1);
     int[] rows = lossRows(b);
     if (rows.length == 0) return new TokenScores(nll, argmax);
+    checkIds(b);
     Map<String, INDArray> out =
-        sd.output(placeholders(b, rows, null, bias), Gpt2Graph.TOKEN_NLL, Gpt2Graph.ARGMAX);
-    double[] got = out.get(Gpt2Graph.TOKEN_NLL).castTo(DataType.DOUBLE).toDoubleVector();
-    int[] best = out.get(Gpt2Graph.ARGMAX).castTo(DataType.INT).toIntVector();
+        graph()
+            .output(
+                ModelGraph.placeholders(config, b, rows, null, bias),
+                ModelGraph.TOKEN_NLL,
+                ModelGraph.ARGMAX);
+    double[] got = out.get(ModelGraph.TOKEN_NLL).castTo(DataType.DOUBLE).toDoubleVector();
+    int[] best = out.get(ModelGraph.ARGMAX).castTo(DataType.INT).toIntVector();
     for (int i = 0; i < rows.length; i++) {
       nll[rows[i]] = got[i];
       argmax[rows[i]] = best[i];

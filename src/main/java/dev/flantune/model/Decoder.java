@@ -5,7 +5,7 @@ package dev.flantune.model;
  * one pass, then one position per new token.
  */
 public interface Decoder {
-  Gpt2Config config();
+  ModelConfig config();
 
   /** Positions already in the cache. */
   int length();
@@ -20,15 +20,15 @@ public interface Decoder {
   float[] append(int... tokens);
 
   /**
-   * The decoder for this model: the direct engine's on CPU, {@link KvCacheDecoder} elsewhere (as
-   * {@link GradientEngine#useDirect}).
+   * The decoder for this model's engine: the CPU engine's key/value cache, or {@link GraphDecoder}
+   * on the graph engine.
    */
   static Decoder forModel(CausalLm model) {
-    return GradientEngine.useDirect(model) ? model.direct().decoder() : new KvCacheDecoder(model);
+    return model.engine() == Engine.CPU ? model.cpu().decoder() : new GraphDecoder(model);
   }
 
   /** Refuses an empty append, one past n_positions, or an id outside the vocabulary. */
-  static void checkAppend(int[] tokens, int length, Gpt2Config config) {
+  static void checkAppend(int[] tokens, int length, ModelConfig config) {
     if (tokens.length == 0) throw new IllegalArgumentException("no tokens to append");
     if (tokens.length > config.nPositions() - length) {
       throw new IllegalArgumentException(
@@ -36,7 +36,7 @@ public interface Decoder {
               + tokens.length
               + " tokens: "
               + length
-              + " of n_positions "
+              + " of the context of "
               + config.nPositions()
               + " are used");
     }

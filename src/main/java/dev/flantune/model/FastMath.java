@@ -6,7 +6,7 @@ package dev.flantune.model;
  * error ≤ 1e-7 for exp, absolute error ≤ 5e-7 for tanh (FastMathTest checks both against the JDK on
  * dense grids).
  */
-final class FastMath {
+public final class FastMath {
   private FastMath() {}
 
   private static final double LOG2E = 1.4426950408889634, LN2 = 0.6931471805599453;
@@ -15,7 +15,7 @@ final class FastMath {
    * e^x for x ≤ 88: x = k·ln2 + r with |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial (error
    * below 6e-9), 2^k put into the exponent bits. Underflows to 0 below −104.
    */
-  static float exp(float x) {
+  public static float exp(float x) {
     if (x < -104f) return 0f;
     double k = Math.floor(x * LOG2E + 0.5);
     double r = x - k * LN2;
@@ -41,7 +41,7 @@ final class FastMath {
    * tanh as the odd/even rational minimax approximation Eigen uses for fp32 (numerator degree 13,
    * denominator degree 6), clamped where tanh rounds to ±1 in fp32.
    */
-  static float tanh(float v) {
+  public static float tanh(float v) {
     float x = Math.max(-TANH_CLAMP, Math.min(TANH_CLAMP, v));
     float x2 = x * x;
     float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;

@@ -24,9 +24,9 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
  * Forward + backward of a {@link CausalLm} through SameDiff's automatic differentiation of {@link
- * Gpt2Graph}, accumulating parameter gradients into persistent buffers. The engine for backends
+ * ModelGraph}, accumulating parameter gradients into persistent buffers. The engine for backends
  * other than the CPU (CUDA), and the second, independent implementation the hand-written {@link
- * Gpt2Backprop} is checked against.
+ * dev.flantune.model.cpu.CpuEngine} is checked against.
  *
  * <p>Why a custom session: {@code SameDiff.fit} rebuilds its session (and array cache) per call,
  * and {@code calculateGradients} disables the cache; both are several times slower and heavier.
@@ -60,7 +60,7 @@ public final class GraphGradientEngine implements GradientEngine {
     }
     this.gradNames = new ArrayList<>(gradToParam.keySet());
     this.outputNames = new ArrayList<>(gradNames);
-    outputNames.add(Gpt2Graph.LOSS);
+    outputNames.add(ModelGraph.LOSS);
     this.session = new Session(gradFn);
   }
 
@@ -93,10 +93,17 @@ public final class GraphGradientEngine implements GradientEngine {
    * runs only there). Returns that loss.
    */
   @Override
+  public String name() {
+    return "graph";
+  }
+
+  @Override
   public double accumulate(Batch batch, float[] lossWeights) {
     int[] rows = CausalLm.lossRows(batch);
     if (rows.length == 0) return 0; // nothing scored: this micro-batch adds no gradient
-    Map<String, INDArray> ph = model.placeholders(batch, rows, lossWeights);
+    model.checkIds(batch);
+    Map<String, INDArray> ph =
+        ModelGraph.placeholders(model.config(), batch, rows, lossWeights, AttentionBias.of(batch));
     At at =
         At.builder()
             .epoch(0)
@@ -160,7 +167,7 @@ public final class GraphGradientEngine implements GradientEngine {
           INDArray g = out.resultAt(i);
           gradients.get(param).addi(g);
           produced.add(g);
-        } else if (names.get(i).equals(Gpt2Graph.LOSS)) {
+        } else if (names.get(i).equals(ModelGraph.LOSS)) {
           loss = out.resultAt(i).getDouble(0);
         }
       }

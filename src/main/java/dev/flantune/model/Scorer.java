@@ -103,7 +103,7 @@ public final class Scorer {
     float[] mask = new float[n];
     int[] owner = new int[n]; // the request a scored position belongs to
     float[] bias = new float[rows.size() * t * t];
-    Arrays.fill(bias, Gpt2Graph.MASKED);
+    Arrays.fill(bias, ModelGraph.MASKED);
     for (int r = 0; r < rows.size(); r++) {
       Row row = rows.get(r);
       int base = r * t;

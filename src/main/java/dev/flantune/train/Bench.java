@@ -3,9 +3,9 @@ package dev.flantune.train;
 import dev.flantune.data.Batch;
 import dev.flantune.data.BatchSource;
 import dev.flantune.model.CausalLm;
-import dev.flantune.model.Gpt2Config;
-import dev.flantune.model.GradientEngine;
+import dev.flantune.model.ModelConfig;
 import dev.flantune.model.StepProfile;
+import dev.flantune.model.family.Architecture;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,10 +28,13 @@ public final class Bench {
   private Bench() {}
 
   public record Settings(
+      String arch,
       int vocab,
       int embd,
       int layers,
       int heads,
+      Integer kvHeads,
+      Integer inter,
       int seq,
       int batch,
       int steps,
@@ -40,6 +43,7 @@ public final class Bench {
 
   public record Result(
       Settings settings,
+      ModelConfig config,
       String engine,
       long parameters,
       double msPerStepMedian,
@@ -52,8 +56,21 @@ public final class Bench {
       double peakHeapMb) {}
 
   public static Result run(Settings s) {
-    Gpt2Config c =
-        Gpt2Config.of(s.vocab, Math.max(s.seq, 8), s.embd, s.layers, s.heads, s.vocab - 1);
+    ModelConfig c =
+        new Architecture(
+                s.arch,
+                s.vocab,
+                Math.max(s.seq, 8),
+                s.embd,
+                s.layers,
+                s.heads,
+                s.kvHeads,
+                s.inter,
+                10000,
+                true,
+                null,
+                s.vocab - 1)
+            .config();
     CausalLm model = CausalLm.random(c, 0);
     long params = model.parameterNames().stream().mapToLong(p -> model.parameter(p).length()).sum();
     TrainStep step =
@@ -75,17 +92,18 @@ public final class Bench {
     double median = median(ms);
     long tokens = (long) s.batch * s.seq;
     double tokPerS = tokens / (median / 1000);
-    // FLOPs: 6 per parameter per token for the matmuls (the LM head counted via wte, the position
-    // table excluded: it is a lookup), plus attention's QKᵀ and AV (forward 4·T·C per token per
-    // layer, ×3).
-    double matmulParams = params - (double) c.nPositions() * c.nEmbd();
-    double flopsPerToken = 6 * matmulParams + 12.0 * s.layers * s.seq * s.embd;
+    // FLOPs: 6 per parameter per token for the matmuls (the LM head counted via the embedding, the
+    // position table excluded: it is a lookup), plus attention's QKᵀ and AV (forward 4·T·H·D per
+    // token per layer, ×3).
+    double positionTable = c.learnedPositions() ? (double) c.nPositions() * c.nEmbd() : 0;
+    double matmulParams = params - positionTable;
+    double flopsPerToken = 6 * matmulParams + 12.0 * s.layers * s.seq * c.attnWidth();
     if (s.scoring) flopsPerToken /= 3; // forward only
     double gflops = flopsPerToken * tokPerS / 1e9;
-    String engine =
-        s.scoring ? (GradientEngine.useDirect(model) ? "direct" : "graph") : step.engineName();
+    String engine = model.engine() == dev.flantune.model.Engine.CPU ? "cpu" : "graph";
     return new Result(
         s,
+        c,
         engine,
         params,
         median,

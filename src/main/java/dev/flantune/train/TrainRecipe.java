@@ -11,7 +11,6 @@ import dev.flantune.data.TextWindows;
 import dev.flantune.eval.EvaluatedModel;
 import dev.flantune.eval.HeldOutEval;
 import dev.flantune.model.CausalLm;
-import dev.flantune.model.Gpt2Config;
 import dev.flantune.report.EvalReport;
 import dev.flantune.tasks.ClusterOverlaps;
 import dev.flantune.tasks.RenderOptions;
@@ -181,8 +180,8 @@ public final class TrainRecipe {
   private CausalLm baseModel(Tokenizer tok) {
     if (cfg.model() != null) return CausalLm.load(cfg.model());
     RunConfig.InitSpec i = cfg.init();
-    Gpt2Config c =
-        Gpt2Config.of(
+    var c =
+        dev.flantune.model.family.Gpt2Family.of(
             tok.vocabSize(),
             i.positions(),
             i.embd(),

@@ -34,7 +34,7 @@ public final class TrainStep {
 
   /** The forward/backward engine this step runs: "direct" or "graph". */
   public String engineName() {
-    return engine instanceof dev.flantune.model.GraphGradientEngine ? "graph" : "direct";
+    return engine.name();
   }
 
   public AdamW optimizer() {

@@ -2,8 +2,6 @@ package dev.flantune.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.flantune.model.Gpt2Config;
-import dev.flantune.model.Gpt2Init;
 import dev.flantune.util.FlanTuneException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,17 +15,20 @@ import org.junit.jupiter.api.io.TempDir;
 class HfCheckpointTest {
   @TempDir Path dir;
 
-  static final Gpt2Config TINY = Gpt2Config.of(50, 16, 8, 2, 2, 49);
+  static final dev.flantune.model.ModelConfig TINY =
+      dev.flantune.model.family.Gpt2Family.of(50, 16, 8, 2, 2, 49);
 
-  private Path write(String name, Gpt2Config c, Map<String, Tensor> weights, DType dt)
+  private Path write(
+      String name, dev.flantune.model.ModelConfig c, Map<String, Tensor> weights, DType dt)
       throws IOException {
     Path d = dir.resolve(name);
-    HfCheckpoint.save(d, c, weights, dt, null);
+    dev.flantune.model.Checkpoints.save(d, c, weights, dt, null);
     return d;
   }
 
   private static String loadError(Path d) {
-    FlanTuneException e = assertThrows(FlanTuneException.class, () -> HfCheckpoint.load(d));
+    FlanTuneException e =
+        assertThrows(FlanTuneException.class, () -> dev.flantune.model.Checkpoints.load(d));
     assertEquals(FlanTuneException.Kind.BAD_INPUT, e.kind());
     assertFalse(e.getMessage().contains("\n"));
     return e.getMessage();
@@ -44,12 +45,12 @@ class HfCheckpointTest {
   @Test
   void loadSaveLoadIsBitIdentical() throws IOException {
     for (DType dt : new DType[] {DType.F32, DType.BF16, DType.F16}) {
-      Path a = write("a-" + dt, TINY, Gpt2Init.randomWeights(TINY, 3), dt);
-      HfCheckpoint first = HfCheckpoint.load(a);
+      Path a = write("a-" + dt, TINY, dev.flantune.model.ModelInit.randomWeights(TINY, 3), dt);
+      var first = dev.flantune.model.Checkpoints.load(a);
       assertEquals(dt, first.storedAs());
       Path b = dir.resolve("b-" + dt);
-      HfCheckpoint.save(b, first.config(), first.weights(), dt, null);
-      HfCheckpoint second = HfCheckpoint.load(b);
+      dev.flantune.model.Checkpoints.save(b, first.config(), first.weights(), dt, null);
+      var second = dev.flantune.model.Checkpoints.load(b);
       for (String name : first.weights().keySet()) {
         assertArrayEquals(
             first.weights().get(name).data(), second.weights().get(name).data(), name);
@@ -63,7 +64,7 @@ class HfCheckpointTest {
 
   @Test
   void prefixedNamesAndLegacyBuffersLoad() throws IOException {
-    Map<String, Tensor> w = Gpt2Init.randomWeights(TINY, 1);
+    Map<String, Tensor> w = dev.flantune.model.ModelInit.randomWeights(TINY, 1);
     Path d = write("prefixed", TINY, w, DType.F32);
     rewrite(
         d,
@@ -79,7 +80,7 @@ class HfCheckpointTest {
           t.clear();
           t.putAll(renamed);
         });
-    HfCheckpoint c = HfCheckpoint.load(d);
+    var c = dev.flantune.model.Checkpoints.load(d);
     assertArrayEquals(
         w.get("h.1.mlp.c_fc.weight").data(), c.weights().get("h.1.mlp.c_fc.weight").data());
     assertFalse(c.weights().containsKey("lm_head.weight"));
@@ -87,9 +88,9 @@ class HfCheckpointTest {
 
   @Test
   void shardedCheckpointLoads() throws IOException {
-    Map<String, Tensor> w = Gpt2Init.randomWeights(TINY, 2);
+    Map<String, Tensor> w = dev.flantune.model.ModelInit.randomWeights(TINY, 2);
     Path d = Files.createDirectories(dir.resolve("sharded"));
-    Files.writeString(d.resolve("config.json"), HfCheckpoint.JSON.writeValueAsString(TINY));
+    Files.writeString(d.resolve("config.json"), HfCheckpoint.JSON.writeValueAsString(TINY.json()));
     Map<String, Tensor> one = new LinkedHashMap<>(), two = new LinkedHashMap<>();
     StringBuilder map = new StringBuilder();
     int i = 0;
@@ -108,21 +109,25 @@ class HfCheckpointTest {
     Safetensors.write(d.resolve("model-00002-of-00002.safetensors"), two, DType.BF16, Map.of());
     Files.writeString(
         d.resolve(HfCheckpoint.INDEX), "{\"metadata\":{},\"weight_map\":{" + map + "}}");
-    HfCheckpoint c = HfCheckpoint.load(d);
+    var c = dev.flantune.model.Checkpoints.load(d);
     assertEquals(w.keySet(), c.weights().keySet());
     assertEquals(w.get("ln_f.bias").data()[0], c.weights().get("ln_f.bias").data()[0], 1e-2);
   }
 
   @Test
   void untiedHeadIsRequiredAndLoaded() throws IOException {
-    Gpt2Config untied =
-        new Gpt2Config("gpt2", 50, 16, 8, 1, 2, null, 1e-5, "gelu_new", false, 49, 49, null);
-    Map<String, Tensor> w = Gpt2Init.randomWeights(untied, 5);
+    var gpt2 =
+        new dev.flantune.model.Gpt2Config(
+            "gpt2", 50, 16, 8, 1, 2, null, 1e-5, "gelu_new", false, 49, 49, null);
+    dev.flantune.model.ModelConfig untied =
+        dev.flantune.model.family.Gpt2Family.describe(
+            gpt2, 1e-5, new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(gpt2));
+    Map<String, Tensor> w = dev.flantune.model.ModelInit.randomWeights(untied, 5);
     assertTrue(w.containsKey("lm_head.weight"));
     Path d = write("untied", untied, w, DType.F32);
     assertArrayEquals(
         w.get("lm_head.weight").data(),
-        HfCheckpoint.load(d).weights().get("lm_head.weight").data());
+        dev.flantune.model.Checkpoints.load(d).weights().get("lm_head.weight").data());
     rewrite(d, t -> t.remove("lm_head.weight"));
     String msg = loadError(d);
     assertTrue(msg.contains("'lm_head.weight'") && msg.contains("tie_word_embeddings"), msg);
@@ -130,7 +135,7 @@ class HfCheckpointTest {
 
   @Test
   void missingTensorIsNamed() throws IOException {
-    Path d = write("missing", TINY, Gpt2Init.randomWeights(TINY, 1), DType.F32);
+    Path d = write("missing", TINY, dev.flantune.model.ModelInit.randomWeights(TINY, 1), DType.F32);
     rewrite(d, t -> t.remove("h.1.attn.c_proj.bias"));
     String msg = loadError(d);
     assertTrue(msg.contains("missing tensor 'h.1.attn.c_proj.bias'"), msg);
@@ -138,7 +143,7 @@ class HfCheckpointTest {
 
   @Test
   void extraTensorIsNamed() throws IOException {
-    Path d = write("extra", TINY, Gpt2Init.randomWeights(TINY, 1), DType.F32);
+    Path d = write("extra", TINY, dev.flantune.model.ModelInit.randomWeights(TINY, 1), DType.F32);
     rewrite(d, t -> t.put("h.2.ln_1.weight", Tensor.ofFloats(new long[] {8}, new float[8])));
     String msg = loadError(d);
     assertTrue(msg.contains("'h.2.ln_1.weight'") && msg.contains("model.safetensors"), msg);
@@ -146,7 +151,7 @@ class HfCheckpointTest {
 
   @Test
   void wrongShapeIsNamed() throws IOException {
-    Path d = write("shape", TINY, Gpt2Init.randomWeights(TINY, 1), DType.F32);
+    Path d = write("shape", TINY, dev.flantune.model.ModelInit.randomWeights(TINY, 1), DType.F32);
     rewrite(d, t -> t.put("wpe.weight", Tensor.ofFloats(new long[] {8, 16}, new float[128])));
     String msg = loadError(d);
     assertTrue(
@@ -155,7 +160,7 @@ class HfCheckpointTest {
 
   @Test
   void duplicatePrefixedAndPlainNamesAreRefused() throws IOException {
-    Path d = write("dup", TINY, Gpt2Init.randomWeights(TINY, 1), DType.F32);
+    Path d = write("dup", TINY, dev.flantune.model.ModelInit.randomWeights(TINY, 1), DType.F32);
     rewrite(d, t -> t.put("transformer.ln_f.bias", t.get("ln_f.bias")));
     assertTrue(loadError(d).contains("duplicates 'ln_f.bias'"));
   }
@@ -163,7 +168,7 @@ class HfCheckpointTest {
   @Test
   void pickleOnlyCheckpointIsRefusedWithAHint() throws IOException {
     Path d = Files.createDirectories(dir.resolve("pickle"));
-    Files.writeString(d.resolve("config.json"), HfCheckpoint.JSON.writeValueAsString(TINY));
+    Files.writeString(d.resolve("config.json"), HfCheckpoint.JSON.writeValueAsString(TINY.json()));
     Files.write(d.resolve("pytorch_model.bin"), new byte[] {(byte) 0x80, 2, 'c', 'o', 's'});
     String msg = loadError(d);
     assertTrue(msg.contains("pytorch_model.bin") && msg.contains("safetensors"), msg);
@@ -171,7 +176,7 @@ class HfCheckpointTest {
 
   @Test
   void missingOrBadConfigIsNamed() throws IOException {
-    Path d = write("cfg", TINY, Gpt2Init.randomWeights(TINY, 1), DType.F32);
+    Path d = write("cfg", TINY, dev.flantune.model.ModelInit.randomWeights(TINY, 1), DType.F32);
     Files.writeString(
         d.resolve("config.json"),
         "{\"n_embd\": 8, \"n_layer\": 2, \"n_head\": 3, \"vocab_size\": 50, \"n_positions\": 16}");
@@ -188,7 +193,7 @@ class HfCheckpointTest {
 
   @Test
   void shardOutsideTheDirectoryIsRefused() throws IOException {
-    Path d = write("escape", TINY, Gpt2Init.randomWeights(TINY, 1), DType.F32);
+    Path d = write("escape", TINY, dev.flantune.model.ModelInit.randomWeights(TINY, 1), DType.F32);
     Files.writeString(
         d.resolve(HfCheckpoint.INDEX), "{\"weight_map\":{\"wte.weight\":\"../../etc/passwd\"}}");
     assertTrue(loadError(d).contains("inside the checkpoint directory"));

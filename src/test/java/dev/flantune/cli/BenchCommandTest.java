@@ -45,7 +45,7 @@ class BenchCommandTest {
     JsonNode o = json(CliTest.run(TINY));
     assertTrue(o.get("tokens_per_s").asDouble() > 0);
     assertEquals("train", o.get("mode").asText());
-    assertEquals("direct", o.get("engine").asText());
+    assertEquals("cpu", o.get("engine").asText());
     assertEquals(2, o.get("ms_per_step_all").size());
     assertTrue(o.get("peak_rss_mb").asDouble() > 0);
   }

@@ -3,10 +3,8 @@ package dev.flantune.cli;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.flantune.checkpoint.DType;
-import dev.flantune.checkpoint.HfCheckpoint;
 import dev.flantune.eval.Generator;
 import dev.flantune.model.CausalLm;
-import dev.flantune.model.Gpt2Config;
 import dev.flantune.model.TinyModels;
 import dev.flantune.tokenizer.Tokenizer;
 import java.io.ByteArrayInputStream;
@@ -64,9 +62,10 @@ class GenerateCommandTest {
   @BeforeAll
   static void writeCheckpoint() throws Exception {
     modelDir = tmp.resolve("tiny");
-    Gpt2Config c = Gpt2Config.of(257, 64, 32, 2, 4, 256);
+    dev.flantune.model.ModelConfig c =
+        dev.flantune.model.family.Gpt2Family.of(257, 64, 32, 2, 4, 256);
     CausalLm lm = TinyModels.random(c, 3);
-    HfCheckpoint.save(modelDir, c, lm.exportWeights(), DType.F32, null);
+    dev.flantune.model.Checkpoints.save(modelDir, c, lm.exportWeights(), DType.F32, null);
     Files.writeString(modelDir.resolve(Tokenizer.VOCAB_JSON), byteVocabJson());
     Files.writeString(modelDir.resolve(Tokenizer.MERGES_TXT), "#version: 0.2\n");
   }

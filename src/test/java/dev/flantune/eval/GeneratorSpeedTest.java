@@ -3,7 +3,6 @@ package dev.flantune.eval;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.flantune.model.CausalLm;
-import dev.flantune.model.Gpt2Config;
 import dev.flantune.model.TinyModels;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -16,15 +15,17 @@ import org.junit.jupiter.api.Test;
 class GeneratorSpeedTest {
   @Test
   void smallModel() {
-    measure(Gpt2Config.of(8000, 256, 256, 4, 4, 0), 32, 64, true);
+    measure(dev.flantune.model.family.Gpt2Family.of(8000, 256, 256, 4, 4, 0), 32, 64, true);
   }
 
   @Test
   void gpt2SmallShape() {
-    measure(Gpt2Config.of(50257, 1024, 768, 12, 12, 50256), 32, 32, false);
+    measure(
+        dev.flantune.model.family.Gpt2Family.of(50257, 1024, 768, 12, 12, 50256), 32, 32, false);
   }
 
-  static void measure(Gpt2Config c, int promptLen, int newTokens, boolean compareFull) {
+  static void measure(
+      dev.flantune.model.ModelConfig c, int promptLen, int newTokens, boolean compareFull) {
     CausalLm lm = TinyModels.random(c, 1);
     int[] prompt = TinyModels.randomIds(promptLen, c.vocabSize(), 2);
     Generator g = new Generator(lm);

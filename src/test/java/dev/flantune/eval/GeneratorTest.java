@@ -3,7 +3,6 @@ package dev.flantune.eval;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.flantune.model.CausalLm;
-import dev.flantune.model.Gpt2Config;
 import dev.flantune.model.TinyModels;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -11,7 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 class GeneratorTest {
-  static final Gpt2Config CONFIG = Gpt2Config.of(50, 24, 32, 2, 4, 49);
+  static final dev.flantune.model.ModelConfig CONFIG =
+      dev.flantune.model.family.Gpt2Family.of(50, 24, 32, 2, 4, 49);
   static final CausalLm LM = TinyModels.random(CONFIG, 7);
   static final int[] PROMPT = {3, 14, 15, 9};
 

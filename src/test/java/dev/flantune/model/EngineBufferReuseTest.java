@@ -38,10 +38,11 @@ class EngineBufferReuseTest {
 
   @Test
   void changingShapesGiveWhatAFreshEngineGives() {
-    Gpt2Config c = Gpt2Config.of(61, 32, 24, 2, 3, 60);
-    var weights = Gpt2Init.randomWeights(c, 4);
+    dev.flantune.model.ModelConfig c =
+        dev.flantune.model.family.Gpt2Family.of(61, 32, 24, 2, 3, 60);
+    var weights = dev.flantune.model.ModelInit.randomWeights(c, 4);
     CausalLm shared = CausalLm.fromTensors(c, weights, null);
-    Gpt2Backprop reused = new Gpt2Backprop(shared);
+    var reused = new dev.flantune.model.cpu.CpuEngine(shared);
     Batch[] batches = {
       batch(2, 12, 4, 1),
       batch(3, 20, 30, 2),
@@ -51,7 +52,7 @@ class EngineBufferReuseTest {
     };
     for (int i = 0; i < batches.length; i++) {
       Batch b = batches[i];
-      Gpt2Backprop fresh = new Gpt2Backprop(CausalLm.fromTensors(c, weights, null));
+      var fresh = new dev.flantune.model.cpu.CpuEngine(CausalLm.fromTensors(c, weights, null));
       fresh.zeroGradients();
       reused.zeroGradients();
       double want = fresh.accumulate(b, b.lossMask());
@@ -62,8 +63,8 @@ class EngineBufferReuseTest {
           reused.gradientBuffer().flat().dup().data().asFloat(),
           0f,
           "gradients of batch " + i);
-      var s1 = reused.score(b, Gpt2Backprop.KeyRanges.of(b));
-      var s2 = fresh.score(b, Gpt2Backprop.KeyRanges.of(b));
+      var s1 = reused.score(b, KeyRanges.of(b));
+      var s2 = fresh.score(b, KeyRanges.of(b));
       assertArrayEquals(s2.nll(), s1.nll(), 0.0, "scores of batch " + i);
       assertArrayEquals(s2.argmax(), s1.argmax());
     }
@@ -72,8 +73,8 @@ class EngineBufferReuseTest {
   @Test
   void batchesPastTheIndexRangeAreAUsageErrorBeforeAnyAllocation() {
     int t = 50_000; // attention scores 2 heads × t² > 2^31
-    Gpt2Config c = Gpt2Config.of(61, t, 8, 1, 2, 60);
-    Gpt2Backprop engine = new Gpt2Backprop(CausalLm.random(c, 1));
+    dev.flantune.model.ModelConfig c = dev.flantune.model.family.Gpt2Family.of(61, t, 8, 1, 2, 60);
+    var engine = new dev.flantune.model.cpu.CpuEngine(CausalLm.random(c, 1));
     int[] zeros = new int[t], pos = new int[t], seg = new int[t];
     float[] mask = new float[t];
     for (int i = 0; i < t; i++) {

@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 class ScorerTest {
   @Test
   void sharedContextRowsEqualScoringEachRequestAlone() {
-    Gpt2Config c = Gpt2Config.of(97, 24, 16, 2, 2, 96);
-    var w = Gpt2Init.randomWeights(c, 3);
+    dev.flantune.model.ModelConfig c =
+        dev.flantune.model.family.Gpt2Family.of(97, 24, 16, 2, 2, 96);
+    var w = dev.flantune.model.ModelInit.randomWeights(c, 3);
     w.values()
         .forEach(
             t -> {
@@ -75,8 +76,9 @@ class ScorerTest {
   /** The scorer's shared-context rows give the same scores through either engine. */
   @Test
   void directAndGraphEnginesScoreAlike() {
-    Gpt2Config c = Gpt2Config.of(97, 32, 16, 2, 2, 96);
-    CausalLm lm = CausalLm.fromTensors(c, Gpt2Init.randomWeights(c, 4), null);
+    dev.flantune.model.ModelConfig c =
+        dev.flantune.model.family.Gpt2Family.of(97, 32, 16, 2, 2, 96);
+    CausalLm lm = CausalLm.fromTensors(c, dev.flantune.model.ModelInit.randomWeights(c, 4), null);
     SplittableRandom r = new SplittableRandom(6);
     List<Scorer.Request> requests = new ArrayList<>();
     for (int prompt = 0; prompt < 6; prompt++) {
@@ -85,16 +87,10 @@ class ScorerTest {
         requests.add(new Scorer.Request(ctx, r.ints(1 + r.nextInt(5), 0, 97).toArray()));
     }
     Scorer.Result[] graph, direct;
-    try {
-      System.setProperty("flantune.engine", "graph");
-      graph = new Scorer(lm, 3).score(requests);
-      assertEquals(0, lm.direct().scoredBatches());
-      System.setProperty("flantune.engine", "direct");
-      direct = new Scorer(lm, 3).score(requests);
-      assertTrue(lm.direct().scoredBatches() > 0, "the direct engine scored the shared rows");
-    } finally {
-      System.clearProperty("flantune.engine");
-    }
+    graph = new Scorer(lm.useEngine(Engine.GRAPH), 3).score(requests);
+    assertEquals(0, lm.cpu().scoredBatches());
+    direct = new Scorer(lm.useEngine(Engine.CPU), 3).score(requests);
+    assertTrue(lm.cpu().scoredBatches() > 0, "the CPU engine scored the shared rows");
     for (int i = 0; i < requests.size(); i++) {
       assertEquals(graph[i].logprob(), direct[i].logprob(), 1e-4, "request " + i);
       assertEquals(graph[i].tokens(), direct[i].tokens());

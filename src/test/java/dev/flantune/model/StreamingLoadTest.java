@@ -3,7 +3,6 @@ package dev.flantune.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.flantune.checkpoint.DType;
-import dev.flantune.checkpoint.HfCheckpoint;
 import dev.flantune.checkpoint.Tensor;
 import java.nio.file.Path;
 import java.util.Map;
@@ -23,12 +22,13 @@ class StreamingLoadTest {
       value = DType.class,
       names = {"F32", "F16", "BF16"})
   void streamedWeightsEqualWholeReads(DType dtype, @TempDir Path dir) throws Exception {
-    Gpt2Config c = Gpt2Config.of(5003, 64, 256, 1, 4, 5002);
+    dev.flantune.model.ModelConfig c =
+        dev.flantune.model.family.Gpt2Family.of(5003, 64, 256, 1, 4, 5002);
     CausalLm original = CausalLm.random(c, 11);
     original.save(dir, dtype, null);
 
     CausalLm streamed = CausalLm.load(dir);
-    Map<String, Tensor> whole = HfCheckpoint.load(dir).weights();
+    Map<String, Tensor> whole = dev.flantune.model.Checkpoints.load(dir).weights();
     for (String name : original.parameterNames()) {
       float[] got = streamed.parameter(name).dup().data().asFloat();
       assertArrayEquals(whole.get(name).data(), got, 0f, name);
@@ -41,9 +41,11 @@ class StreamingLoadTest {
 
   @Test
   void randomInitEqualsTheTensorPath() {
-    Gpt2Config c = Gpt2Config.of(97, 16, 32, 2, 2, 96);
+    dev.flantune.model.ModelConfig c =
+        dev.flantune.model.family.Gpt2Family.of(97, 16, 32, 2, 2, 96);
     CausalLm direct = CausalLm.random(c, 5);
-    CausalLm viaTensors = CausalLm.fromTensors(c, Gpt2Init.randomWeights(c, 5), null);
+    CausalLm viaTensors =
+        CausalLm.fromTensors(c, dev.flantune.model.ModelInit.randomWeights(c, 5), null);
     assertArrayEquals(
         viaTensors.parameters().flat().dup().data().asFloat(),
         direct.parameters().flat().dup().data().asFloat(),

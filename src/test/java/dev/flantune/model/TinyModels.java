@@ -14,8 +14,8 @@ public final class TinyModels {
    * 1e-2, where a tolerance of 1e-4 would hide a wrong mask or head split. Weights are scaled to
    * std 0.2 and biases and LayerNorm parameters perturbed, as in the parity fixtures.
    */
-  public static CausalLm random(Gpt2Config c, long seed) {
-    Map<String, Tensor> w = Gpt2Init.randomWeights(c, seed);
+  public static CausalLm random(dev.flantune.model.ModelConfig c, long seed) {
+    Map<String, Tensor> w = dev.flantune.model.ModelInit.randomWeights(c, seed);
     SplittableRandom rng = new SplittableRandom(seed ^ 0x5DEECE66DL);
     for (Map.Entry<String, Tensor> e : w.entrySet()) {
       float[] d = e.getValue().data();

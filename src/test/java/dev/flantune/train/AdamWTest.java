@@ -12,8 +12,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The fused single-pass AdamW (CPU) and the native-op one (other backends) take the same steps,
  * weight decay on the decayed prefix only, and both leave the clipped (scaled) gradients behind.
- * Both are checked against PyTorch in Gpt2ParityTest through the default; this ties the other to
- * it.
+ * Both are checked against PyTorch in ParityTest through the default; this ties the other to it.
  */
 class AdamWTest {
   @Test

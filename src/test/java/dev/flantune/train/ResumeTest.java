@@ -2,7 +2,6 @@ package dev.flantune.train;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.flantune.checkpoint.HfCheckpoint;
 import dev.flantune.config.ConfigLoader;
 import dev.flantune.config.ConfigTree;
 import dev.flantune.config.RunConfig;
@@ -61,8 +60,8 @@ class ResumeTest {
   }
 
   static void assertSameWeights(Path a, Path b) {
-    var wa = HfCheckpoint.load(a).weights();
-    var wb = HfCheckpoint.load(b).weights();
+    var wa = dev.flantune.model.Checkpoints.load(a).weights();
+    var wb = dev.flantune.model.Checkpoints.load(b).weights();
     for (String k : wa.keySet()) assertArrayEquals(wa.get(k).data(), wb.get(k).data(), 0f, k);
   }
 
@@ -120,11 +119,11 @@ class ResumeTest {
   void trainingEndsWithTheHeldOutEvaluationBaseAgainstTuned() throws IOException {
     Path tok = Path.of("src/test/resources/tokenizer/tiny/tokenizer.json").toAbsolutePath();
     Path base = dir.resolve("base");
-    var c = dev.flantune.model.Gpt2Config.of(507, 128, 16, 1, 2, 506);
-    dev.flantune.checkpoint.HfCheckpoint.save(
+    var c = dev.flantune.model.family.Gpt2Family.of(507, 128, 16, 1, 2, 506);
+    dev.flantune.model.Checkpoints.save(
         base,
         c,
-        dev.flantune.model.Gpt2Init.randomWeights(c, 4),
+        dev.flantune.model.ModelInit.randomWeights(c, 4),
         dev.flantune.checkpoint.DType.F32,
         tok);
     Path cfg = dir.resolve("eval.yaml");
@@ -205,8 +204,8 @@ class ResumeTest {
     assertEquals(
         List.of("step-00000004", "step-00000006"),
         rd.checkpoints().stream().map(p -> p.getFileName().toString()).toList());
-    HfCheckpoint.load(rd.checkpoints().get(0));
-    HfCheckpoint.load(s.finalModel());
+    dev.flantune.model.Checkpoints.load(rd.checkpoints().get(0));
+    dev.flantune.model.Checkpoints.load(s.finalModel());
     assertTrue(Files.exists(s.runDir().resolve("provenance.json")));
     assertTrue(
         Files.readString(s.runDir().resolve("config.resolved.yaml")).contains("grad_accum: 2"));

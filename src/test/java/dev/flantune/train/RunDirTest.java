@@ -3,7 +3,6 @@ package dev.flantune.train;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.flantune.model.CausalLm;
-import dev.flantune.model.Gpt2Config;
 import dev.flantune.util.FlanTuneException;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
@@ -19,7 +18,8 @@ class RunDirTest {
 
   @Test
   void momentsRoundTripExactlyAndAMismatchedModelIsRefused(@TempDir Path dir) throws Exception {
-    Gpt2Config c = Gpt2Config.of(97, 16, 32, 2, 2, 96);
+    dev.flantune.model.ModelConfig c =
+        dev.flantune.model.family.Gpt2Family.of(97, 16, 32, 2, 2, 96);
     CausalLm model = CausalLm.random(c, 1);
     AdamW adam = new AdamW(ADAM, model.parameters());
     var grads = model.parameters().zerosLike();
@@ -54,7 +54,8 @@ class RunDirTest {
     }
     assertTrue(restored.secondMoments().get("wte.weight").getFloat(0) > 0, "moments were set");
 
-    CausalLm wider = CausalLm.random(Gpt2Config.of(97, 16, 48, 2, 2, 96), 1);
+    CausalLm wider =
+        CausalLm.random(dev.flantune.model.family.Gpt2Family.of(97, 16, 48, 2, 2, 96), 1);
     FlanTuneException e =
         assertThrows(
             FlanTuneException.class,

@@ -6,8 +6,6 @@ import dev.flantune.config.RunConfig.Schedule;
 import dev.flantune.data.Batch;
 import dev.flantune.data.BatchSource;
 import dev.flantune.model.CausalLm;
-import dev.flantune.model.Gpt2Config;
-import dev.flantune.model.Gpt2Init;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -17,11 +15,12 @@ import org.junit.jupiter.api.Test;
 
 /** The optimizer step: accumulation, target-only loss, clipping, the NaN guard, the schedule. */
 class TrainStepTest {
-  static final Gpt2Config C = Gpt2Config.of(61, 32, 16, 2, 2, 60);
+  static final dev.flantune.model.ModelConfig C =
+      dev.flantune.model.family.Gpt2Family.of(61, 32, 16, 2, 2, 60);
   static final AdamW.Settings ADAM = new AdamW.Settings(0.9, 0.999, 1e-8, 0.1);
 
   static CausalLm model() {
-    return CausalLm.fromTensors(C, Gpt2Init.randomWeights(C, 11), null);
+    return CausalLm.fromTensors(C, dev.flantune.model.ModelInit.randomWeights(C, 11), null);
   }
 
   /** A source handing out the given batches in order. */

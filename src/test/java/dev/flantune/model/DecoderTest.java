@@ -12,11 +12,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The cached incremental forward must give, at every step, the logits the full SameDiff forward
- * gives for the whole sequence, and the logits of the independent PyTorch reference. Both decoders:
- * {@link KvCacheDecoder} (ND4J array ops) and the direct engine's.
+ * The incremental forward must give, at every step, the logits the full SameDiff forward gives for
+ * the whole sequence, and the logits of the independent PyTorch reference. Both decoders: the CPU
+ * engine's key/value cache and {@link GraphDecoder}.
  */
-class KvCacheDecoderTest {
+class DecoderTest {
   static final double LOGIT_ABS = 1e-4;
 
   static double maxDiff(float[] a, INDArray fullRow) {
@@ -28,7 +28,7 @@ class KvCacheDecoderTest {
   }
 
   static Decoder decoder(String kind, CausalLm lm) {
-    return kind.equals("direct") ? lm.direct().decoder() : new KvCacheDecoder(lm);
+    return kind.equals("cpu") ? lm.cpu().decoder() : new GraphDecoder(lm);
   }
 
   /** Prefills {@code prefill} tokens, then steps one token at a time; returns the max error. */
@@ -36,14 +36,7 @@ class KvCacheDecoderTest {
     INDArray full = lm.logits(TinyModels.row(ids)); // [T, V]
     Decoder dec = decoder(kind, lm);
     int[] first = java.util.Arrays.copyOf(ids, prefill);
-    double max = 0;
-    if (dec instanceof KvCacheDecoder kv) { // logits after every prompt token
-      INDArray pre = kv.appendAll(first);
-      for (int t = 0; t < prefill; t++)
-        max = Math.max(max, maxDiff(pre.getRow(t).toFloatVector(), full.getRow(t)));
-    } else {
-      max = maxDiff(dec.append(first), full.getRow(prefill - 1));
-    }
+    double max = maxDiff(dec.append(first), full.getRow(prefill - 1));
     for (int t = prefill; t < ids.length; t++)
       max = Math.max(max, maxDiff(dec.append(ids[t]), full.getRow(t)));
     assertEquals(ids.length, dec.length());
@@ -51,16 +44,17 @@ class KvCacheDecoderTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"kv", "direct"})
+  @ValueSource(strings = {"cpu", "graph"})
   void everyStepMatchesTheFullForward(String kind) {
-    Gpt2Config c = Gpt2Config.of(50, 24, 32, 2, 4, 49);
+    dev.flantune.model.ModelConfig c =
+        dev.flantune.model.family.Gpt2Family.of(50, 24, 32, 2, 4, 49);
     CausalLm lm = TinyModels.random(c, 7);
     int[] ids = TinyModels.randomIds(24, 50, 11); // fills n_positions exactly
     double fromPrompt = cachedVsFull(kind, lm, ids, 6);
     double fromOne = cachedVsFull(kind, lm, ids, 1);
     double allAtOnce = cachedVsFull(kind, lm, ids, ids.length);
     System.out.printf(
-        "%s KV cache vs full forward, max |Δlogit|: prefill 6 %.3g, prefill 1 %.3g, prefill all"
+        "%s decoder vs full forward, max |Δlogit|: prefill 6 %.3g, prefill 1 %.3g, prefill all"
             + " %.3g%n",
         kind, fromPrompt, fromOne, allAtOnce);
     assertTrue(fromPrompt <= LOGIT_ABS, "prefill 6: " + fromPrompt);
@@ -71,8 +65,9 @@ class KvCacheDecoderTest {
   @Test
   void logitsAreNotTrivial() {
     // Guards the test above: with near-uniform logits any decoder would pass 1e-4.
-    CausalLm lm = TinyModels.random(Gpt2Config.of(50, 24, 32, 2, 4, 49), 7);
-    float[] l = new KvCacheDecoder(lm).append(TinyModels.randomIds(5, 50, 3));
+    CausalLm lm =
+        TinyModels.random(dev.flantune.model.family.Gpt2Family.of(50, 24, 32, 2, 4, 49), 7);
+    float[] l = new GraphDecoder(lm).append(TinyModels.randomIds(5, 50, 3));
     double min = Double.MAX_VALUE, max = -Double.MAX_VALUE;
     for (float x : l) {
       min = Math.min(min, x);
@@ -82,7 +77,7 @@ class KvCacheDecoderTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"kv", "direct"})
+  @ValueSource(strings = {"cpu", "graph"})
   void untiedOddHeadCountParityFixture(String kind) {
     Path dir = Path.of("src/test/resources/parity/untied");
     Map<String, Tensor> e = Safetensors.read(dir.resolve("expected.safetensors"));
@@ -113,9 +108,10 @@ class KvCacheDecoderTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"kv", "direct"})
+  @ValueSource(strings = {"cpu", "graph"})
   void refusesToOverflowAndResetsCleanly(String kind) {
-    CausalLm lm = TinyModels.random(Gpt2Config.of(50, 8, 16, 1, 2, 49), 1);
+    CausalLm lm =
+        TinyModels.random(dev.flantune.model.family.Gpt2Family.of(50, 8, 16, 1, 2, 49), 1);
     Decoder dec = decoder(kind, lm);
     float[] first = dec.append(1, 2, 3);
     float[] later = dec.append(4, 5, 6, 7, 8); // more than one token onto a filled cache

@@ -1,22 +1,23 @@
 package dev.flantune.model;
 
-import dev.flantune.checkpoint.Gpt2Weights;
 import dev.flantune.checkpoint.Tensor;
+import dev.flantune.model.ParamTable.Role;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * GPT-2's random initialization: weights ~ N(0, 0.02), the residual projections (attn.c_proj,
- * mlp.c_proj) ~ N(0, 0.02/√(2·n_layer)) as in the GPT-2 paper, biases 0, LayerNorm gains 1.
- * Deterministic for a seed, independent of any global RNG.
+ * Random initialization for any family: matrices ~ N(0, 0.02), the projections that write into the
+ * residual stream (attention output, MLP down) ~ N(0, 0.02/√(2·L)) as in the GPT-2 paper, biases 0,
+ * norm gains 1. Deterministic for a seed, one random stream per tensor in checkpoint order,
+ * independent of any global RNG.
  */
-public final class Gpt2Init {
-  private Gpt2Init() {}
+public final class ModelInit {
+  private ModelInit() {}
 
-  public static Map<String, Tensor> randomWeights(Gpt2Config c, long seed) {
+  public static Map<String, Tensor> randomWeights(ModelConfig c, long seed) {
     Map<String, Tensor> out = new LinkedHashMap<>();
-    generate(c, seed, out::put);
+    generate(c, dev.flantune.model.family.Family.tableOf(c), seed, out::put);
     return out;
   }
 
@@ -24,21 +25,24 @@ public final class Gpt2Init {
    * Generates the weights one tensor at a time, in checkpoint order, handing each to {@code sink}.
    */
   public static void generate(
-      Gpt2Config c, long seed, java.util.function.BiConsumer<String, Tensor> sink) {
+      ModelConfig c,
+      ParamTable table,
+      long seed,
+      java.util.function.BiConsumer<String, Tensor> sink) {
     SplittableRandom root = new SplittableRandom(seed);
     double residualStd = 0.02 / Math.sqrt(2.0 * c.nLayer());
-    for (Map.Entry<String, long[]> e : Gpt2Weights.shapes(c).entrySet()) {
-      String name = e.getKey();
-      long[] shape = e.getValue();
+    for (ParamTable.Entry e : table.entries()) {
+      long[] shape = e.shape();
       float[] data = new float[(int) Tensor.numel(shape)];
       SplittableRandom rng = root.split(); // one stream per tensor, in checkpoint order
+      Role r = e.role();
       if (shape.length >= 2) {
-        double std = name.endsWith("c_proj.weight") ? residualStd : 0.02;
+        double std = r == Role.O || r == Role.DOWN ? residualStd : 0.02;
         for (int i = 0; i < data.length; i++) data[i] = (float) (gaussian(rng) * std);
-      } else if (name.contains("ln_") && name.endsWith(".weight")) {
+      } else if (r == Role.ATTN_NORM || r == Role.MLP_NORM || r == Role.FINAL_NORM) {
         java.util.Arrays.fill(data, 1f);
       }
-      sink.accept(name, Tensor.ofFloats(shape, data));
+      sink.accept(e.name(), Tensor.ofFloats(shape, data));
     }
   }
 

@@ -2,7 +2,6 @@ package dev.flantune.model;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.flantune.checkpoint.Gpt2Weights;
 import dev.flantune.checkpoint.Safetensors;
 import dev.flantune.checkpoint.Tensor;
 import dev.flantune.data.Batch;
@@ -15,13 +14,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Parity with an independent plain-PyTorch GPT-2 (scripts/reference/), computed in float64: logits,
- * masked loss, every parameter gradient, then three AdamW steps. Cases: right padding with a
- * prompt-masked loss; packed rows (block-diagonal attention, positions restarting); an untied head
- * with an odd head count.
+ * Parity of both engines with independent plain-PyTorch models (scripts/reference/: GPT-2 and the
+ * Llama family), computed in float64: logits, masked loss, every parameter gradient, then three
+ * AdamW steps. GPT-2 cases: right padding with a prompt-masked loss; packed rows (block-diagonal
+ * attention, positions restarting); an untied head with an odd head count. Llama-family cases:
+ * grouped KV heads with padding; Qwen2 (q/k/v biases) with one KV head, packed (RoPE positions
+ * restarting per example); Llama 3 RoPE scaling with an explicit head size, attention and MLP
+ * biases and an untied head; Mistral with linear RoPE scaling, packed.
  */
-class Gpt2ParityTest {
-  static final Path FIXTURES = Path.of("src/test/resources/parity");
+class ParityTest {
+  static final Path FIXTURES = Path.of("src/test/resources");
 
   // Tolerances (fp32 against a float64 reference).
   static final double LOGIT_ABS = 1e-4;
@@ -67,7 +69,16 @@ class Gpt2ParityTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"pad", "packed", "untied"})
+  @ValueSource(
+      strings = {
+        "parity/pad",
+        "parity/packed",
+        "parity/untied",
+        "parity-llama/llama-gqa-pad",
+        "parity-llama/qwen2-mqa-packed",
+        "parity-llama/llama3-scaled-untied",
+        "parity-llama/linear-scaled"
+      })
   void logitsMatchOnRealTokens(String name) {
     Case c = load(name);
     float[] got = c.model.logits(c.batch).data().asFloat();
@@ -84,13 +95,27 @@ class Gpt2ParityTest {
 
   /** Both gradient engines, checked against the same reference. */
   static GradientEngine engine(String kind, CausalLm model) {
-    return kind.equals("graph") ? new GraphGradientEngine(model) : new Gpt2Backprop(model);
+    return kind.equals("graph")
+        ? new GraphGradientEngine(model)
+        : new dev.flantune.model.cpu.CpuEngine(model);
   }
 
   @ParameterizedTest
   @CsvSource({
-    "pad, direct", "packed, direct", "untied, direct",
-    "pad, graph", "packed, graph", "untied, graph"
+    "parity/pad, cpu",
+    "parity/packed, cpu",
+    "parity/untied, cpu",
+    "parity-llama/llama-gqa-pad, cpu",
+    "parity-llama/qwen2-mqa-packed, cpu",
+    "parity-llama/llama3-scaled-untied, cpu",
+    "parity-llama/linear-scaled, cpu",
+    "parity/pad, graph",
+    "parity/packed, graph",
+    "parity/untied, graph",
+    "parity-llama/llama-gqa-pad, graph",
+    "parity-llama/qwen2-mqa-packed, graph",
+    "parity-llama/llama3-scaled-untied, graph",
+    "parity-llama/linear-scaled, graph"
   })
   void lossAndEveryGradientMatch(String name, String kind) {
     Case c = load(name);
@@ -115,13 +140,25 @@ class Gpt2ParityTest {
           name + "/" + kind + " grad " + p + ": max error " + maxErr + " vs max " + maxRef);
       checked++;
     }
-    assertEquals(Gpt2Weights.names(c.model.config()).size(), checked);
+    assertEquals(c.model.parameterNames().size(), checked);
   }
 
   @ParameterizedTest
   @CsvSource({
-    "pad, direct", "packed, direct", "untied, direct",
-    "pad, graph", "packed, graph", "untied, graph"
+    "parity/pad, cpu",
+    "parity/packed, cpu",
+    "parity/untied, cpu",
+    "parity-llama/llama-gqa-pad, cpu",
+    "parity-llama/qwen2-mqa-packed, cpu",
+    "parity-llama/llama3-scaled-untied, cpu",
+    "parity-llama/linear-scaled, cpu",
+    "parity/pad, graph",
+    "parity/packed, graph",
+    "parity/untied, graph",
+    "parity-llama/llama-gqa-pad, graph",
+    "parity-llama/qwen2-mqa-packed, graph",
+    "parity-llama/llama3-scaled-untied, graph",
+    "parity-llama/linear-scaled, graph"
   })
   void threeAdamWStepsMatch(String name, String kind) {
     Case c = load(name);
@@ -158,9 +195,10 @@ class Gpt2ParityTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "formats/f16",
-        "formats/bf16-sharded-prefixed",
-        "formats/tied-prefixed-redundant-head"
+        "parity/formats/f16",
+        "parity/formats/bf16-sharded-prefixed",
+        "parity/formats/tied-prefixed-redundant-head",
+        "parity-llama/formats/rope-parameters-bf16-sharded"
       })
   void otherLayoutsLoadToTheSameModel(String name) {
     Path dir = FIXTURES.resolve(name);
@@ -186,5 +224,23 @@ class Gpt2ParityTest {
       for (int j = 0; j < v; j++) max = Math.max(max, Math.abs(got[i * v + j] - want[i * v + j]));
     }
     assertTrue(max <= LOGIT_ABS, name + ": max logit error " + max);
+  }
+
+  /** RoPE frequencies after scaling (none, Llama 3, linear) equal the reference's inv_freq. */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "parity-llama/llama-gqa-pad",
+        "parity-llama/llama3-scaled-untied",
+        "parity-llama/linear-scaled"
+      })
+  void ropeFrequenciesMatch(String name) {
+    Path dir = FIXTURES.resolve(name);
+    Tensor want = Safetensors.read(dir.resolve("expected.safetensors")).get("rope.inv_freq");
+    ModelConfig c = dev.flantune.model.family.Family.readConfig(dir.resolve("config.json"));
+    double[] got = c.rope().inverseFrequencies(c.headSize());
+    assertEquals(want.data().length, got.length);
+    for (int i = 0; i < got.length; i++)
+      assertEquals(want.data()[i], got[i], 1e-6 * Math.abs(want.data()[i]) + 1e-12, name + " " + i);
   }
 }

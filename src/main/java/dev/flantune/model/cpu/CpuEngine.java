@@ -1,0 +1,597 @@
+package dev.flantune.model.cpu;
+
+import static dev.flantune.model.cpu.Kernels.bmm;
+import static dev.flantune.model.cpu.Kernels.gemm;
+
+import dev.flantune.data.Batch;
+import dev.flantune.model.CausalLm;
+import dev.flantune.model.Decoder;
+import dev.flantune.model.FastMath;
+import dev.flantune.model.FlatParameters;
+import dev.flantune.model.GradientEngine;
+import dev.flantune.model.KeyRanges;
+import dev.flantune.model.ModelConfig;
+import dev.flantune.model.ParamTable;
+import dev.flantune.model.ParamTable.Role;
+import dev.flantune.model.StepProfile;
+import dev.flantune.model.cpu.Kernels.Buf;
+import dev.flantune.model.cpu.Kernels.Storage;
+import dev.flantune.util.Parallel;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The decoder's forward and backward written out by hand, on activation buffers allocated once: the
+ * engine for training, scoring ({@link #score}) and generation ({@link #decoder}) on CPU, for every
+ * family a {@link ModelConfig} describes. A block is wired once ({@link #forward}, {@link
+ * #accumulate}); the kernels it calls are per component ({@link Norm}, {@link Linear}, {@link
+ * Activation}, {@link Rope}, {@link Attention}), so a faster kernel replaces one class, not the
+ * wiring.
+ *
+ * <p>Every matrix product goes to ND4J's GEMM (oneDNN) with a preallocated output; weight gradients
+ * are accumulated in place (β = 1) and residual additions ride on the GEMM that produces them. No
+ * native memory is allocated per step once the buffers exist.
+ *
+ * <p>Shape letters: N = B·T tokens (row-major, index b·T + t), C hidden, H query heads, KV
+ * key/value heads, G = H/KV, D head size, F MLP width, V vocabulary, M scored rows. Query q of a
+ * row attends to the keys {@link KeyRanges} gives it; padding queries attend to nothing (their rows
+ * are never scored).
+ */
+public final class CpuEngine implements GradientEngine {
+  private final CausalLm model;
+  private final ModelConfig cfg;
+  private final int nC, nH, nKv, nD, nF, nV, nL;
+  private final FlatParameters params;
+  private final FloatBuffer pw; // the whole flat parameter buffer
+  private FlatParameters grads; // allocated by the first training call
+  private FloatBuffer gw;
+  private final List<Param> all = new ArrayList<>();
+  private final Param wte, wpe, head; // wpe null with RoPE
+  private final Norm finalNorm;
+  private final Block[] blocks;
+  private final Rope rope; // null with learned positions
+  private Activations trainActs, inferActs;
+  private Storage headIn, logits, dHeadIn; // [M, C], [M, V], [M, C]: M = scored rows
+  private int scoredCapacity;
+  private CpuDecoder capturing; // set while a decoder's prompt goes through forward()
+  private long scoredBatches;
+
+  /** One transformer block: pre-norm attention and pre-norm MLP, each added to the residual. */
+  record Block(Norm attnNorm, Linear qkv, Linear out, Norm mlpNorm, Linear up, Linear down) {}
+
+  /** Whether this engine can run the model (its loops index with ints). */
+  public static boolean supports(CausalLm model) {
+    return model.parameters().flat().length() < Integer.MAX_VALUE;
+  }
+
+  public CpuEngine(CausalLm model) {
+    if (!supports(model))
+      throw tooLarge("a model of " + model.parameters().flat().length() + " parameters");
+    this.model = model;
+    cfg = model.config();
+    nC = cfg.nEmbd();
+    nH = cfg.nHead();
+    nKv = cfg.nKvHead();
+    nD = cfg.headSize();
+    nF = cfg.innerSize();
+    nV = cfg.vocabSize();
+    nL = cfg.nLayer();
+    params = model.parameters();
+    pw = params.flat().data().asNioFloat();
+    ParamTable table = model.table();
+    boolean outIn = cfg.layout() == ModelConfig.Layout.LINEAR;
+    boolean rms = cfg.norm() == ModelConfig.Norm.RMS_NORM;
+    wte = param(table, -1, Role.EMBED);
+    wpe = cfg.learnedPositions() ? param(table, -1, Role.POSITIONS) : null;
+    head = cfg.tied() ? wte : param(table, -1, Role.LM_HEAD);
+    finalNorm =
+        new Norm(
+            param(table, -1, Role.FINAL_NORM),
+            optional(table, -1, Role.FINAL_NORM_BIAS),
+            rms,
+            cfg.normEps(),
+            nC);
+    rope = cfg.learnedPositions() ? null : new Rope(cfg.rope(), nD);
+    blocks = new Block[nL];
+    for (int l = 0; l < nL; l++) {
+      Linear qkv =
+          outIn
+              ? new Linear(
+                  param(table, l, Role.Q, Role.K, Role.V),
+                  optional(table, l, Role.Q_BIAS, Role.K_BIAS, Role.V_BIAS),
+                  true)
+              : new Linear(param(table, l, Role.QKV), optional(table, l, Role.QKV_BIAS), false);
+      Linear up =
+          cfg.mlp() == ModelConfig.Mlp.SWIGLU
+              ? new Linear(
+                  param(table, l, Role.GATE, Role.UP),
+                  optional(table, l, Role.GATE_BIAS, Role.UP_BIAS),
+                  outIn)
+              : new Linear(param(table, l, Role.UP), optional(table, l, Role.UP_BIAS), outIn);
+      blocks[l] =
+          new Block(
+              new Norm(
+                  param(table, l, Role.ATTN_NORM),
+                  optional(table, l, Role.ATTN_NORM_BIAS),
+                  rms,
+                  cfg.normEps(),
+                  nC),
+              qkv,
+              new Linear(param(table, l, Role.O), optional(table, l, Role.O_BIAS), outIn),
+              new Norm(
+                  param(table, l, Role.MLP_NORM),
+                  optional(table, l, Role.MLP_NORM_BIAS),
+                  rms,
+                  cfg.normEps(),
+                  nC),
+              up,
+              new Linear(param(table, l, Role.DOWN), optional(table, l, Role.DOWN_BIAS), outIn));
+    }
+  }
+
+  private Param optional(ParamTable table, int layer, Role... roles) {
+    return table.name(roles[0], layer) == null ? null : param(table, layer, roles);
+  }
+
+  /**
+   * The tensors of {@code roles}, adjacent in the flat buffer (the table orders fused operands so),
+   * as one parameter: matrices stacked along their first axis, vectors concatenated as [1, K].
+   */
+  private Param param(ParamTable table, int layer, Role... roles) {
+    long offset = -1, end = -1, rowsTotal = 0;
+    long[] first = null;
+    for (Role r : roles) {
+      String name = table.name(r, layer);
+      if (name == null) throw new IllegalStateException("no " + r + " in layer " + layer);
+      INDArray w = params.views().get(name);
+      if (offset < 0) {
+        offset = w.offset();
+        first = w.shape();
+      } else if (w.offset() != end) {
+        throw new IllegalStateException(name + " is not adjacent to the tensor before it");
+      }
+      end = w.offset() + w.length();
+      rowsTotal += w.rank() == 1 ? w.length() : w.size(0);
+    }
+    // Vectors as [1, K] so they can be GEMM operands (bias gradients are 1ᵀ·dY).
+    long[] shape = first.length == 1 ? new long[] {1, rowsTotal} : new long[] {rowsTotal, first[1]};
+    Param p = new Param(Kernels.view(params.flat(), offset, shape), Math.toIntExact(offset));
+    all.add(p);
+    return p;
+  }
+
+  /** Allocates the gradient buffers (same layout as the parameters) on first use. */
+  private void ensureGradients() {
+    if (grads != null) return;
+    grads = params.zerosLike();
+    if (grads.flat().offset() != params.flat().offset()) throw new IllegalStateException("layout");
+    gw = grads.flat().data().asNioFloat();
+    for (Param p : all) p.g = Kernels.view(grads.flat(), p.off, p.w.shape());
+  }
+
+  @Override
+  public CausalLm model() {
+    return model;
+  }
+
+  @Override
+  public Map<String, INDArray> gradients() {
+    ensureGradients();
+    return grads.views();
+  }
+
+  @Override
+  public FlatParameters gradientBuffer() {
+    ensureGradients();
+    return grads;
+  }
+
+  @Override
+  public void zeroGradients() {
+    ensureGradients();
+    grads.flat().assign(0);
+  }
+
+  @Override
+  public String name() {
+    return "cpu";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The step
+
+  @Override
+  public double accumulate(Batch b, float[] lossWeights) {
+    int[] rows = CausalLm.lossRows(b);
+    if (rows.length == 0) return 0;
+    ensureGradients();
+    model.checkIds(b);
+    KeyRanges keys = KeyRanges.of(b);
+    Clock clock = new Clock();
+    trainActs = acts(trainActs, b.rows(), b.length(), false);
+    Activations a = trainActs;
+    int n = a.n, t = a.len;
+    forward(b, keys, a, clock);
+
+    // LM head on the scored rows, cross-entropy, and its gradient in place of the logits.
+    int m = rows.length;
+    Buf lg = headLogits(a, rows, clock), in = headIn.rows(m, nC);
+    double loss = crossEntropy(lg.fb(), m, b.labels(), rows, lossWeights);
+    clock.lap("cross-entropy");
+
+    // Backward.
+    Buf dIn = dHeadIn.rows(m, nC);
+    gemm(lg.arr(), false, head.w, false, dIn.arr(), 1, 0);
+    gemm(lg.arr(), true, in.arr(), false, head.g, 1, 1);
+    clock.lap("gemm: LM head");
+    Kernels.zero(a.dln.fb(), n * nC);
+    Kernels.scatterRows(dIn.fb(), rows, a.dln.fb(), nC);
+    finalNorm.backward(a.dln.fb(), a.resid[nL].fb(), a.statsF, a.dres.fb(), false, pw, gw, n);
+    clock.lap("norm");
+    double scale = 1 / Math.sqrt(nD);
+    for (int l = nL - 1; l >= 0; l--) {
+      Block p = blocks[l];
+      Activations.Layer la = a.layer[l];
+      // MLP: resid[l+1] = mid + down(act(up(norm(mid)))).
+      p.down().backward(la.g, a.dres, a.dH, 0, a.ones);
+      clock.lap("gemm");
+      if (cfg.mlp() == ModelConfig.Mlp.SWIGLU) {
+        Activation.swigluBackward(la.u.fb(), la.t.fb(), a.dH.fb(), a.dU.fb(), n, nF);
+      } else {
+        Activation.geluBackward(la.u.fb(), la.t.fb(), a.dU.fb(), n * nF);
+      }
+      clock.lap("mlp activation");
+      p.up().backward(la.ln2, a.dU, a.dln, 0, a.ones);
+      clock.lap("gemm");
+      p.mlpNorm().backward(a.dln.fb(), la.mid.fb(), la.stats2, a.dres.fb(), true, pw, gw, n);
+      clock.lap("norm");
+      // Attention: mid = resid[l] + out(attend(qkv(norm(resid[l])))).
+      p.out().backward(la.y, a.dres, a.dy, 0, a.ones);
+      clock.lap("gemm");
+      Attention.splitHeads(a.dy.fb(), a.yh.fb(), a.rows, t, nD, nH); // dY as heads
+      clock.lap("attention: split/merge heads");
+      bmm(a.yh.arr(), false, la.v, true, a.datt.arr(), 1, 0); // dP = dY·Vᵀ
+      bmm(la.att.arr(), true, a.yh.arr(), false, a.dv, 1, 0); // dV = Pᵀ·dY
+      clock.lap("attention: batched matmul");
+      Attention.causalSoftmaxBackward(la.att.fb(), a.datt.fb(), keys, a.rows, nH, t);
+      clock.lap("attention: softmax");
+      bmm(a.datt.arr(), false, la.k, false, a.dq, scale, 0); // dQ = dS·K·scale
+      bmm(a.datt.arr(), true, la.q, false, a.dk, scale, 0); // dK = dSᵀ·Q·scale
+      clock.lap("attention: batched matmul");
+      if (rope != null) {
+        rope.apply(a.dheads.fb(), 0, a.rows, nH, t, b.positionIds(), true);
+        rope.apply(a.dheads.fb(), n * nH * nD, a.rows, nKv, t, b.positionIds(), true);
+        clock.lap("rope");
+      }
+      mergeQkv(a.dheads.fb(), a.qkv.fb(), a);
+      clock.lap("attention: split/merge heads");
+      p.qkv().backward(la.ln1, a.qkv, a.dln, 0, a.ones);
+      clock.lap("gemm");
+      p.attnNorm().backward(a.dln.fb(), a.resid[l].fb(), la.stats1, a.dres.fb(), true, pw, gw, n);
+      clock.lap("norm");
+    }
+    embedBackward(b, a.dres.fb());
+    clock.lap("embedding");
+    return loss;
+  }
+
+  /** The q, k and v parts of head-major {@code heads} back into token rows [N, W]. */
+  private void mergeQkv(FloatBuffer heads, FloatBuffer qkv, Activations a) {
+    int w = cfg.qkvWidth(), n = a.n;
+    Attention.mergeHeads(heads, 0, nH, qkv, w, 0, a.rows, a.len, nD);
+    Attention.mergeHeads(heads, n * nH * nD, nKv, qkv, w, nH * nD, a.rows, a.len, nD);
+    Attention.mergeHeads(
+        heads, n * (nH + nKv) * nD, nKv, qkv, w, (nH + nKv) * nD, a.rows, a.len, nD);
+  }
+
+  /**
+   * −ln P(label) and the model's most likely token at the positions whose loss mask is non-zero (0
+   * and −1 elsewhere), by a forward pass alone, query i attending to the keys {@code keys} gives
+   * it.
+   */
+  public CausalLm.TokenScores score(Batch b, KeyRanges keys) {
+    scoredBatches++;
+    int n = b.rows() * b.length();
+    double[] nll = new double[n];
+    int[] argmax = new int[n];
+    java.util.Arrays.fill(argmax, -1);
+    int[] rows = CausalLm.lossRows(b);
+    if (rows.length == 0) return new CausalLm.TokenScores(nll, argmax);
+    model.checkIds(b);
+    Clock clock = new Clock();
+    inferActs = acts(inferActs, b.rows(), b.length(), true);
+    forward(b, keys, inferActs, clock);
+    int m = rows.length;
+    FloatBuffer lg = headLogits(inferActs, rows, clock).fb();
+    int[] labels = b.labels();
+    Parallel.range(
+        m,
+        nV,
+        (from, to) -> {
+          float[] row = new float[nV];
+          for (int j = from; j < to; j++) {
+            lg.get(j * nV, row, 0, nV);
+            int best = 0;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int v = 0; v < nV; v++) {
+              if (row[v] > max) {
+                max = row[v];
+                best = v;
+              }
+            }
+            double sum = 0;
+            for (int v = 0; v < nV; v++) sum += FastMath.exp(row[v] - max);
+            nll[rows[j]] = Math.log(sum) + max - row[labels[rows[j]]];
+            argmax[rows[j]] = best;
+          }
+        });
+    clock.lap("cross-entropy");
+    return new CausalLm.TokenScores(nll, argmax);
+  }
+
+  /** Batches scored so far (tests check which engine scoring took). */
+  public long scoredBatches() {
+    return scoredBatches;
+  }
+
+  /**
+   * The LM head on the scored rows of the final hidden states: their rows gathered into {@link
+   * #headIn}, logits [M, V] into {@link #logits} (returned).
+   */
+  private Buf headLogits(Activations a, int[] rows, Clock clock) {
+    int m = rows.length;
+    ensureScoredCapacity(m, a.n);
+    Buf in = headIn.rows(m, nC), out = logits.rows(m, nV);
+    Kernels.gatherRows(a.lnf.fb(), rows, in.fb(), nC);
+    gemm(in.arr(), false, head.w, true, out.arr(), 1, 0);
+    clock.lap("gemm: LM head");
+    return out;
+  }
+
+  /** The forward pass up to the final norm, into {@code a}. */
+  private void forward(Batch b, KeyRanges keys, Activations a, Clock clock) {
+    int n = a.n, t = a.len;
+    double scale = 1 / Math.sqrt(nD);
+    embed(b, a.resid[0].fb());
+    clock.lap("embedding");
+    for (int l = 0; l < nL; l++) {
+      Block p = blocks[l];
+      Activations.Layer la = a.layer[l];
+      p.attnNorm().forward(a.resid[l].fb(), la.ln1.fb(), la.stats1, pw, n);
+      clock.lap("norm");
+      p.qkv().forward(la.ln1, a.qkv, null, pw, n);
+      clock.lap("gemm");
+      Attention.splitHeads(a.qkv.fb(), la.heads.fb(), a.rows, t, nD, nH, nKv, nKv);
+      clock.lap("attention: split/merge heads");
+      if (rope != null) {
+        rope.apply(la.heads.fb(), 0, a.rows, nH, t, b.positionIds(), false);
+        rope.apply(la.heads.fb(), n * nH * nD, a.rows, nKv, t, b.positionIds(), false);
+        clock.lap("rope");
+      }
+      if (capturing != null) capturing.store(l, la.heads.fb(), a.n, a.len);
+      bmm(la.q, false, la.k, true, la.att.arr(), scale, 0);
+      clock.lap("attention: batched matmul");
+      Attention.causalSoftmax(la.att.fb(), keys, a.rows, nH, t);
+      clock.lap("attention: softmax");
+      bmm(la.att.arr(), false, la.v, false, a.yh.arr(), 1, 0);
+      clock.lap("attention: batched matmul");
+      Attention.mergeHeads(a.yh.fb(), 0, nH, la.y.fb(), nH * nD, 0, a.rows, t, nD);
+      clock.lap("attention: split/merge heads");
+      p.out().forward(la.y, la.mid, a.resid[l].fb(), pw, n);
+      clock.lap("gemm");
+      p.mlpNorm().forward(la.mid.fb(), la.ln2.fb(), la.stats2, pw, n);
+      clock.lap("norm");
+      p.up().forward(la.ln2, la.u, null, pw, n);
+      clock.lap("gemm");
+      if (cfg.mlp() == ModelConfig.Mlp.SWIGLU) {
+        Activation.swiglu(la.u.fb(), la.t.fb(), la.g.fb(), n, nF);
+      } else {
+        Activation.gelu(la.u.fb(), la.t.fb(), la.g.fb(), n * nF);
+      }
+      clock.lap("mlp activation");
+      p.down().forward(la.g, a.resid[l + 1], la.mid.fb(), pw, n);
+      clock.lap("gemm");
+    }
+    finalNorm.forward(a.resid[nL].fb(), a.lnf.fb(), a.statsF, pw, n);
+    clock.lap("norm");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Generation: the decoder shares the blocks and the prompt's forward pass.
+
+  /** A key/value-cache decoder on this model's live weights. */
+  public Decoder decoder() {
+    return new CpuDecoder(this);
+  }
+
+  ModelConfig config() {
+    return cfg;
+  }
+
+  Block block(int l) {
+    return blocks[l];
+  }
+
+  Rope rope() {
+    return rope;
+  }
+
+  Norm finalNorm() {
+    return finalNorm;
+  }
+
+  FloatBuffer weights() {
+    return pw;
+  }
+
+  /** x = wte[id] (+ wpe[p]) for one token. */
+  void embedRow(int id, int p, float[] x) {
+    pw.get(wte.off + id * nC, x, 0, nC);
+    if (wpe != null) {
+      float[] posRow = new float[nC];
+      pw.get(wpe.off + p * nC, posRow, 0, nC);
+      for (int c = 0; c < nC; c++) x[c] += posRow[c];
+    }
+  }
+
+  /** The prompt through {@link #forward}, its keys and values handed to {@code d}; returns hf. */
+  FloatBuffer prefill(Batch b, CpuDecoder d) {
+    inferActs = acts(inferActs, 1, b.length(), true);
+    capturing = d;
+    try {
+      forward(b, KeyRanges.of(b), inferActs, new Clock());
+    } finally {
+      capturing = null;
+    }
+    return inferActs.lnf.fb();
+  }
+
+  /**
+   * logits = head · h for one row, by ND4J's GEMM: the head is the largest matrix (V × C) and this
+   * call streams it faster than Java does (0.8 vs 2.2 ms for V50257 C128).
+   */
+  float[] headRow(float[] hRow, Storage in, Storage out) {
+    in.fb.put(0, hRow, 0, nC);
+    gemm(in.rows(1, nC).arr(), false, head.w, true, out.rows(1, nV).arr(), 1, 0);
+    float[] logits = new float[nV];
+    out.fb.get(0, logits, 0, nV);
+    return logits;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Buffers
+
+  /** Buffers for a batch of {@code rows} × {@code len}, reusing {@code current}'s when they fit. */
+  private Activations acts(Activations current, int rows, int len, boolean inference) {
+    if (current != null && current.rows == rows && current.len == len) return current;
+    int n = rows * len;
+    long att = (long) rows * nH * len * len;
+    long widest = Math.max(cfg.upWidth(), cfg.qkvWidth());
+    if ((long) n * widest >= Integer.MAX_VALUE || att >= Integer.MAX_VALUE)
+      throw tooLarge("a batch of " + rows + " × " + len + " tokens");
+    if (current != null && n <= current.capTokens && att <= current.capAttention) {
+      return new Activations(
+          cfg, rows, len, current.capTokens, current.capAttention, inference, current);
+    }
+    int capTokens = Math.max(n, current == null ? 0 : current.capTokens);
+    long capAtt = Math.max(att, current == null ? 0 : current.capAttention);
+    if (current != null) current.close();
+    return new Activations(cfg, rows, len, capTokens, capAtt, inference, null);
+  }
+
+  private static RuntimeException tooLarge(String what) {
+    return dev.flantune.util.FlanTuneException.badUsage(
+        what
+            + " needs arrays past 2^31 values; lower train.batch_size (train.grad_accum keeps the"
+            + " effective batch) or set FLAN_TUNE_ENGINE=graph");
+  }
+
+  /**
+   * Head buffers for {@code m} scored rows (of a batch of {@code n} tokens); grown, never shrunk.
+   */
+  private void ensureScoredCapacity(int m, int n) {
+    if (m <= scoredCapacity) return;
+    int cap = Math.max(m, Math.min(n, scoredCapacity + scoredCapacity / 4));
+    if ((long) cap * nV >= Integer.MAX_VALUE)
+      throw tooLarge(m + " scored positions × a vocabulary of " + nV);
+    if (headIn != null) {
+      headIn.close();
+      logits.close();
+      dHeadIn.close();
+    }
+    headIn = new Storage((long) cap * nC);
+    logits = new Storage((long) cap * nV);
+    dHeadIn = new Storage((long) cap * nC);
+    scoredCapacity = cap;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Loops
+
+  /** x[i] = wte[id_i] (+ wpe[pos_i] with learned positions). */
+  private void embed(Batch b, FloatBuffer x) {
+    int[] ids = b.inputIds(), pos = b.positionIds();
+    Parallel.range(
+        ids.length,
+        nC,
+        (from, to) -> {
+          float[] row = new float[nC], prow = new float[nC];
+          for (int i = from; i < to; i++) {
+            pw.get(wte.off + ids[i] * nC, row, 0, nC);
+            if (wpe != null) {
+              pw.get(wpe.off + pos[i] * nC, prow, 0, nC);
+              for (int c = 0; c < nC; c++) row[c] += prow[c];
+            }
+            x.put(i * nC, row, 0, nC);
+          }
+        });
+  }
+
+  /** dwte[id_i] += dx[i] (and dwpe[pos_i]); split by columns so the sums keep their order. */
+  private void embedBackward(Batch b, FloatBuffer dx) {
+    int[] ids = b.inputIds(), pos = b.positionIds();
+    int n = ids.length;
+    Parallel.range(
+        nC,
+        2L * n,
+        (from, to) -> {
+          for (int i = 0; i < n; i++) {
+            int t = wte.off + ids[i] * nC, o = i * nC;
+            int p = wpe == null ? -1 : wpe.off + pos[i] * nC;
+            for (int c = from; c < to; c++) {
+              float d = dx.get(o + c);
+              gw.put(t + c, gw.get(t + c) + d);
+              if (p >= 0) gw.put(p + c, gw.get(p + c) + d);
+            }
+          }
+        });
+  }
+
+  /**
+   * Σ_j nll_j·w_j over scored rows j (token rows[j], label labels[rows[j]]); leaves
+   * d(loss)/d(logits) = (softmax − onehot)·w_j in place of the logits.
+   */
+  private double crossEntropy(
+      FloatBuffer logits, int m, int[] labels, int[] rows, float[] weights) {
+    double[] nll = new double[m];
+    Parallel.range(
+        m,
+        nV,
+        (from, to) -> {
+          float[] row = new float[nV];
+          for (int j = from; j < to; j++) {
+            int o = j * nV, label = labels[rows[j]];
+            logits.get(o, row, 0, nV);
+            float max = Float.NEGATIVE_INFINITY;
+            for (int v = 0; v < nV; v++) max = Math.max(max, row[v]);
+            float target = row[label];
+            double sum = 0;
+            for (int v = 0; v < nV; v++) sum += row[v] = FastMath.exp(row[v] - max);
+            nll[j] = Math.log(sum) + max - target;
+            float w = weights == null ? 1f : weights[rows[j]];
+            float scale = (float) (w / sum);
+            for (int v = 0; v < nV; v++) row[v] *= scale;
+            row[label] -= w;
+            logits.put(o, row, 0, nV);
+          }
+        });
+    double loss = 0;
+    for (int j = 0; j < m; j++) loss += nll[j] * (weights == null ? 1 : weights[rows[j]]);
+    return loss;
+  }
+
+  /** Time per phase, for {@code bench --profile}; free when profiling is off. */
+  static final class Clock {
+    private long last = StepProfile.enabled() ? System.nanoTime() : 0;
+
+    void lap(String bucket) {
+      if (last == 0) return;
+      long now = System.nanoTime();
+      StepProfile.add(bucket, now - last);
+      last = now;
+    }
+  }
+}
