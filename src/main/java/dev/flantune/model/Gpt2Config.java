@@ -46,6 +46,23 @@ public record Gpt2Config(
         java.util.List.of("GPT2LMHeadModel"));
   }
 
+  public Gpt2Config withLayerNormEpsilon(double eps) {
+    return new Gpt2Config(
+        modelType,
+        vocabSize,
+        nPositions,
+        nEmbd,
+        nLayer,
+        nHead,
+        nInner,
+        eps,
+        activationFunction,
+        tieWordEmbeddings,
+        bosTokenId,
+        eosTokenId,
+        architectures);
+  }
+
   public boolean tied() {
     return tieWordEmbeddings == null || tieWordEmbeddings;
   }

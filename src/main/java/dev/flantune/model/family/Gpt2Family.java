@@ -35,10 +35,10 @@ public final class Gpt2Family implements Family {
     } catch (java.io.IOException | IllegalArgumentException e) {
       throw FlanTuneException.badInput(file + ": " + e.getMessage().lines().findFirst().orElse(""));
     }
+    if (!node.has("layer_norm_epsilon")) c = c.withLayerNormEpsilon(1e-5); // GPT-2's default
     List<String> problems = c.problems();
     if (!problems.isEmpty()) throw FlanTuneException.badInput(file + ": " + problems.get(0));
-    double eps = node.has("layer_norm_epsilon") ? c.layerNormEpsilon() : 1e-5;
-    return describe(c, eps, node);
+    return describe(c, c.layerNormEpsilon(), node);
   }
 
   /** The neutral description of a GPT-2 config. */
