@@ -98,11 +98,12 @@ public final class ConfigLoader {
       if (raw.isPrimitive()) errors.add(path + ": required");
       return raw == List.class ? List.of() : raw == Map.class ? Map.of() : null;
     }
-    if (raw == int.class || raw == long.class) {
+    if (raw == int.class || raw == Integer.class || raw == long.class || raw == Long.class) {
       if (!n.isIntegralNumber()) return typeError(path, "an integer", n);
-      return raw == int.class ? (Object) n.asInt() : (Object) n.asLong();
+      return raw == int.class || raw == Integer.class ? (Object) n.asInt() : (Object) n.asLong();
     }
-    if (raw == double.class) return n.isNumber() ? n.asDouble() : typeError(path, "a number", n);
+    if (raw == double.class || raw == Double.class)
+      return n.isNumber() ? n.asDouble() : typeError(path, "a number", n);
     if (raw == boolean.class)
       return n.isBoolean() ? n.asBoolean() : typeError(path, "true or false", n);
     if (raw == String.class) return n.isTextual() ? n.asText() : typeError(path, "a string", n);

@@ -19,8 +19,24 @@ public record RunConfig(
     TrainConfig train,
     EvalConfig eval) {
 
-  /** A fresh random model instead of a checkpoint. */
-  public record InitSpec(Path tokenizer, int layers, int heads, int embd, int positions) {}
+  /**
+   * A fresh random model instead of a checkpoint. {@code arch} null means gpt2; {@code kvHeads},
+   * {@code inter} and {@code ropeTheta} null mean the family's defaults (Llama family only).
+   */
+  public record InitSpec(
+      Path tokenizer,
+      String arch,
+      int layers,
+      int heads,
+      Integer kvHeads,
+      int embd,
+      Integer inter,
+      int positions,
+      Double ropeTheta) {
+    public String archOrDefault() {
+      return arch == null ? "gpt2" : arch;
+    }
+  }
 
   public enum Objective {
     INSTRUCTION,
@@ -87,6 +103,12 @@ public record RunConfig(
         p.add("init.tokenizer: file " + init.tokenizer + " not found");
       if (init.layers <= 0 || init.heads <= 0 || init.embd <= 0 || init.positions <= 0)
         p.add("init: layers, heads, embd and positions must be positive");
+      else if (!dev.flantune.model.family.Architecture.NAMES.contains(init.archOrDefault()))
+        p.add(
+            "init.arch: '"
+                + init.arch
+                + "' is not one of "
+                + String.join(", ", dev.flantune.model.family.Architecture.NAMES));
       else if (init.embd % init.heads != 0)
         p.add("init.embd (" + init.embd + ") must be divisible by init.heads (" + init.heads + ")");
     }

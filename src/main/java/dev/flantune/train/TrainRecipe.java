@@ -181,13 +181,20 @@ public final class TrainRecipe {
     if (cfg.model() != null) return CausalLm.load(cfg.model());
     RunConfig.InitSpec i = cfg.init();
     var c =
-        dev.flantune.model.family.Gpt2Family.of(
-            tok.vocabSize(),
-            i.positions(),
-            i.embd(),
-            i.layers(),
-            i.heads(),
-            Math.max(0, tok.eosId()));
+        new dev.flantune.model.family.Architecture(
+                i.archOrDefault(),
+                tok.vocabSize(),
+                i.positions(),
+                i.embd(),
+                i.layers(),
+                i.heads(),
+                i.kvHeads(),
+                i.inter(),
+                i.ropeTheta() == null ? 10000 : i.ropeTheta(),
+                true,
+                null,
+                Math.max(0, tok.eosId()))
+            .config();
     return CausalLm.random(c, cfg.seed());
   }
 

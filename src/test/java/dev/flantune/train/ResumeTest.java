@@ -22,7 +22,16 @@ import org.junit.jupiter.api.io.TempDir;
 class ResumeTest {
   @TempDir Path dir;
 
+  /** The init keys of a tiny model of each family (GQA with one KV head for Llama). */
+  static String arch(String arch) {
+    return arch.equals("gpt2") ? "" : ", arch: " + arch + ", kv_heads: 1, inter: 24";
+  }
+
   Path config() throws IOException {
+    return config("gpt2");
+  }
+
+  Path config(String arch) throws IOException {
     Path text = Path.of("src/test/resources/text").toAbsolutePath();
     Path tok = Path.of("src/test/resources/tokenizer/tiny/tokenizer.json").toAbsolutePath();
     Path cfg = dir.resolve("run.yaml");
@@ -30,7 +39,11 @@ class ResumeTest {
         cfg,
         String.join(
             "\n",
-            "init: {tokenizer: " + tok + ", layers: 1, heads: 2, embd: 16, positions: 32}",
+            "init: {tokenizer: "
+                + tok
+                + ", layers: 1, heads: 2, embd: 16, positions: 32"
+                + arch(arch)
+                + "}",
             "seed: 3",
             "data:",
             "  objective: causal_lm",
@@ -65,9 +78,10 @@ class ResumeTest {
     for (String k : wa.keySet()) assertArrayEquals(wa.get(k).data(), wb.get(k).data(), 0f, k);
   }
 
-  @Test
-  void stoppedAndResumedEqualsUninterrupted() throws IOException {
-    Path cfg = config();
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"gpt2", "llama"})
+  void stoppedAndResumedEqualsUninterrupted(String arch) throws IOException {
+    Path cfg = config(arch);
     TrainRecipe.Summary full = run(cfg, dir.resolve("full"), false, new AtomicBoolean());
     assertEquals(6, full.outcome().stepsDone());
 
@@ -91,8 +105,9 @@ class ResumeTest {
     assertSameWeights(full.finalModel(), resumed.finalModel());
   }
 
-  @Test
-  void instructionTuningWithPackingResumesExactly() throws IOException {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"gpt2", "qwen2"})
+  void instructionTuningWithPackingResumesExactly(String arch) throws IOException {
     Path tok = Path.of("src/test/resources/tokenizer/tiny/tokenizer.json").toAbsolutePath();
     Path tasks = Path.of("src/test/resources/tasks").toAbsolutePath();
     Path cfg = dir.resolve("instr.yaml");
@@ -100,7 +115,11 @@ class ResumeTest {
         cfg,
         String.join(
             "\n",
-            "init: {tokenizer: " + tok + ", layers: 1, heads: 2, embd: 16, positions: 128}",
+            "init: {tokenizer: "
+                + tok
+                + ", layers: 1, heads: 2, embd: 16, positions: 128"
+                + arch(arch)
+                + "}",
             "data: {objective: instruction, tasks: "
                 + tasks
                 + ", held_out: [nli], max_length: 128, packing: true, validation_examples: 6}",
