@@ -124,4 +124,55 @@ class DecoderTest {
     assertArrayEquals(first, dec.append(1, 2, 3), 0f);
     assertThrows(IllegalArgumentException.class, () -> dec.append(50)); // outside the vocabulary
   }
+
+  /** Llama-family decoders: RoPE at each cached position, grouped KV heads, biases, SwiGLU. */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+    "cpu, llama",
+    "graph, llama",
+    "cpu, qwen2",
+    "graph, qwen2",
+    "cpu, mistral"
+  })
+  void llamaFamilyEveryStepMatchesTheFullForward(String kind, String arch) {
+    // H = 6 query heads over KV = 2 (llama, mistral) or 1 (qwen2, with q/k/v biases).
+    ModelConfig c =
+        dev.flantune.model.family.LlamaFamily.of(
+            arch, 50, 24, 48, 2, 6, arch.equals("qwen2") ? 1 : 2, 40, 500.0, false, null, 49);
+    CausalLm lm = TinyModels.random(c, 7);
+    int[] ids = TinyModels.randomIds(24, 50, 11);
+    double fromPrompt = cachedVsFull(kind, lm, ids, 6);
+    double fromOne = cachedVsFull(kind, lm, ids, 1);
+    System.out.printf(
+        "%s %s decoder vs full forward, max |Δlogit|: prefill 6 %.3g, prefill 1 %.3g%n",
+        kind, arch, fromPrompt, fromOne);
+    assertTrue(fromPrompt <= LOGIT_ABS, "prefill 6: " + fromPrompt);
+    assertTrue(fromOne <= LOGIT_ABS, "prefill 1: " + fromOne);
+  }
+
+  /** The cached decoder against the float64 Llama reference's logits, row by row. */
+  @ParameterizedTest
+  @ValueSource(strings = {"llama-gqa-pad", "llama3-scaled-untied"})
+  void llamaParityFixtureDecodedTokenByToken(String name) {
+    Path dir = Path.of("src/test/resources/parity-llama").resolve(name);
+    Map<String, Tensor> e = Safetensors.read(dir.resolve("expected.safetensors"));
+    CausalLm lm = CausalLm.load(dir);
+    int rows = (int) e.get("input_ids").shape()[0], t = (int) e.get("input_ids").shape()[1];
+    int v = lm.config().vocabSize();
+    int[] ids = e.get("input_ids").ints();
+    float[] mask = e.get("attention_mask").data();
+    float[] want = e.get("logits").data();
+    Decoder dec = lm.cpu().decoder();
+    double max = 0;
+    for (int r = 0; r < rows; r++) {
+      dec.reset();
+      for (int p = 0; p < t && mask[r * t + p] == 1f; p++) {
+        float[] got = dec.append(ids[r * t + p]);
+        for (int j = 0; j < v; j++)
+          max = Math.max(max, Math.abs(got[j] - want[(r * t + p) * v + j]));
+      }
+    }
+    System.out.printf("%s: cached decoder vs PyTorch reference, max |Δlogit| %.3g%n", name, max);
+    assertTrue(max <= LOGIT_ABS, "max logit error " + max);
+  }
 }
