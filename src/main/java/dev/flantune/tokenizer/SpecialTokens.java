@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -59,6 +60,14 @@ public record SpecialTokens(
   public static final String GENERATION_CONFIG = "generation_config.json";
   public static final String CONFIG = "config.json";
   public static final String CHAT_TEMPLATE_JINJA = "chat_template.jinja";
+
+  /**
+   * The files beside {@code tokenizer.json} that this reader consults (config.json aside, which a
+   * checkpoint writes itself): a saved checkpoint must carry them, or its BOS, EOS and stop ids
+   * change on reload.
+   */
+  public static final List<String> COMPANION_FILES =
+      List.of(TOKENIZER_CONFIG, GENERATION_CONFIG, CHAT_TEMPLATE_JINJA);
 
   /** GPT-2's end-of-text token, the EOS when no file names one. */
   static final String GPT2_EOS = "<|endoftext|>";
