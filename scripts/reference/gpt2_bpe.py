@@ -24,6 +24,12 @@ import regex
 PATTERN = regex.compile(
     r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")
 
+# Llama 3's pre-tokenizer split (its tokenizer.json Split pattern): case-insensitive
+# contractions, a letter run with one leading non-letter/non-digit, digits in groups of at
+# most three, punctuation runs that keep their trailing newlines, newline runs.
+LLAMA3_PATTERN = regex.compile(
+    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""")
+
 
 def bytes_to_unicode():
     """Maps every byte to a printable character, so that BPE never sees whitespace or
@@ -42,7 +48,12 @@ def bytes_to_unicode():
 
 
 class GPT2BPE:
-    def __init__(self, encoder, merges, special_tokens=None):
+    def __init__(self, encoder, merges, special_tokens=None, pattern=PATTERN,
+                 ignore_merges=False):
+        """pattern: the pre-tokenizer split; ignore_merges: a pre-token that is itself in
+        the vocabulary is one token without running BPE (Llama 3's BPE setting)."""
+        self.pattern = pattern
+        self.ignore_merges = ignore_merges
         self.encoder = encoder
         # {literal: id} matched before pre-tokenization when special_tokens=True
         self.special_tokens = dict(special_tokens or {})
@@ -112,8 +123,11 @@ class GPT2BPE:
                     ids.extend(self.encode(part))
             return ids
         ids = []
-        for piece in PATTERN.findall(text):
+        for piece in self.pattern.findall(text):
             mapped = "".join(self.byte_encoder[b] for b in piece.encode("utf-8"))
+            if self.ignore_merges and mapped in self.encoder:
+                ids.append(self.encoder[mapped])
+                continue
             ids.extend(self.encoder[t] for t in self.bpe(mapped))
         return ids
 

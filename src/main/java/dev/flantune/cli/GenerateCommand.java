@@ -2,6 +2,7 @@ package dev.flantune.cli;
 
 import dev.flantune.eval.Generator;
 import dev.flantune.model.CausalLm;
+import dev.flantune.tokenizer.SpecialTokens;
 import dev.flantune.tokenizer.Tokenizer;
 import dev.flantune.util.FlanTuneException;
 import java.io.BufferedReader;
@@ -11,6 +12,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,8 +24,10 @@ import picocli.CommandLine.Spec;
  * line until EOF, and prints one continuation a line, each decoded with the same seed. Standard
  * output carries only continuations (streamed as they are decoded), so it can be piped.
  *
- * <p>The prompt is tokenized with no special tokens, as in training; an empty prompt starts from
- * EOS. A prompt longer than the context keeps its last n_positions − 1 tokens (with a warning).
+ * <p>The prompt is tokenized with no special tokens, as in training, after BOS where the model uses
+ * one; without BOS an empty prompt starts from EOS. Generation stops at any of the model's EOS ids
+ * ({@link SpecialTokens#eosIds}). A prompt longer than the context keeps its last n_positions − 1
+ * tokens (BOS kept, with a warning).
  */
 @Command(
     name = "generate",
@@ -74,7 +78,8 @@ final class GenerateCommand implements Callable<Integer> {
     validateOptions(); // before the slow model load
     CausalLm lm = CausalLm.load(model);
     try (Tokenizer tok = Tokenizer.load(model)) {
-      int eos = tok.eosId() >= 0 ? tok.eosId() : eosOf(lm);
+      Set<Integer> eos = tok.specialTokens().eosIds();
+      if (eos.isEmpty() && eosOf(lm) >= 0) eos = Set.of(eosOf(lm));
       Generator.Settings s = new Generator.Settings(maxNewTokens, temperature, topP, seed, eos);
       Generator generator = new Generator(lm);
       PrintWriter out = spec.commandLine().getOut();
@@ -114,22 +119,25 @@ final class GenerateCommand implements Callable<Integer> {
   /** Generates after {@code text} and prints the continuation as it is decoded, then a newline. */
   private void continueText(
       String text, Generator generator, Tokenizer tok, Generator.Settings s, PrintWriter out) {
+    SpecialTokens special = tok.specialTokens();
     int[] ids = tok.encode(text);
-    if (ids.length == 0) {
-      if (s.eosId() < 0)
+    if (ids.length == 0 && !special.addBos()) {
+      if (s.eosIds().isEmpty())
         throw FlanTuneException.badUsage(
             "empty prompt and the tokenizer has no EOS token to start from");
-      ids = new int[] {s.eosId()};
+      ids = new int[] {tok.eosId() >= 0 ? tok.eosId() : s.eosIds().iterator().next()};
     }
     int keep = generator.contextLength() - 1;
-    if (ids.length > keep) {
+    int lead = special.addBos() ? 1 : 0;
+    if (ids.length + lead > keep) {
       spec.commandLine()
           .getErr()
           .printf(
               "flan-tune: warning: prompt has %d tokens; keeping the last %d (n_positions %d)%n",
-              ids.length, keep, keep + 1);
-      ids = Arrays.copyOfRange(ids, ids.length - keep, ids.length);
+              ids.length + lead, keep, keep + 1);
+      ids = Arrays.copyOfRange(ids, ids.length - (keep - lead), ids.length);
     }
+    ids = special.withBos(ids);
     TextStream stream = new TextStream(tok, out);
     generator.generate(ids, s, stream::accept);
     stream.finish();

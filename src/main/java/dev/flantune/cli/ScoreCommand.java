@@ -19,8 +19,10 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code flan-tune score}: log-probability of each line's completion given its prompt. Prompt and
- * completion are tokenized separately without special tokens and concatenated, as in training. An
- * empty prompt is scored after the EOS token, GPT-2's document separator.
+ * completion are tokenized separately without special tokens and concatenated, as in training. A
+ * model that uses BOS gets it once, at the start (so an empty prompt is scored after BOS alone);
+ * for a model without BOS an empty prompt is scored after the EOS token, GPT-2's document
+ * separator. A prompt too long for the context loses its start (never the BOS).
  */
 @Command(
     name = "score",
@@ -57,12 +59,13 @@ final class ScoreCommand implements Callable<Integer> {
     List<Scorer.Request> requests = new ArrayList<>();
     int maxLen = lm.config().nPositions();
     try (Tokenizer tok = Tokenizer.load(model)) {
+      int bos = tok.specialTokens().prependedBos();
       Jsonl.forEach(
           input,
           line -> {
             int[] prompt = tok.encode(line.requireString("prompt"));
             int[] completion = tok.encode(line.requireString("completion"));
-            if (prompt.length == 0) {
+            if (prompt.length == 0 && bos < 0) {
               if (tok.eosId() < 0)
                 throw FlanTuneException.badInput(
                     line.where() + ": empty prompt and the tokenizer has no EOS");
@@ -79,8 +82,10 @@ final class ScoreCommand implements Callable<Integer> {
             }
             int keep =
                 maxLen + 1 - completion.length; // prompt tokens that fit; drop the prompt's start
-            if (prompt.length > keep)
-              prompt = Arrays.copyOfRange(prompt, prompt.length - keep, prompt.length);
+            int lead = bos >= 0 ? 1 : 0;
+            if (prompt.length + lead > keep)
+              prompt = Arrays.copyOfRange(prompt, prompt.length - (keep - lead), prompt.length);
+            prompt = tok.specialTokens().withBos(prompt);
             lines.add(line.object());
             requests.add(new Scorer.Request(prompt, completion));
           });

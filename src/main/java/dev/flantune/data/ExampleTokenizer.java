@@ -9,20 +9,23 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Prompt and target text → {@link TokenizedExample}: {@code ids(prompt) ++ ids(target) ++ [eos]},
- * each part tokenized separately with no special tokens, exactly as {@code score} and the evaluator
- * do (tokenizing the joined text would merge tokens across the boundary, and then the loss mask
- * could not be exact).
+ * Prompt and target text → {@link TokenizedExample}: {@code [bos]? ++ ids(prompt) ++ ids(target) ++
+ * [eos]}, each part tokenized separately with no special tokens, exactly as {@code score} and the
+ * evaluator do (tokenizing the joined text would merge tokens across the boundary, and then the
+ * loss mask could not be exact). BOS is there once, at the start, when the model uses one ({@link
+ * dev.flantune.tokenizer.SpecialTokens#addBos}), and never in the loss.
  *
- * <p>Truncation: the start of the prompt is dropped, never the target. At least one prompt token is
- * kept, because the first target token is predicted from the token before it; an example whose
- * target and EOS leave no room for that is skipped. Both are counted in {@link Truncation}. An
- * empty prompt becomes {@code [eos]}, GPT-2's document separator, for the same reason.
+ * <p>Truncation: the start of the prompt is dropped (after the BOS), never the target. At least one
+ * token is kept before the target, because the first target token is predicted from the token
+ * before it; an example whose target and EOS leave no room for that is skipped. Both are counted in
+ * {@link Truncation}. Without BOS, an empty prompt becomes {@code [eos]}, GPT-2's document
+ * separator, for the same reason.
  */
 public final class ExampleTokenizer {
   private final Tokenizer tokenizer;
   private final int maxLength;
   private final int eos;
+  private final int bos;
 
   public ExampleTokenizer(Tokenizer tokenizer, int maxLength) {
     if (tokenizer.eosId() < 0) {
@@ -34,6 +37,7 @@ public final class ExampleTokenizer {
     this.tokenizer = tokenizer;
     this.maxLength = maxLength;
     this.eos = tokenizer.eosId();
+    this.bos = tokenizer.specialTokens().prependedBos();
   }
 
   public int maxLength() {
@@ -44,9 +48,14 @@ public final class ExampleTokenizer {
     return eos;
   }
 
+  /** The BOS that starts every example, or -1 when the model uses none. */
+  public int bosId() {
+    return bos;
+  }
+
   public Optional<TokenizedExample> tokenize(String prompt, String target, Truncation stats) {
     return count(
-        assemble(tokenizer.encode(prompt), tokenizer.encode(target), eos, maxLength), stats);
+        assemble(tokenizer.encode(prompt), tokenizer.encode(target), bos, eos, maxLength), stats);
   }
 
   public Optional<TokenizedExample> tokenize(Rendered r, Truncation stats) {
@@ -81,7 +90,7 @@ public final class ExampleTokenizer {
         if (t.length() <= CACHED_TARGET_CHARS && targetCache.size() < CACHED_TARGETS)
           targetCache.put(t, targets[i]);
       }
-      out.add(count(assemble(ids[i], targets[i], eos, maxLength), stats));
+      out.add(count(assemble(ids[i], targets[i], bos, eos, maxLength), stats));
     }
     return out;
   }
@@ -98,20 +107,32 @@ public final class ExampleTokenizer {
     return e;
   }
 
-  /** The assembly rule on its own (no tokenizer), so it can be tested token by token. */
+  /** The assembly rule on its own (no tokenizer, no BOS), so it can be tested token by token. */
   public static Optional<TokenizedExample> assemble(
       int[] prompt, int[] target, int eos, int maxLength) {
-    if (prompt.length == 0) prompt = new int[] {eos};
+    return assemble(prompt, target, -1, eos, maxLength);
+  }
+
+  /**
+   * The assembly rule: {@code [bos]? ++ prompt ++ target ++ [eos]} ({@code bos} < 0: none), the
+   * prompt's start dropped to fit {@code maxLength}; BOS and prompt out of the loss, target and EOS
+   * in it. {@link TokenizedExample#promptTokens} counts the BOS.
+   */
+  public static Optional<TokenizedExample> assemble(
+      int[] prompt, int[] target, int bos, int eos, int maxLength) {
+    int lead = bos >= 0 ? 1 : 0;
+    if (prompt.length == 0 && lead == 0) prompt = new int[] {eos};
     int loss = target.length + 1;
     if (loss > maxLength - 1) return Optional.empty();
-    int dropped = Math.max(0, prompt.length + loss - maxLength);
+    int dropped = Math.max(0, lead + prompt.length + loss - maxLength);
     int keep = prompt.length - dropped;
-    int[] ids = new int[keep + loss];
-    System.arraycopy(prompt, dropped, ids, 0, keep);
-    System.arraycopy(target, 0, ids, keep, target.length);
+    int[] ids = new int[lead + keep + loss];
+    if (lead == 1) ids[0] = bos;
+    System.arraycopy(prompt, dropped, ids, lead, keep);
+    System.arraycopy(target, 0, ids, lead + keep, target.length);
     ids[ids.length - 1] = eos;
     byte[] mask = new byte[ids.length];
-    Arrays.fill(mask, keep, ids.length, (byte) 1);
-    return Optional.of(new TokenizedExample(ids, mask, keep, dropped));
+    Arrays.fill(mask, lead + keep, ids.length, (byte) 1);
+    return Optional.of(new TokenizedExample(ids, mask, lead + keep, dropped));
   }
 }

@@ -13,9 +13,14 @@ import java.util.SplittableRandom;
 
 /**
  * Plain-text causal-LM data: text files tokenized into one token stream (documents, separated by
- * blank lines, joined with EOS), cut into windows of T + 1 tokens at stride T. Every token is in
- * the loss. Epochs visit the windows in a seeded permutation, so any position can be sought in
- * O(1).
+ * blank lines, each {@code [bos]? ++ ids(doc) ++ [eos]}), cut into windows of T + 1 tokens at
+ * stride T. Every token is in the loss. Epochs visit the windows in a seeded permutation, so any
+ * position can be sought in O(1).
+ *
+ * <p>BOS, for models that use one, starts every document as it starts every sequence at inference;
+ * windows are cut at any token, so a window begins with BOS only when a document does. Keeping
+ * every token in the loss means the EOS → BOS step is trained too: it is certain, costs nothing
+ * once learned, and keeps causal_lm free of masks.
  */
 public final class TextWindows implements BatchSource {
   private final int[] tokens;
@@ -40,7 +45,7 @@ public final class TextWindows implements BatchSource {
           "text data has " + tokens.length + " tokens, fewer than one window of " + (length + 1));
   }
 
-  /** Tokenizes files: blank-line-separated documents, each followed by EOS. */
+  /** Tokenizes files: blank-line-separated documents, each after BOS (if used) and before EOS. */
   public static Tokenized tokenize(List<Path> files, Tokenizer tok) {
     List<int[]> parts = new ArrayList<>();
     long total = 0;
@@ -56,7 +61,7 @@ public final class TextWindows implements BatchSource {
       }
       for (String doc : text.split("\\n\\s*\\n")) {
         if (doc.isBlank()) continue;
-        int[] ids = tok.encode(doc.strip());
+        int[] ids = tok.specialTokens().withBos(tok.encode(doc.strip()));
         parts.add(ids);
         parts.add(new int[] {tok.eosId()});
         total += ids.length + 1;

@@ -1,11 +1,11 @@
 package dev.flantune.data;
 
 /**
- * One example as token ids: {@code ids(prompt) ++ ids(target) ++ [eos]}, with a loss mask aligned
- * to the ids (1 iff {@code ids[i]} is a target or EOS token; see package docs for the batch
+ * One example as token ids: {@code [bos]? ++ ids(prompt) ++ ids(target) ++ [eos]}, with a loss mask
+ * aligned to the ids (1 iff {@code ids[i]} is a target or EOS token; see package docs for the batch
  * alignment).
  *
- * @param promptTokens how many leading ids are prompt (after truncation)
+ * @param promptTokens how many leading ids are BOS and prompt (after truncation)
  * @param droppedPromptTokens prompt tokens cut from the start to fit the maximum length (0 if none)
  */
 public record TokenizedExample(

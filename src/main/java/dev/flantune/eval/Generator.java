@@ -3,6 +3,7 @@ package dev.flantune.eval;
 import dev.flantune.model.CausalLm;
 import dev.flantune.model.Decoder;
 import java.util.Arrays;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 
@@ -11,9 +12,10 @@ import java.util.function.IntConsumer;
  * the evaluation protocol's decoding) or sampled with temperature and nucleus (top-p) filtering
  * from a seeded {@link SplittableRandom}, so a seed reproduces a sample exactly.
  *
- * <p>Generation stops at the first of: the EOS token (not included in the output, so a model that
- * learned to emit EOS ends cleanly, the trap of trainers without it), {@code maxNewTokens}, or a
- * full context (n_positions). One prompt at a time.
+ * <p>Generation stops at the first of: an EOS token (any of the model's, e.g. Llama 3's {@code
+ * <|end_of_text|>} and {@code <|eot_id|>}; not included in the output, so a model that learned to
+ * emit EOS ends cleanly, the trap of trainers without it), {@code maxNewTokens}, or a full context
+ * (n_positions). One prompt at a time.
  */
 public final class Generator {
   private final Decoder decoder;
@@ -29,11 +31,13 @@ public final class Generator {
 
   /**
    * How to decode. {@code temperature} 0 means greedy; {@code topP} in (0, 1] keeps the smallest
-   * set of most likely tokens whose probability reaches it; {@code eosId} < 0 means never stop on a
-   * token.
+   * set of most likely tokens whose probability reaches it; generation stops at any of {@code
+   * eosIds} (empty: never stop on a token).
    */
-  public record Settings(int maxNewTokens, double temperature, double topP, long seed, int eosId) {
+  public record Settings(
+      int maxNewTokens, double temperature, double topP, long seed, Set<Integer> eosIds) {
     public Settings {
+      eosIds = Set.copyOf(eosIds);
       if (maxNewTokens < 0)
         throw new IllegalArgumentException("maxNewTokens must be >= 0, got " + maxNewTokens);
       if (!(temperature >= 0) || Double.isInfinite(temperature)) {
@@ -44,13 +48,22 @@ public final class Generator {
         throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
     }
 
+    /** One stop token, {@code eosId} (< 0: none). */
+    public Settings(int maxNewTokens, double temperature, double topP, long seed, int eosId) {
+      this(maxNewTokens, temperature, topP, seed, eosId < 0 ? Set.of() : Set.of(eosId));
+    }
+
     public static Settings greedy(int maxNewTokens, int eosId) {
       return new Settings(maxNewTokens, 0.0, 1.0, 0L, eosId);
+    }
+
+    public static Settings greedy(int maxNewTokens, Set<Integer> eosIds) {
+      return new Settings(maxNewTokens, 0.0, 1.0, 0L, eosIds);
     }
   }
 
   public enum Stop {
-    /** The model produced the EOS token. */
+    /** The model produced an EOS token. */
     EOS,
     /** {@code maxNewTokens} were produced. */
     MAX_TOKENS,
@@ -84,7 +97,7 @@ public final class Generator {
     float[] logits = decoder.append(prompt);
     while (true) {
       int next = pick(logits, s.temperature(), s.topP(), rng);
-      if (next == s.eosId()) return new Result(Arrays.copyOf(out, n), Stop.EOS);
+      if (s.eosIds().contains(next)) return new Result(Arrays.copyOf(out, n), Stop.EOS);
       out[n++] = next;
       onToken.accept(next);
       if (n == s.maxNewTokens()) return new Result(out, Stop.MAX_TOKENS);

@@ -1,13 +1,15 @@
 package dev.flantune.eval;
 
 import dev.flantune.model.CausalLm;
+import dev.flantune.tokenizer.SpecialTokens;
 import dev.flantune.tokenizer.Tokenizer;
 import java.util.Arrays;
 
 /**
  * Answers a prompt by greedy decoding (the protocol's decoding for generation tasks), stopping at
- * EOS or after {@code maxNewTokens}. As in training, the prompt's start is dropped when it does not
- * fit; here the room kept is for the new tokens instead of the target.
+ * any of the model's EOS ids or after {@code maxNewTokens}. As in training, the prompt starts with
+ * BOS where the model uses one, and its start (never the BOS) is dropped when it does not fit; here
+ * the room kept is for the new tokens instead of the target.
  */
 final class GreedyAnswerer {
   private final Generator generator;
@@ -22,14 +24,17 @@ final class GreedyAnswerer {
 
   /** The decoded continuation, stripped of surrounding whitespace. */
   String answer(String prompt, int maxNewTokens) {
+    SpecialTokens special = tokenizer.specialTokens();
     int[] ids = tokenizer.encode(prompt);
-    if (ids.length == 0)
+    if (ids.length == 0 && !special.addBos())
       ids = new int[] {tokenizer.eosId()}; // GPT-2's document separator, as in training
-    int room = Math.max(1, maxLength - maxNewTokens);
+    int lead = special.addBos() ? 1 : 0;
+    int room = Math.max(1, maxLength - maxNewTokens) - lead;
     if (ids.length > room) ids = Arrays.copyOfRange(ids, ids.length - room, ids.length);
+    ids = special.withBos(ids);
     int budget = Math.min(maxNewTokens, maxLength - ids.length);
     Generator.Result r =
-        generator.generate(ids, Generator.Settings.greedy(budget, tokenizer.eosId()));
+        generator.generate(ids, Generator.Settings.greedy(budget, special.eosIds()));
     return tokenizer.decode(r.tokens()).strip();
   }
 

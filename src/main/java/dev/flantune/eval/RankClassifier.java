@@ -15,8 +15,9 @@ import java.util.Optional;
 /**
  * Rank classification (FLAN): each option is scored as Σ ln P(option target tokens + EOS | prompt)
  * and the best-scoring option is the prediction. Each option's sequence is built exactly as a
- * training example ({@link ExampleTokenizer#assemble}: {@code ids(prompt) ++ ids(target) ++ [eos]},
- * the prompt's start dropped to fit), so the model is asked about the very tokens it trained on.
+ * training example ({@link ExampleTokenizer#assemble}: {@code [bos]? ++ ids(prompt) ++ ids(target)
+ * ++ [eos]}, the prompt's start dropped to fit), so the model is asked about the very tokens it
+ * trained on.
  *
  * <p>Batching: all options of a chunk of queries go to one {@link Scorer} call, which sorts the
  * sequences by length and fills batches under its logit budget, so options of similar length share
@@ -28,12 +29,14 @@ final class RankClassifier {
   private final Scorer scorer;
   private final int maxLength;
   private final int eos;
+  private final int bos;
 
   RankClassifier(CausalLm model, Tokenizer tokenizer, int maxLength, int batchSize) {
     this.tokenizer = tokenizer;
     this.scorer = new Scorer(model, batchSize);
     this.maxLength = maxLength;
     this.eos = tokenizer.eosId();
+    this.bos = tokenizer.specialTokens().prependedBos();
   }
 
   /** A prompt and the target text of each option, in the options' order. */
@@ -96,7 +99,7 @@ final class RankClassifier {
       List<Scorer.Request> mine = new ArrayList<>();
       for (String t : q.targets()) {
         Optional<TokenizedExample> x =
-            ExampleTokenizer.assemble(ids[qi], ids[targetSlot.get(t)], eos, maxLength);
+            ExampleTokenizer.assemble(ids[qi], ids[targetSlot.get(t)], bos, eos, maxLength);
         if (x.isEmpty()) break;
         int[] all = x.get().ids();
         int p = x.get().promptTokens();

@@ -15,7 +15,8 @@ import java.util.Map;
  * converted to an equivalent {@code tokenizer.json} in memory.
  *
  * <p>Traps handled here: DJL truncates to 512 tokens by default (we turn truncation off), and it
- * adds special tokens unless told not to (we never add them: the caller appends EOS explicitly).
+ * adds special tokens unless told not to (we never add them: callers add BOS and EOS explicitly, as
+ * {@link #specialTokens} says, so a prompt and its target can be tokenized separately).
  */
 public final class Tokenizer implements AutoCloseable {
   public static final String TOKENIZER_JSON = "tokenizer.json";
@@ -24,57 +25,78 @@ public final class Tokenizer implements AutoCloseable {
 
   private final HuggingFaceTokenizer hf;
   private final Path source;
-  private final int eosId;
+  private final SpecialTokens special;
   private final int vocabSize;
 
-  private Tokenizer(HuggingFaceTokenizer hf, Path source, int eosId, int vocabSize) {
+  private Tokenizer(HuggingFaceTokenizer hf, Path source, SpecialTokens special, int vocabSize) {
     this.hf = hf;
     this.source = source;
-    this.eosId = eosId;
+    this.special = special;
     this.vocabSize = vocabSize;
   }
 
-  /** Loads {@code tokenizer.json} from a file, or the tokenizer files of a checkpoint directory. */
+  /**
+   * Loads {@code tokenizer.json} from a file, or the tokenizer files of a checkpoint directory,
+   * with the special tokens of the directory that holds them ({@link SpecialTokens}).
+   */
   public static Tokenizer load(Path path) {
     System.setProperty("ai.djl.offline", "true");
-    Path json = path;
-    if (Files.isDirectory(path)) {
-      json = path.resolve(TOKENIZER_JSON);
-      if (!Files.exists(json)) {
-        Path vocab = path.resolve(VOCAB_JSON);
-        Path merges = path.resolve(MERGES_TXT);
-        if (Files.exists(vocab) && Files.exists(merges)) {
-          return fromJsonText(TokenizerJson.toTokenizerJson(vocab, merges), vocab);
-        }
-        throw FlanTuneException.badInput(
-            path + ": no tokenizer found; put tokenizer.json (or vocab.json + merges.txt) in it");
-      }
-    }
-    if (!Files.isRegularFile(json)) {
-      throw FlanTuneException.badInput(json + ": tokenizer file not found; pass a tokenizer.json");
-    }
-    try {
-      return fromJsonText(Files.readString(json), json);
-    } catch (IOException e) {
-      throw FlanTuneException.badInput(
-          json + ": cannot read tokenizer (" + e.getMessage() + ")", e);
-    }
-  }
-
-  private static Tokenizer fromJsonText(String json, Path source) {
+    TokenizerFiles files = TokenizerFiles.of(path);
     HuggingFaceTokenizer hf;
     try {
       hf =
           HuggingFaceTokenizer.newInstance(
               new java.io.ByteArrayInputStream(
-                  json.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                  files.json.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
               Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
     } catch (IOException | RuntimeException e) {
       throw FlanTuneException.badInput(
-          source + ": not a valid Hugging Face tokenizer (" + firstLine(e.getMessage()) + ")", e);
+          files.source + ": not a valid Hugging Face tokenizer (" + firstLine(e.getMessage()) + ")",
+          e);
     }
-    TokenizerJson.Summary summary = TokenizerJson.summarize(json, source);
-    return new Tokenizer(hf, source, summary.eosId(), summary.vocabSize());
+    try {
+      SpecialTokens.Vocabulary vocab = TokenizerJson.vocabulary(files.json, files.source);
+      return new Tokenizer(hf, files.source, SpecialTokens.read(files.dir, vocab), vocab.size());
+    } catch (RuntimeException e) {
+      hf.close();
+      throw e;
+    }
+  }
+
+  /** The special tokens of a tokenizer's directory, without loading the native tokenizer. */
+  static SpecialTokens specialTokensOf(Path path) {
+    TokenizerFiles files = TokenizerFiles.of(path);
+    return SpecialTokens.read(files.dir, TokenizerJson.vocabulary(files.json, files.source));
+  }
+
+  /** A tokenizer's JSON text, the file it came from, and the directory of its companion files. */
+  private record TokenizerFiles(String json, Path source, Path dir) {
+    static TokenizerFiles of(Path path) {
+      Path json = path;
+      if (Files.isDirectory(path)) {
+        json = path.resolve(TOKENIZER_JSON);
+        if (!Files.exists(json)) {
+          Path vocab = path.resolve(VOCAB_JSON);
+          Path merges = path.resolve(MERGES_TXT);
+          if (Files.exists(vocab) && Files.exists(merges)) {
+            return new TokenizerFiles(TokenizerJson.toTokenizerJson(vocab, merges), vocab, path);
+          }
+          throw FlanTuneException.badInput(
+              path + ": no tokenizer found; put tokenizer.json (or vocab.json + merges.txt) in it");
+        }
+      }
+      if (!Files.isRegularFile(json)) {
+        throw FlanTuneException.badInput(
+            json + ": tokenizer file not found; pass a tokenizer.json");
+      }
+      try {
+        Path dir = json.toAbsolutePath().getParent();
+        return new TokenizerFiles(Files.readString(json), json, dir);
+      } catch (IOException e) {
+        throw FlanTuneException.badInput(
+            json + ": cannot read tokenizer (" + e.getMessage() + ")", e);
+      }
+    }
   }
 
   private static String firstLine(String s) {
@@ -134,9 +156,17 @@ public final class Tokenizer implements AutoCloseable {
     return hf.decode(l, false);
   }
 
-  /** The id of the end-of-sequence token ({@code <|endoftext|>} for GPT-2), or -1 if none. */
+  /**
+   * The EOS appended after training targets ({@code <|endoftext|>} for GPT-2), or -1 if none; see
+   * {@link SpecialTokens} for where it comes from.
+   */
   public int eosId() {
-    return eosId;
+    return special.eosId();
+  }
+
+  /** BOS, EOS, the ids that stop generation, and the chat template of this tokenizer's model. */
+  public SpecialTokens specialTokens() {
+    return special;
   }
 
   public int vocabSize() {

@@ -8,41 +8,116 @@ import dev.flantune.util.FlanTuneException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Reads what DJL does not expose from a {@code tokenizer.json} (vocabulary size, EOS id), and
- * builds a {@code tokenizer.json} from GPT-2's original {@code vocab.json} + {@code merges.txt}.
+ * Reads what DJL does not expose from a {@code tokenizer.json} (vocabulary size, token ids of
+ * special tokens, what the post-processor prepends), and builds a {@code tokenizer.json} from
+ * GPT-2's original {@code vocab.json} + {@code merges.txt}.
  */
 final class TokenizerJson {
   private static final ObjectMapper JSON = new ObjectMapper();
-  static final String EOS = "<|endoftext|>";
+  static final String EOS = SpecialTokens.GPT2_EOS;
 
   private TokenizerJson() {}
 
-  record Summary(int vocabSize, int eosId) {}
-
-  static Summary summarize(String tokenizerJson, Path source) {
+  /**
+   * The vocabulary of a parsed {@code tokenizer.json}: added tokens first (they win, as in the
+   * tokenizer), then the model's vocabulary (an object for BPE/WordPiece, a list of [piece, score]
+   * for Unigram).
+   */
+  static SpecialTokens.Vocabulary vocabulary(String tokenizerJson, Path source) {
+    JsonNode root;
     try {
-      JsonNode root = JSON.readTree(tokenizerJson);
-      int maxId = -1;
-      int eos = -1;
-      JsonNode vocab = root.path("model").path("vocab");
-      for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        maxId = Math.max(maxId, e.getValue().asInt());
-        if (e.getKey().equals(EOS)) eos = e.getValue().asInt();
-      }
-      for (JsonNode added : root.path("added_tokens")) {
-        maxId = Math.max(maxId, added.path("id").asInt());
-        if (added.path("content").asText().equals(EOS)) eos = added.path("id").asInt();
-      }
-      return new Summary(maxId + 1, eos);
+      root = JSON.readTree(tokenizerJson);
     } catch (IOException e) {
       throw FlanTuneException.badInput(
           source + ": tokenizer is not valid JSON (" + e.getMessage() + ")");
+    }
+    Map<String, Integer> added = new HashMap<>();
+    int maxId = -1;
+    for (JsonNode t : root.path("added_tokens")) {
+      added.put(t.path("content").asText(), t.path("id").asInt());
+      maxId = Math.max(maxId, t.path("id").asInt());
+    }
+    JsonNode vocab = root.path("model").path("vocab");
+    if (vocab.isArray()) {
+      maxId = Math.max(maxId, vocab.size() - 1);
+    } else {
+      for (Iterator<JsonNode> it = vocab.elements(); it.hasNext(); )
+        maxId = Math.max(maxId, it.next().asInt());
+    }
+    int size = maxId + 1;
+    String prepended = prependedToken(root.path("post_processor"));
+    return new SpecialTokens.Vocabulary() {
+      @Override
+      public int idOf(String token) {
+        Integer id = added.get(token);
+        if (id != null) return id;
+        if (vocab.isArray()) {
+          for (int i = 0; i < vocab.size(); i++)
+            if (vocab.get(i).path(0).asText().equals(token)) return i;
+          return -1;
+        }
+        JsonNode n = vocab.get(token);
+        return n == null ? -1 : n.asInt();
+      }
+
+      @Override
+      public String tokenOf(int id) {
+        for (Map.Entry<String, Integer> e : added.entrySet())
+          if (e.getValue() == id) return e.getKey();
+        if (vocab.isArray()) return id < vocab.size() ? vocab.get(id).path(0).asText() : "";
+        for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          if (e.getValue().asInt() == id) return e.getKey();
+        }
+        return "";
+      }
+
+      @Override
+      public int size() {
+        return size;
+      }
+
+      @Override
+      public String prependedByPostProcessor() {
+        return prepended;
+      }
+    };
+  }
+
+  /**
+   * The special token a post-processor puts before a single sequence, or "": the first piece of a
+   * {@code TemplateProcessing}'s {@code single} template (Llama 3's {@code <|begin_of_text|>} $A,
+   * TinyLlama's {@code <s>} $A), the {@code cls} of BERT/RoBERTa processing, searched through a
+   * {@code Sequence} of processors.
+   */
+  static String prependedToken(JsonNode pp) {
+    switch (pp.path("type").asText()) {
+      case "TemplateProcessing" -> {
+        JsonNode first = pp.path("single").path(0);
+        if (!first.has("SpecialToken")) return "";
+        String key = first.get("SpecialToken").path("id").asText();
+        JsonNode tokens = pp.path("special_tokens").path(key).path("tokens");
+        return tokens.isArray() && tokens.size() > 0 ? tokens.get(0).asText() : key;
+      }
+      case "BertProcessing", "RobertaProcessing" -> {
+        return pp.path("cls").path(0).asText("");
+      }
+      case "Sequence" -> {
+        for (JsonNode p : pp.path("processors")) {
+          String t = prependedToken(p);
+          if (!t.isEmpty()) return t;
+        }
+        return "";
+      }
+      default -> {
+        return "";
+      }
     }
   }
 

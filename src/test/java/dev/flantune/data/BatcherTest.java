@@ -3,6 +3,7 @@ package dev.flantune.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -38,6 +39,44 @@ class BatcherTest {
     assertArrayEquals(
         new int[] {9, 7, 9},
         ExampleTokenizer.assemble(new int[0], new int[] {7}, 9, 8).orElseThrow().ids());
+  }
+
+  @Test
+  void withBosEveryExampleStartsWithItOnceAndItIsNeverInTheLoss() {
+    int bos = 1;
+    TokenizedExample t =
+        ExampleTokenizer.assemble(new int[] {20, 21, 22}, new int[] {7, 8}, bos, 9, 8)
+            .orElseThrow();
+    assertArrayEquals(new int[] {1, 20, 21, 22, 7, 8, 9}, t.ids());
+    assertArrayEquals(new byte[] {0, 0, 0, 0, 1, 1, 1}, t.lossMask());
+    assertEquals(4, t.promptTokens());
+    // Truncation drops the prompt's start after the BOS, never the BOS.
+    t =
+        ExampleTokenizer.assemble(new int[] {20, 21, 22}, new int[] {7, 8}, bos, 9, 5)
+            .orElseThrow();
+    assertArrayEquals(new int[] {1, 22, 7, 8, 9}, t.ids());
+    assertArrayEquals(new byte[] {0, 0, 1, 1, 1}, t.lossMask());
+    assertEquals(2, t.droppedPromptTokens());
+    // The BOS alone is enough to predict the first target token: the whole prompt may go.
+    t = ExampleTokenizer.assemble(new int[] {20, 21}, new int[] {7, 8, 8}, bos, 9, 5).orElseThrow();
+    assertArrayEquals(new int[] {1, 7, 8, 8, 9}, t.ids());
+    assertArrayEquals(new byte[] {0, 1, 1, 1, 1}, t.lossMask());
+    assertTrue(ExampleTokenizer.assemble(new int[0], new int[] {7, 8, 8, 8}, bos, 9, 5).isEmpty());
+    // An empty prompt is the BOS alone (no EOS stand-in when the model has a BOS).
+    assertArrayEquals(
+        new int[] {1, 7, 9},
+        ExampleTokenizer.assemble(new int[0], new int[] {7}, bos, 9, 8).orElseThrow().ids());
+
+    // Packed: each example starts with its BOS at position 0; no label is ever the BOS.
+    TokenizedExample x =
+        ExampleTokenizer.assemble(new int[] {20}, new int[] {7}, bos, 9, 8).orElseThrow();
+    TokenizedExample y =
+        ExampleTokenizer.assemble(new int[] {30, 31}, new int[] {6}, bos, 9, 8).orElseThrow();
+    Batch batch = Batcher.build(List.of(List.of(x, y)), 9, PAD);
+    assertArrayEquals(new int[] {1, 20, 7, 9, 1, 30, 31, 6, 9}, batch.inputIds());
+    assertArrayEquals(new int[] {0, 1, 2, 3, 0, 1, 2, 3, 4}, batch.positionIds());
+    assertArrayEquals(new int[] {20, 7, 9, PAD, 30, 31, 6, 9, PAD}, batch.labels());
+    assertArrayEquals(new float[] {0, 1, 1, 0, 0, 0, 1, 1, 0}, batch.lossMask());
   }
 
   @Test

@@ -2,9 +2,14 @@ package dev.flantune.data;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.flantune.tokenizer.Tokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Causal-LM windows: labels are the next token, every window once per epoch, seek reproduces. */
 class TextWindowsTest {
@@ -57,5 +62,30 @@ class TextWindowsTest {
     b.seek(7);
     for (int k = 0; k < 5; k++) assertArrayEquals(a.next().inputIds(), b.next().inputIds());
     assertEquals(12, b.position());
+  }
+
+  @Test
+  void documentsStartWithBosWhereTheModelUsesOneAndEndWithEos(@TempDir Path dir)
+      throws java.io.IOException {
+    Path text = dir.resolve("t.txt");
+    Files.writeString(text, "First document.\n\n\nSecond one\nwith two lines.\n");
+    try (Tokenizer sp = Tokenizer.load(Path.of("src/test/resources/tokenizer/sp-bytefallback"))) {
+      int[] a = sp.encode("First document."), b = sp.encode("Second one\nwith two lines.");
+      int[] want = new int[a.length + b.length + 4];
+      want[0] = 1;
+      System.arraycopy(a, 0, want, 1, a.length);
+      want[a.length + 1] = 2;
+      want[a.length + 2] = 1;
+      System.arraycopy(b, 0, want, a.length + 3, b.length);
+      want[want.length - 1] = 2;
+      assertArrayEquals(want, TextWindows.tokenize(List.of(text), sp).tokens());
+    }
+    try (Tokenizer gpt2 = Tokenizer.load(Path.of("data/tokenizers/gpt2/tokenizer.json"))) {
+      int[] got = TextWindows.tokenize(List.of(text), gpt2).tokens();
+      int[] a = gpt2.encode("First document.");
+      assertArrayEquals(a, java.util.Arrays.copyOf(got, a.length), "GPT-2: no BOS");
+      assertEquals(50256, got[a.length]);
+      assertEquals(50256, got[got.length - 1]);
+    }
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.flantune.model.CausalLm;
 import dev.flantune.model.TinyModels;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -44,6 +45,24 @@ class GeneratorTest {
     int k = 1; // first position whose token did not occur before it
     while (contains(free, k, free[k])) k++;
     Generator.Result r = new Generator(LM).generate(PROMPT, Generator.Settings.greedy(15, free[k]));
+    assertEquals(Generator.Stop.EOS, r.stop());
+    assertArrayEquals(Arrays.copyOf(free, k), r.tokens());
+  }
+
+  @Test
+  void stopsAtAnyOfSeveralEosIdsIncludingTheSecond() {
+    int[] free = new Generator(LM).generate(PROMPT, Generator.Settings.greedy(15, -1)).tokens();
+    int k = 1; // first position whose token did not occur before it
+    while (contains(free, k, free[k])) k++;
+    // An EOS the model never produces first, then the one it does: the second stops it.
+    int never = 0;
+    while (contains(free, free.length, never)) never++;
+    Generator.Result r =
+        new Generator(LM)
+            .generate(
+                PROMPT,
+                Generator.Settings.greedy(
+                    15, new java.util.LinkedHashSet<>(List.of(never, free[k]))));
     assertEquals(Generator.Stop.EOS, r.stop());
     assertArrayEquals(Arrays.copyOf(free, k), r.tokens());
   }
