@@ -256,29 +256,32 @@ public record HfCheckpoint(Path dir, Map<String, Tensor> weights, DType storedAs
     if (tokenizerSource != null) copyTokenizer(tokenizerSource, dir);
   }
 
+  /**
+   * The tokenizer files and their companions (special tokens, generation stop ids, chat template):
+   * from a directory, or from beside a tokenizer.json file, so a saved model stops and prompts as
+   * the model it came from did.
+   */
   static void copyTokenizer(Path source, Path dir) throws IOException {
+    Path from = source;
     if (Files.isRegularFile(source)) {
-      Files.copy(
-          source,
-          dir.resolve(Tokenizer.TOKENIZER_JSON),
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      return;
+      copyIfNew(source, dir.resolve(Tokenizer.TOKENIZER_JSON));
+      from = source.toAbsolutePath().getParent();
     }
-    for (String f :
-        List.of(
-            Tokenizer.TOKENIZER_JSON,
-            Tokenizer.VOCAB_JSON,
-            Tokenizer.MERGES_TXT,
-            "tokenizer_config.json",
-            "special_tokens_map.json",
-            "generation_config.json")) {
-      Path src = source.resolve(f);
-      if (Files.isRegularFile(src)
-          && !src.toAbsolutePath()
-              .normalize()
-              .equals(dir.resolve(f).toAbsolutePath().normalize())) {
-        Files.copy(src, dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      }
+    List<String> files = new ArrayList<>();
+    if (!Files.isRegularFile(source)) {
+      files.addAll(List.of(Tokenizer.TOKENIZER_JSON, Tokenizer.VOCAB_JSON, Tokenizer.MERGES_TXT));
+    }
+    files.add("special_tokens_map.json");
+    files.addAll(dev.flantune.tokenizer.SpecialTokens.COMPANION_FILES);
+    for (String f : files) {
+      Path src = from.resolve(f);
+      if (Files.isRegularFile(src)) copyIfNew(src, dir.resolve(f));
+    }
+  }
+
+  private static void copyIfNew(Path src, Path dst) throws IOException {
+    if (!src.toAbsolutePath().normalize().equals(dst.toAbsolutePath().normalize())) {
+      Files.copy(src, dst, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
   }
 

@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flantune.checkpoint.DType;
-import dev.flantune.checkpoint.HfCheckpoint;
 import dev.flantune.eval.Generator;
 import dev.flantune.model.CausalLm;
-import dev.flantune.model.Gpt2Config;
 import dev.flantune.model.Scorer;
 import dev.flantune.model.TinyModels;
 import dev.flantune.tokenizer.Tokenizer;
@@ -36,9 +34,12 @@ class BosModelCommandsTest {
   @BeforeAll
   static void writeCheckpoint() throws Exception {
     modelDir = tmp.resolve("bos-model");
-    Gpt2Config c = Gpt2Config.of(728, 64, 32, 2, 4, 2);
+    // A Llama (RoPE, two KV heads) with a SentencePiece tokenizer that uses BOS, as TinyLlama.
+    var c =
+        dev.flantune.model.family.LlamaFamily.of(
+            "llama", 728, 64, 32, 2, 4, 2, 64, 1e4, true, 1, 2);
     lm = TinyModels.random(c, 5);
-    HfCheckpoint.save(modelDir, c, lm.exportWeights(), DType.F32, null);
+    dev.flantune.model.Checkpoints.save(modelDir, c, lm.exportWeights(), DType.F32, null);
     for (String f : List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json"))
       Files.copy(SP.resolve(f), modelDir.resolve(f));
   }

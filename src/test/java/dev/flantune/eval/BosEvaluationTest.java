@@ -3,7 +3,6 @@ package dev.flantune.eval;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.flantune.model.CausalLm;
-import dev.flantune.model.Gpt2Config;
 import dev.flantune.model.Scorer;
 import dev.flantune.model.TinyModels;
 import dev.flantune.tokenizer.Tokenizer;
@@ -20,7 +19,11 @@ import org.junit.jupiter.api.Test;
  */
 class BosEvaluationTest {
   static final Path SP = Path.of("src/test/resources/tokenizer/sp-bytefallback");
-  static final CausalLm LM = TinyModels.random(Gpt2Config.of(728, 48, 32, 2, 4, 2), 11);
+  static final CausalLm LM =
+      TinyModels.random(
+          dev.flantune.model.family.LlamaFamily.of(
+              "llama", 728, 48, 32, 2, 4, 2, 64, 1e4, true, 1, 2),
+          11);
 
   @Test
   void greedyAnswersStartFromBosAndThePrompt() {
