@@ -215,7 +215,7 @@ public final class ChatTemplate {
             .withRangeLimit((int) Math.min(Integer.MAX_VALUE, limits.maxLoopIterations()))
             .withNodePreProcessor((node, interpreter) -> RenderGuard.current().checkNode())
             .build();
-    Jinjava jinjava = new Jinjava(config);
+    Jinjava jinjava = JinjaSyntax.engine(config);
     jinjava.setResourceLocator(
         (name, encoding, interpreter) -> {
           throw new ResourceNotFoundException("a chat template may not read files: " + name);
