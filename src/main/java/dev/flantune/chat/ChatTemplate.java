@@ -205,15 +205,16 @@ public final class ChatTemplate {
             .withElResolver(new SandboxResolver())
             .withDisabled(DISABLED)
             .withNestedInterpretationEnabled(false)
-            .withMaxRenderDepth(1)
             .withEnableRecursiveMacroCalls(true)
-            .withMaxMacroRecursionDepth(limits.maxMacroDepth())
+            .withMaxMacroRecursionDepth(
+                limits.maxMacroDepth() + 8) // ours (RenderGuard) trips first
             .withMaxOutputSize(limits.maxOutputChars())
             .withMaxStringLength(limits.maxOutputChars())
             .withMaxListSize((int) Math.min(Integer.MAX_VALUE, limits.maxLoopIterations()))
             .withMaxMapSize((int) Math.min(Integer.MAX_VALUE, limits.maxLoopIterations()))
-            .withRangeLimit((int) Math.min(Integer.MAX_VALUE, limits.maxLoopIterations()))
-            .withNodePreProcessor((node, interpreter) -> RenderGuard.current().checkNode())
+            .withRangeLimit((int) Math.min(Integer.MAX_VALUE - 1, limits.maxLoopIterations()) + 1)
+            .withNodePreProcessor(
+                (node, interpreter) -> RenderGuard.current().checkNode(interpreter))
             .build();
     Jinjava jinjava = JinjaSyntax.engine(config);
     jinjava.setResourceLocator(

@@ -1,5 +1,7 @@
 package dev.flantune.chat;
 
+import com.hubspot.jinjava.interpret.Context;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import java.time.LocalDateTime;
 
 /**
@@ -51,7 +53,19 @@ final class RenderGuard {
     return failure;
   }
 
-  /** Called before every node the engine renders. */
+  /**
+   * Called before every node the engine renders. Every macro call and loop opens a scope, so the
+   * scope depth bounds macro recursion (jinjava's own limit only logs a warning and carries on).
+   */
+  void checkNode(JinjavaInterpreter interpreter) {
+    checkNode();
+    int depth = 0;
+    for (Context c = interpreter.getContext(); c != null; c = c.getParent()) depth++;
+    if (depth > limits.maxMacroDepth()) {
+      trip("macros or loops nested deeper than " + limits.maxMacroDepth() + " (a recursive macro)");
+    }
+  }
+
   void checkNode() {
     if (failure != null) throw new Violation(failure);
     if (System.nanoTime() > deadlineNanos) {
