@@ -53,8 +53,8 @@ final class SandboxTags {
 
   /**
    * transformers' {@code {% generation %}…{% endgeneration %}}: marks the assistant's part for its
-   * own masks and renders its body unchanged. flan-tune finds assistant spans by rendering prefixes
-   * instead ({@link ChatTokenizer}), which also works for templates without the block.
+   * own masks and renders its body unchanged. Assistant spans are better found by rendering
+   * conversation prefixes, which also works for templates without the block.
    */
   static final class Generation implements Tag {
     @Override
