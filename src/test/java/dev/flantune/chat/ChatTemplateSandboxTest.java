@@ -64,7 +64,8 @@ class ChatTemplateSandboxTest {
     assertNames("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "nested deeper than 32");
     // Mutual recursion too.
     assertNames(
-        "{% macro a(n) %}{{ b(n) }}{% endmacro %}{% macro b(n) %}{{ a(n) }}{% endmacro %}{{ a(0) }}",
+        "{% macro a(n) %}{{ b(n) }}{% endmacro %}{% macro b(n) %}{{ a(n) }}{% endmacro %}{{ a(0)"
+            + " }}",
         "nested deeper than 32");
   }
 
@@ -83,7 +84,8 @@ class ChatTemplateSandboxTest {
     assertNames("{% for i in range(200000) %}0123456789{% endfor %}", "output");
     assertNames("{{ 'x' * 2000000 }}", "chat template");
     assertNames(
-        "{% set s = namespace(t='x') %}{% for i in range(30) %}{% set s.t = s.t + s.t %}{% endfor %}{{ s.t }}",
+        "{% set s = namespace(t='x') %}{% for i in range(30) %}{% set s.t = s.t + s.t %}{% endfor"
+            + " %}{{ s.t }}",
         "chat template");
   }
 
