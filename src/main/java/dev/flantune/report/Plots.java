@@ -172,15 +172,11 @@ final class Plots {
     // which is how "201226251276" happened: label only multiples of a round interval instead.
     double first = steps.get(0), last = steps.get(steps.size() - 1);
     long every = roundInterval((last - first) / (MAX_STEP_TICKS - 2));
-    // XChart counts ticks from the axis minimum: a round minimum gives round ticks.
-    double lo = (double) Math.floorDiv((long) first, every) * every;
-    double hi = (double) -Math.floorDiv(-(long) Math.ceil(last), every) * every;
-    c.getStyler().setXAxisMin(lo).setXAxisMax(hi);
     c.getStyler()
         .setxAxisTickLabelsFormattingFunction(
             x ->
                 stepLabels.apply(
-                    x >= lo - 1e-9 && x <= hi + 1e-9 && Math.round(x) % every == 0
+                    x >= first - 1e-9 && x <= last + 1e-9 && Math.round(x) % every == 0
                         ? stepLabel(x)
                         : NO_LABEL));
     XYSeries raw =
