@@ -171,7 +171,7 @@ final class Plots {
     // XChart may put a tick at every step of a short run and then drop labels that collide,
     // which is how "201226251276" happened: label only multiples of a round interval instead.
     double first = steps.get(0), last = steps.get(steps.size() - 1);
-    long every = roundInterval((last - first) / (MAX_STEP_TICKS - 2));
+    long every = roundInterval((last - first) / (MAX_STEP_TICKS - 1));
     c.getStyler()
         .setxAxisTickLabelsFormattingFunction(
             x ->
