@@ -6,9 +6,12 @@ import dev.flantune.config.ConfigTree;
 import dev.flantune.config.RunConfig;
 import dev.flantune.eval.EvaluatedModel;
 import dev.flantune.eval.HeldOutEval;
+import dev.flantune.eval.TrainingRun;
+import dev.flantune.eval.contamination.ContaminationSources;
 import dev.flantune.model.CausalLm;
 import dev.flantune.report.EvalReport;
 import dev.flantune.report.SummaryTable;
+import dev.flantune.tasks.OptionsFormat;
 import dev.flantune.tasks.RenderOptions;
 import dev.flantune.tasks.Task;
 import dev.flantune.tasks.TaskRegistry;
@@ -96,6 +99,31 @@ final class EvalCommand implements Callable<Integer> {
   int maxNewTokens;
 
   @Option(
+      names = "--options-format",
+      paramLabel = "flan|random",
+      description =
+          "How {options_} is drawn: FLAN's OPTIONS block, or Flan Collection variants per example"
+              + " (default: the training run's data.options_format when the model came from a run,"
+              + " else flan).")
+  String optionsFormat;
+
+  @Option(
+      names = "--train-config",
+      paramLabel = "FILE",
+      description =
+          "The tuned model's training config, for the contamination check and the options format"
+              + " (default: config.resolved.yaml of the run the model came from).")
+  Path trainConfig;
+
+  @Option(
+      names = "--contamination-ngram",
+      paramLabel = "N",
+      description =
+          "Word n-gram length of the contamination check (default: ${DEFAULT-VALUE}; 0 skips it).",
+      defaultValue = "13")
+  int contaminationNgram;
+
+  @Option(
       names = "--out",
       defaultValue = "eval-out",
       description = "Output directory (default: ${DEFAULT-VALUE}).")
@@ -137,15 +165,38 @@ final class EvalCommand implements Callable<Integer> {
               or(seed, 0L),
               0);
     }
+    // The run that trained the tuned model: evaluation renders options as it did, and the
+    // contamination check reads its mixture.
+    TrainingRun run = trainingRun(err);
+    EvalReport.Rendering rendering = rendering(run);
+    err.println(
+        "eval: options format " + rendering.optionsFormat() + " (" + rendering.chosenBy() + ")");
+    settings = settings.withRender(RenderOptions.DEFAULTS.withOptionsFormat(policy(rendering)));
     // Cheap checks first: a misspelt cluster fails before any model is loaded.
     TaskRegistry registry = TaskRegistry.load(tasksDir);
     HeldOutEval.heldOutTasks(settings, registry);
+    if (contaminationNgram < 0)
+      throw FlanTuneException.badUsage("--contamination-ngram must be >= 0 (0 skips the check)");
+    Path pretrainedBase = base != null ? base : run != null ? run.cfg().model() : null;
+    ContaminationSources contamination =
+        contaminationNgram == 0
+            ? null
+            : ContaminationSources.of(contaminationNgram, run, pretrainedBase);
 
     EvaluatedModel tuned = load(model, err);
     EvaluatedModel baseModel = base == null ? null : load(base, err);
     EvalReport report;
     try (Tokenizer tok = Tokenizer.load(model)) {
-      report = HeldOutEval.run(settings, tuned, baseModel, tok, registry, out, err);
+      report =
+          HeldOutEval.run(
+              settings,
+              tuned,
+              baseModel,
+              tok,
+              registry,
+              out,
+              err,
+              new HeldOutEval.Checks(rendering, contamination));
     }
     PrintWriter stdout = spec.commandLine().getOut();
     stdout.print(SummaryTable.render(report));
@@ -170,6 +221,46 @@ final class EvalCommand implements Callable<Integer> {
     List<String> names = clusters.stream().map(String::strip).filter(c -> !c.isEmpty()).toList();
     return new HeldOutEval.Settings(
         names, k, sp, max, batch, s, maxNewTokens, maxLength, RenderOptions.DEFAULTS);
+  }
+
+  /** --train-config, else the resolved config of the run the model came from, else none. */
+  private TrainingRun trainingRun(PrintWriter err) {
+    if (trainConfig != null) return TrainingRun.load(trainConfig);
+    var found = TrainingRun.configOf(model);
+    if (found.isEmpty()) return null;
+    try {
+      return TrainingRun.load(found.get());
+    } catch (FlanTuneException e) {
+      err.println(
+          "eval: warning: cannot use the training run's config ("
+              + e.getMessage()
+              + "); rendering options as flan and skipping its mixture");
+      return null;
+    }
+  }
+
+  private EvalReport.Rendering rendering(TrainingRun run) {
+    if (optionsFormat != null) {
+      if (!optionsFormat.equals("flan") && !optionsFormat.equals("random"))
+        throw FlanTuneException.badUsage(
+            "--options-format: '" + optionsFormat + "' is not one of flan, random");
+      return new EvalReport.Rendering(optionsFormat, "--options-format");
+    }
+    if (run != null)
+      return new EvalReport.Rendering(
+          name(run.optionsFormat()),
+          "the training run's data.options_format (" + run.config() + ")");
+    return new EvalReport.Rendering("flan", "default (the model has no training run)");
+  }
+
+  private static String name(RunConfig.OptionsFormat f) {
+    return f.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  static OptionsFormat.Policy policy(EvalReport.Rendering r) {
+    return r.optionsFormat().equals("random")
+        ? OptionsFormat.Policy.randomAmong(OptionsFormat.FLAN_COLLECTION)
+        : OptionsFormat.Policy.FLAN_ONLY;
   }
 
   private static EvaluatedModel load(Path dir, PrintWriter err) {

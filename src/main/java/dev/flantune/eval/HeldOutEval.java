@@ -1,6 +1,9 @@
 package dev.flantune.eval;
 
+import dev.flantune.eval.contamination.ContaminationSources;
+import dev.flantune.eval.contamination.Screening;
 import dev.flantune.model.CausalLm;
+import dev.flantune.report.Contamination;
 import dev.flantune.report.EvalReport;
 import dev.flantune.report.EvalReport.ClusterResult;
 import dev.flantune.report.EvalReport.ModelScores;
@@ -72,6 +75,12 @@ public final class HeldOutEval {
       render = render.withSeed(seed).withShots(shots);
     }
 
+    /** The same settings drawing prompts with {@code r} (its shots and seed are these). */
+    public Settings withRender(RenderOptions r) {
+      return new Settings(
+          heldOut, shots, split, maxExamples, batchSize, seed, maxNewTokensCap, maxLength, r);
+    }
+
     /** FLAN's rendering defaults, the model's full context and a cap of 64 new tokens. */
     public static Settings of(
         List<String> heldOut,
@@ -109,6 +118,33 @@ public final class HeldOutEval {
       Path outDir,
       PrintWriter progress)
       throws IOException {
+    return run(s, tuned, base, tok, registry, outDir, progress, Checks.NONE);
+  }
+
+  /**
+   * What the report should establish beyond the scores.
+   *
+   * @param rendering the options format in {@code s.render()}, by name, and what chose it
+   * @param contamination what to check the held-out examples against; null: no check
+   */
+  public record Checks(EvalReport.Rendering rendering, ContaminationSources contamination) {
+    public static final Checks NONE = new Checks(EvalReport.Rendering.DEFAULT, null);
+  }
+
+  /**
+   * {@link #run(Settings, EvaluatedModel, EvaluatedModel, Tokenizer, TaskRegistry, Path,
+   * PrintWriter)}, with a contamination check and the rendering stated in the report.
+   */
+  public static EvalReport run(
+      Settings s,
+      EvaluatedModel tuned,
+      EvaluatedModel base,
+      Tokenizer tok,
+      TaskRegistry registry,
+      Path outDir,
+      PrintWriter progress,
+      Checks checks)
+      throws IOException {
     Map<String, List<Task>> clusters = heldOutTasks(s, registry);
     Map<String, EvaluatedModel> models = new LinkedHashMap<>();
     models.put(EvalReport.TUNED, tuned);
@@ -121,6 +157,20 @@ public final class HeldOutEval {
     Map<String, TaskEvaluator> evaluators = new LinkedHashMap<>();
     Map<String, Double> seconds = new LinkedHashMap<>();
     List<ClusterResult> results = new ArrayList<>();
+    // The examples, chosen once per task; the contamination check sees them before any model runs.
+    Map<String, List<EvalExamples.Item>> chosen = new LinkedHashMap<>();
+    for (List<Task> tasks : clusters.values())
+      for (Task task : tasks)
+        chosen.put(task.name(), EvalExamples.select(task, s.split(), s.maxExamples(), s.seed()));
+    Screening screening = null;
+    if (checks.contamination() != null) {
+      Map<String, List<Example>> examples = new LinkedHashMap<>();
+      chosen.forEach(
+          (task, items) ->
+              examples.put(task, items.stream().map(EvalExamples.Item::example).toList()));
+      screening = Screening.run(checks.contamination(), examples, progress);
+    }
+    Map<String, Contamination.TaskContamination> contamination = new LinkedHashMap<>();
     try (PredictionWriter predictions = new PredictionWriter(outDir.resolve(Reports.PREDICTIONS))) {
       for (Map.Entry<String, EvaluatedModel> m : models.entrySet()) {
         CausalLm lm = m.getValue().lm();
@@ -142,14 +192,17 @@ public final class HeldOutEval {
       for (Map.Entry<String, List<Task>> cluster : clusters.entrySet()) {
         List<TaskResult> tasks = new ArrayList<>();
         for (Task task : cluster.getValue()) {
-          List<EvalExamples.Item> items =
-              EvalExamples.select(task, s.split(), s.maxExamples(), s.seed());
+          List<EvalExamples.Item> items = chosen.get(task.name());
           List<List<Example>> exemplars = exemplars(task, items, s);
+          boolean[] clean = screening == null ? null : screening.clean().get(task.name());
           Map<String, ModelScores> byModel = new LinkedHashMap<>();
+          Map<String, Double> cleanMeans = new LinkedHashMap<>();
           for (Map.Entry<String, TaskEvaluator> e : evaluators.entrySet()) {
             long t0 = System.nanoTime();
             long before = e.getValue().evaluations();
-            ModelScores scores = e.getValue().evaluate(task, items, exemplars);
+            TaskEvaluator.Scored scored = e.getValue().evaluate(task, items, exemplars, clean);
+            ModelScores scores = scored.all();
+            if (scored.clean() != null) cleanMeans.put(e.getKey(), scored.clean().spread().mean());
             double secs = (System.nanoTime() - t0) / 1e9;
             seconds.merge(e.getKey(), secs, Double::sum);
             byModel.put(e.getKey(), scores);
@@ -164,6 +217,10 @@ public final class HeldOutEval {
                 e.getValue().evaluations() - before,
                 secs);
             progress.flush();
+          }
+          if (screening != null) {
+            contamination.put(
+                task.name(), taskContamination(clean, screening, task, byModel, cleanMeans));
           }
           tasks.add(
               new TaskResult(
@@ -182,11 +239,40 @@ public final class HeldOutEval {
     evaluators.forEach(
         (role, ev) ->
             throughput.put(role, new EvalReport.Throughput(ev.evaluations(), seconds.get(role))));
+    Contamination checked =
+        screening == null
+            ? null
+            : new Contamination(
+                screening.ngram(),
+                screening.sources(),
+                screening.notes(),
+                screening.seconds(),
+                screening.bytes(),
+                contamination);
     EvalReport report =
         new EvalReport(
-            List.copyOf(models.keySet()), provenance(s, models, registry), results, throughput);
+            List.copyOf(models.keySet()),
+            provenance(s, models, registry),
+            results,
+            throughput,
+            checks.rendering(),
+            checked);
     Reports.writeAll(report, outDir, tuned.dir());
     return report;
+  }
+
+  private static Contamination.TaskContamination taskContamination(
+      boolean[] clean,
+      Screening screening,
+      Task task,
+      Map<String, ModelScores> byModel,
+      Map<String, Double> cleanMeans) {
+    int dirty = 0;
+    for (boolean c : clean) if (!c) dirty++;
+    Map<String, Double> full = new LinkedHashMap<>();
+    byModel.forEach((role, sc) -> full.put(role, sc.spread().mean()));
+    return new Contamination.TaskContamination(
+        clean.length, dirty, screening.bySource().get(task.name()), full, cleanMeans);
   }
 
   /**

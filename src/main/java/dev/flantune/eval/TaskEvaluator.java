@@ -76,15 +76,37 @@ final class TaskEvaluator {
   }
 
   ModelScores evaluate(Task task, List<EvalExamples.Item> items, List<List<Example>> exemplars) {
-    List<TemplateScore> scores = new ArrayList<>();
+    return evaluate(task, items, exemplars, null).all();
+  }
+
+  /** Scores on every example, and on the clean ones alone (null when no check was made). */
+  record Scored(ModelScores all, ModelScores clean) {}
+
+  /**
+   * Like {@link #evaluate(Task, List, List)}, also scoring the examples with {@code clean[i]} set
+   * apart (the contamination check's clean subset), from the same predictions.
+   */
+  Scored evaluate(
+      Task task, List<EvalExamples.Item> items, List<List<Example>> exemplars, boolean[] clean) {
+    List<TemplateScore> scores = new ArrayList<>(), cleanScores = new ArrayList<>();
     boolean classification = task.kind() == Task.Kind.CLASSIFICATION;
     for (int t : evaluated(task)) {
       TemplateTally tally = new TemplateTally(t, task.metric());
-      if (classification) classify(task, t, items, exemplars, tally);
-      else generate(task, t, items, exemplars, tally);
+      TemplateTally cleanTally = clean == null ? null : new TemplateTally(t, task.metric());
+      Tallies tallies = new Tallies(tally, cleanTally, clean);
+      if (classification) classify(task, t, items, exemplars, tallies);
+      else generate(task, t, items, exemplars, tallies);
       scores.add(tally.score(classification));
+      if (cleanTally != null) cleanScores.add(cleanTally.score(classification));
     }
-    return new ModelScores(scores);
+    return new Scored(new ModelScores(scores), clean == null ? null : new ModelScores(cleanScores));
+  }
+
+  /** The template's tally, and the clean subset's (null without a contamination check). */
+  private record Tallies(TemplateTally all, TemplateTally clean, boolean[] isClean) {
+    boolean cleanAt(int i) {
+      return clean != null && isClean[i];
+    }
   }
 
   private void classify(
@@ -92,7 +114,8 @@ final class TaskEvaluator {
       int t,
       List<EvalExamples.Item> items,
       List<List<Example>> exemplars,
-      TemplateTally tally) {
+      Tallies tallies) {
+    TemplateTally tally = tallies.all();
     for (int start = 0; start < items.size(); start += CHUNK) {
       int end = Math.min(items.size(), start + CHUNK);
       List<RankClassifier.Query> queries = new ArrayList<>(end - start);
@@ -109,6 +132,7 @@ final class TaskEvaluator {
         evaluations++;
         if (ranking.isEmpty()) {
           tally.skip();
+          if (tallies.cleanAt(i)) tallies.clean().skip();
           continue;
         }
         Example ex = items.get(i).example();
@@ -117,6 +141,11 @@ final class TaskEvaluator {
         int answer = options.indexOf(ex.answer());
         tally.classified(
             rk.best() == answer, rk.bestPerToken() == answer, rk.bestPerChar() == answer);
+        if (tallies.cleanAt(i))
+          tallies
+              .clean()
+              .classified(
+                  rk.best() == answer, rk.bestPerToken() == answer, rk.bestPerChar() == answer);
         ObjectNode line =
             PredictionWriter.line(
                 role,
@@ -137,7 +166,8 @@ final class TaskEvaluator {
       int t,
       List<EvalExamples.Item> items,
       List<List<Example>> exemplars,
-      TemplateTally tally) {
+      Tallies tallies) {
+    TemplateTally tally = tallies.all();
     List<Rendered> rendered = new ArrayList<>(items.size());
     int longest = 1;
     for (int i = 0; i < items.size(); i++) {
@@ -152,6 +182,7 @@ final class TaskEvaluator {
       Rendered r = rendered.get(i);
       String prediction = answerer.answer(r.prompt(), maxNew);
       double s = tally.generated(prediction, r.target());
+      if (tallies.cleanAt(i)) tallies.clean().generated(prediction, r.target());
       evaluations++;
       ObjectNode line =
           PredictionWriter.line(

@@ -11,12 +11,16 @@ import java.util.Map;
  *
  * @param models the roles evaluated, tuned first
  * @param provenance what produced the numbers (see {@link Provenance})
+ * @param rendering how prompts were drawn (the options format, and what chose it)
+ * @param contamination overlap of the held-out examples with training text; null when not checked
  */
 public record EvalReport(
     List<String> models,
     Provenance provenance,
     List<ClusterResult> clusters,
-    Map<String, Throughput> throughput) {
+    Map<String, Throughput> throughput,
+    Rendering rendering,
+    Contamination contamination) {
 
   public static final String TUNED = "tuned";
   public static final String BASE = "base";
@@ -26,6 +30,28 @@ public record EvalReport(
     models = List.copyOf(models);
     clusters = List.copyOf(clusters);
     throughput = new LinkedHashMap<>(throughput);
+    if (rendering == null) rendering = Rendering.DEFAULT;
+  }
+
+  /** A report with FLAN's options block and no contamination check. */
+  public EvalReport(
+      List<String> models,
+      Provenance provenance,
+      List<ClusterResult> clusters,
+      Map<String, Throughput> throughput) {
+    this(models, provenance, clusters, throughput, Rendering.DEFAULT, null);
+  }
+
+  /**
+   * How the prompts were rendered.
+   *
+   * @param optionsFormat {@code flan} (FLAN's OPTIONS block) or {@code random} (Flan Collection
+   *     variants chosen per example)
+   * @param chosenBy what decided it: {@code --options-format}, the training run's config, or the
+   *     default
+   */
+  public record Rendering(String optionsFormat, String chosenBy) {
+    public static final Rendering DEFAULT = new Rendering("flan", "default");
   }
 
   public boolean compared() {

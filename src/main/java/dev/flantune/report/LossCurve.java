@@ -26,6 +26,24 @@ public record LossCurve(List<Point> train, List<Point> validation) {
   }
 
   /**
+   * The exponential moving average of {@code points}' losses, debiased as TensorBoard draws it:
+   * {@code s_t = β·s_{t-1} + (1-β)·x_t}, shown as {@code s_t / (1-β^t)}, so the first points follow
+   * the data instead of starting at 0. Non-finite losses are skipped (the average carries on).
+   */
+  public static List<Double> ema(List<Point> points, double beta) {
+    List<Double> out = new ArrayList<>(points.size());
+    double s = 0, weight = 0;
+    for (Point p : points) {
+      if (Double.isFinite(p.loss())) {
+        s = beta * s + (1 - beta) * p.loss();
+        weight = beta * weight + (1 - beta);
+      }
+      out.add(weight == 0 ? p.loss() : s / weight);
+    }
+    return out;
+  }
+
+  /**
    * The curve of the run that produced {@code modelDir}, when it is a run's {@code final/} whose
    * parent has a readable metrics.jsonl; empty otherwise (a downloaded checkpoint has no run).
    * Unreadable lines are skipped: a plot is not worth failing an evaluation for.

@@ -38,6 +38,7 @@ public final class ReportJson {
               o.put("seconds", t.seconds());
               num(o, "evaluations_per_s", t.perSecond());
             });
+    ContaminationTables.json(r, root);
     try {
       return JSON.writeValueAsString(root) + "\n";
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

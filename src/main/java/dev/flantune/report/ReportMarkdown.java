@@ -20,13 +20,16 @@ public final class ReportMarkdown {
         .append(p.maxExamples())
         .append(" examples per task (the same for every template), seed ")
         .append(p.seed())
-        .append(". Scores are percentages; a task's score is the mean over its templates.\n\n");
+        .append(". Scores are percentages; a task's score is the mean over its templates. ")
+        .append(ContaminationTables.renderingSentence(r))
+        .append("\n\n");
     sb.append("## Summary\n\n");
     summary(sb, r);
     for (ClusterResult c : r.clusters()) {
       sb.append("\n## Cluster `").append(c.name()).append("`\n");
       for (TaskResult t : c.tasks()) task(sb, r, t);
     }
+    ContaminationTables.markdown(r, sb);
     sb.append("\n## Provenance\n\n");
     sb.append("- date: ").append(p.date()).append('\n');
     sb.append("- tasks: `").append(p.tasks()).append("`\n");

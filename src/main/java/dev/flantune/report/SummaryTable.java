@@ -38,10 +38,10 @@ public final class SummaryTable {
       if (r.compared()) row.add(Reports.signed(c.mean(EvalReport.TUNED) - c.mean(EvalReport.BASE)));
       rows.add(row.toArray(String[]::new));
     }
-    return table(rows);
+    return table(rows) + ContaminationTables.terminal(r);
   }
 
-  private static String table(List<String[]> rows) {
+  static String table(List<String[]> rows) {
     int[] width = new int[rows.get(0).length];
     for (String[] row : rows)
       for (int i = 0; i < row.length; i++) width[i] = Math.max(width[i], row[i].length());

@@ -160,7 +160,10 @@ public final class SplitSource {
   private ObjectNode parse(byte[] bytes, int len, int line) {
     JsonNode node;
     try {
-      node = Jsonl.JSON.readTree(bytes, 0, len);
+      // Numbers stay as written: an answer 1e3 is "1e3", not "1000.0".
+      try (JsonParser p = Jsonl.JSON.getFactory().createParser(bytes, 0, len)) {
+        node = ScalarText.read(p);
+      }
     } catch (IOException e) {
       throw FlanTuneException.badInput(
           file + ":" + line + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
@@ -184,7 +187,7 @@ public final class SplitSource {
         int line = p.currentTokenLocation().getLineNr();
         if (t != JsonToken.START_OBJECT)
           throw FlanTuneException.badInput(file + ":" + line + ": array items must be objects");
-        out.add(new Raw(Jsonl.JSON.readTree(p), line, out.size()));
+        out.add(new Raw((ObjectNode) ScalarText.current(p), line, out.size()));
       }
     } catch (IOException e) {
       throw FlanTuneException.badInput(

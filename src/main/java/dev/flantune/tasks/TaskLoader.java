@@ -64,7 +64,10 @@ public final class TaskLoader {
     JsonNode root;
     Map<String, Integer> lines;
     try {
-      root = YAML.readTree(text);
+      // Scalars as typed: options: [yes, no] are two words, not two booleans (ScalarText).
+      try (JsonParser p = YAML.getFactory().createParser(text)) {
+        root = ScalarText.read(p);
+      }
       lines = lineNumbers(text);
     } catch (IOException e) {
       throw FlanTuneException.badInput(
@@ -107,10 +110,18 @@ public final class TaskLoader {
       if (!KEYS.contains(k))
         throw error("/" + k, "unknown key; expected one of " + new java.util.TreeSet<>(KEYS));
     }
-    String name = string(root, "name", true);
-    if (!name.equals(dir.getFileName().toString())) {
+    // name: may be left out (the directory names the task); when given, the two must agree.
+    String dirName = dir.toAbsolutePath().normalize().getFileName().toString();
+    String name = string(root, "name", false);
+    if (name == null) name = dirName;
+    else if (!name.equals(dirName)) {
       throw error(
-          "/name", "'" + name + "' must equal the directory name '" + dir.getFileName() + "'");
+          "/name",
+          "'"
+              + name
+              + "' must equal the directory name '"
+              + dirName
+              + "' (rename one, or leave name: out)");
     }
     String cluster = string(root, "cluster", true);
     if (!cluster.matches("[a-z0-9_]+"))
@@ -209,10 +220,7 @@ public final class TaskLoader {
         if (!TEMPLATE_KEYS.contains(k))
           throw error(ptr + "/" + k, "unknown key; expected input, target, turned");
       }
-      JsonNode turnedNode = t.get("turned");
-      if (turnedNode != null && !turnedNode.isBoolean())
-        throw error(ptr + "/turned", "must be true or false");
-      boolean turned = turnedNode != null && turnedNode.booleanValue();
+      boolean turned = flag(t, ptr + "/turned", "turned");
       Template tpl;
       try {
         tpl = Template.of(i, text(t, ptr, "input"), text(t, ptr, "target"), turned);
@@ -223,7 +231,7 @@ public final class TaskLoader {
             "template "
                 + i
                 + " of task "
-                + root.path("name").asText()
+                + root.path("name").asText(yaml.getParent().getFileName().toString())
                 + ": "
                 + e.getMessage().substring(which.length() + 2));
       }
@@ -241,6 +249,16 @@ public final class TaskLoader {
       out.add(tpl);
     }
     return out;
+  }
+
+  /** A true/false key; scalars arrive as text (see ScalarText), so the words are matched here. */
+  private boolean flag(JsonNode t, String ptr, String key) {
+    JsonNode v = t.get(key);
+    if (v == null || v.isNull()) return false;
+    String s = v.isTextual() ? v.textValue() : "";
+    if (s.equals("true") || s.equals("True") || s.equals("TRUE")) return true;
+    if (s.equals("false") || s.equals("False") || s.equals("FALSE")) return false;
+    throw error(ptr, "must be true or false");
   }
 
   private String text(JsonNode t, String ptr, String key) {

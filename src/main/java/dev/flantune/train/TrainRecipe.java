@@ -10,6 +10,8 @@ import dev.flantune.data.Mixture;
 import dev.flantune.data.TextWindows;
 import dev.flantune.eval.EvaluatedModel;
 import dev.flantune.eval.HeldOutEval;
+import dev.flantune.eval.TrainingRun;
+import dev.flantune.eval.contamination.ContaminationSources;
 import dev.flantune.model.CausalLm;
 import dev.flantune.report.EvalReport;
 import dev.flantune.tasks.ClusterOverlaps;
@@ -159,7 +161,7 @@ public final class TrainRecipe {
             cfg.seed(),
             HeldOutEval.Settings.MAX_NEW_TOKENS_CAP,
             d.maxLength(),
-            RenderOptions.DEFAULTS);
+            RenderOptions.of(cfg)); // options drawn as in training (shots and seed: eval's)
     EvaluatedModel base =
         cfg.model() == null
             ? null
@@ -167,6 +169,14 @@ public final class TrainRecipe {
                 CausalLm.load(cfg.model()), cfg.model(), Provenance.sha256Tree(cfg.model()));
     progress.note(
         "evaluating held-out clusters " + d.heldOut() + (base == null ? "" : ", base vs tuned"));
+    // The report states the options format and checks the held-out examples against this run's
+    // mixture and the base's pretraining text.
+    TrainingRun run = new TrainingRun(out.resolveSibling(TrainingRun.RESOLVED_CONFIG), cfg);
+    String format = d.optionsFormat().name().toLowerCase(java.util.Locale.ROOT);
+    HeldOutEval.Checks checks =
+        new HeldOutEval.Checks(
+            new EvalReport.Rendering(format, "the run's data.options_format"),
+            ContaminationSources.of(ContaminationSources.DEFAULT_NGRAM, run, cfg.model()));
     return HeldOutEval.run(
         settings,
         new EvaluatedModel(tuned, fin, Provenance.sha256Tree(fin)),
@@ -174,7 +184,8 @@ public final class TrainRecipe {
         tok,
         TaskRegistry.load(d.tasks()),
         out,
-        progress.writer());
+        progress.writer(),
+        checks);
   }
 
   private CausalLm baseModel(Tokenizer tok) {
