@@ -10,11 +10,13 @@ import java.util.regex.Pattern;
  * Turns the model's continuations back into instructions, classification answers and instances.
  *
  * <p>The paper's instruction parser splits on {@code "\n<digits>. "} only, so a list whose
- * numbering changes style mid-way ({@code 11)} or {@code 12:}) glues items together, and it keeps a
- * truncated last item unless the API said the text was cut. Here any line opening with a number and
- * one of {@code . ) :} (or the expected next number and a space) starts an item, other non-blank
- * lines continue the item above (instructions may span lines), a blank line ends the list, and when
- * generation hit its token limit the last item, maybe cut mid-sentence, is dropped.
+ * numbering changes style mid-way ({@code 11)} or {@code 12:}) or stops glues items together, and
+ * it keeps a truncated last item unless the API said the text was cut. Here a line starts a new
+ * item when it opens with a number and one of {@code . ) :} (or the expected next number and a
+ * space), or when the line above ended a sentence ({@code . ? !}) and this one opens with a capital
+ * letter (an item whose number the model left out). Other non-blank lines continue the item above
+ * (an instruction broken across lines), a blank line ends the list, and when generation hit its
+ * token limit the last item, maybe cut mid-sentence, is dropped.
  */
 public final class Parsers {
   private Parsers() {}
@@ -53,6 +55,9 @@ public final class Parsers {
       } else if (bare.matches() && bare.group(1).equals(Integer.toString(expected))) {
         items.add(new StringBuilder(bare.group(2)));
         expected++;
+      } else if (endsSentence(lines[i - 1]) && Character.isUpperCase(line.strip().charAt(0))) {
+        items.add(new StringBuilder(line));
+        expected++;
       } else {
         items.get(items.size() - 1).append(' ').append(line);
       }
@@ -65,6 +70,11 @@ public final class Parsers {
       if (!s.isEmpty()) out.add(Character.toUpperCase(s.charAt(0)) + s.substring(1));
     }
     return out;
+  }
+
+  private static boolean endsSentence(String line) {
+    String s = line.strip();
+    return !s.isEmpty() && ".?!".indexOf(s.charAt(s.length() - 1)) >= 0;
   }
 
   /** The text ended the list itself (a blank line) before running out of tokens. */

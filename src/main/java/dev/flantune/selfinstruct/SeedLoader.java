@@ -5,7 +5,6 @@ import dev.flantune.tasks.Example;
 import dev.flantune.tasks.RenderOptions;
 import dev.flantune.tasks.Rendered;
 import dev.flantune.tasks.Renderer;
-import dev.flantune.tasks.SplitSource;
 import dev.flantune.tasks.Task;
 import dev.flantune.tasks.TaskRegistry;
 import dev.flantune.tasks.Template;
@@ -21,12 +20,15 @@ import java.util.List;
  * [{input, output}]}, {@code is_classification}) or from a flan-tune task collection.
  *
  * <p>From a collection, each task gives one seed: its most instruction-like template (the
- * non-turned template with the most literal text, the first on ties) rendered on the task's first
- * example (train split, else validation). The rendered prompt becomes the instruction, the rendered
- * target the one instance's output, with an empty input: FLAN templates fold the input into the
- * instruction. A classification task gives a classification seed.
+ * non-turned template with the most literal text, the first on ties) rendered on the shortest of
+ * the task's first 20 examples (train split, else validation). The rendered prompt becomes the
+ * instruction, the rendered target the one instance's output, with an empty input: FLAN templates
+ * fold the input into the instruction. A classification task gives a classification seed.
  */
 public final class SeedLoader {
+  /** A task's seed is rendered on the shortest of its first this-many examples. */
+  static final int SHORTEST_OF = 20;
+
   private SeedLoader() {}
 
   /** A file is read as seed JSONL; a directory as a task collection. */
@@ -78,10 +80,14 @@ public final class SeedLoader {
     List<SeedTask> out = new ArrayList<>();
     for (Task task : registry.tasks()) {
       Task.Split split = task.hasSplit(Task.Split.TRAIN) ? Task.Split.TRAIN : Task.Split.VALIDATION;
-      SplitSource source = task.split(split);
-      Example first = source.first();
       int t = mostInstructionLike(task);
-      Rendered r = renderer.render(task, first, t, List.of());
+      Rendered r = null;
+      // The shortest rendering among the first examples: the prompts hold 8 seeds in a small
+      // context.
+      for (Example ex : task.split(split).first(SHORTEST_OF)) {
+        Rendered candidate = renderer.render(task, ex, t, List.of());
+        if (r == null || candidate.prompt().length() < r.prompt().length()) r = candidate;
+      }
       out.add(
           new SeedTask(
               r.prompt().strip(),

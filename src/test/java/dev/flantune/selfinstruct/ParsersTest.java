@@ -57,6 +57,15 @@ class ParsersTest {
   }
 
   @Test
+  void numberingThatStopsLeavesOneSentencePerLine() {
+    // A small model drops the numbers: a capitalized line after a finished sentence is a new item.
+    String text = "\nName the capital of Peru.\nIt is a long river.\n\"Quoted line\" goes on\nand ends here.";
+    assertEquals(
+        List.of("Name the capital of Peru.", "It is a long river.", "\"Quoted line\" goes on and ends here."),
+        Parsers.instructions(text, 9, STOP));
+  }
+
+  @Test
   void aTruncatedLastItemIsDroppedOnlyWhenTheTokenLimitCutIt() {
     String text = "Name a fruit.\n10. Describe the water cycle in";
     assertEquals(List.of("Name a fruit."), Parsers.instructions(text, 9, LENGTH));

@@ -70,13 +70,14 @@ class SeedLoaderTest {
     List<SeedTask> seeds = SeedLoader.load(Path.of("data/tasks"));
     assertEquals(30, seeds.size());
     // bsd_trivia_qa's longest-literal template is "Here is a quiz question on the topic of …"
-    SeedTask trivia =
-        seeds.stream().filter(s -> s.instruction().contains("skunk")).findFirst().orElseThrow();
-    assertEquals(
-        "Here is a quiz question on the topic of young animals.\nWhat is a young skunk called?",
-        trivia.instruction());
-    assertEquals(List.of(new SeedTask.Instance("", "kitten")), trivia.instances());
-    assertFalse(trivia.isClassification());
+    List<SeedTask> trivia =
+        seeds.stream().filter(s -> s.instruction().startsWith("Here is a quiz question")).toList();
+    assertEquals(1, trivia.size());
+    assertEquals(1, trivia.get(0).instances().size());
+    assertEquals("", trivia.get(0).instances().get(0).input());
+    assertFalse(trivia.get(0).isClassification());
+    // the shortest of the first 20 renderings: no seed is a whole passage
+    assertTrue(seeds.stream().allMatch(s -> s.instruction().length() < 600));
     assertTrue(seeds.stream().anyMatch(SeedTask::isClassification));
   }
 }
