@@ -18,8 +18,18 @@ class SelfInstructCommandTest {
   @Test
   void anAdapterIsRefusedUntilLoraLands() {
     CliTest.Run r =
-        run("self-instruct", "--model", BASE, "--adapter", dir.toString(), "--seeds", SEEDS,
-            "--out", dir.resolve("o").toString(), "--instructions", "2");
+        run(
+            "self-instruct",
+            "--model",
+            BASE,
+            "--adapter",
+            dir.toString(),
+            "--seeds",
+            SEEDS,
+            "--out",
+            dir.resolve("o").toString(),
+            "--instructions",
+            "2");
     assertOneLineError(r, 2, "LoRA adapters are not supported yet");
   }
 
@@ -28,10 +38,19 @@ class SelfInstructCommandTest {
     Path seeds = dir.resolve("seeds.jsonl");
     Files.writeString(
         seeds,
-        "{\"instruction\": \"Do a thing now.\", \"instances\": [{\"output\": \"ok\"}]}\n{\"instruction\": 3}\n");
+        "{\"instruction\": \"Do a thing now.\", \"instances\": [{\"output\": \"ok\"}]}\n"
+            + "{\"instruction\": 3}\n");
     CliTest.Run r =
-        run("self-instruct", "--model", BASE, "--seeds", seeds.toString(),
-            "--out", dir.resolve("o").toString(), "--instructions", "2");
+        run(
+            "self-instruct",
+            "--model",
+            BASE,
+            "--seeds",
+            seeds.toString(),
+            "--out",
+            dir.resolve("o").toString(),
+            "--instructions",
+            "2");
     assertOneLineError(r, 3, seeds + ":2:", "instruction");
   }
 
@@ -39,15 +58,32 @@ class SelfInstructCommandTest {
   void aNonEmptyOutputNeedsResumeAndResumeNeedsAState() throws Exception {
     Path out = Files.createDirectories(dir.resolve("o"));
     Files.writeString(out.resolve("x"), "x");
-    String[] args = {"self-instruct", "--model", BASE, "--seeds", SEEDS, "--out", out.toString(),
-        "--instructions", "2"};
+    String[] args = {
+      "self-instruct",
+      "--model",
+      BASE,
+      "--seeds",
+      SEEDS,
+      "--out",
+      out.toString(),
+      "--instructions",
+      "2"
+    };
     assertOneLineError(run(args), 2, "not empty", "--resume");
     String[] resume = java.util.Arrays.copyOf(args, args.length + 1);
     resume[args.length] = "--resume";
     assertOneLineError(run(resume), 2, "state.json not found");
     assertOneLineError(
-        run("self-instruct", "--model", BASE, "--seeds", SEEDS, "--out", out.toString(),
-            "--instructions", "0"),
+        run(
+            "self-instruct",
+            "--model",
+            BASE,
+            "--seeds",
+            SEEDS,
+            "--out",
+            out.toString(),
+            "--instructions",
+            "0"),
         2,
         "--instructions");
   }

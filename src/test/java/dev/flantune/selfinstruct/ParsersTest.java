@@ -12,7 +12,9 @@ class ParsersTest {
   @Test
   void aCleanListGivesOneInstructionPerItemTheFirstUnnumbered() {
     String text =
-        " Write a haiku about autumn.\n10. List three uses of salt.\n11. Explain why the sky is blue.";
+        " Write a haiku about autumn.\n"
+            + "10. List three uses of salt.\n"
+            + "11. Explain why the sky is blue.";
     assertEquals(
         List.of(
             "Write a haiku about autumn.",
@@ -25,7 +27,11 @@ class ParsersTest {
   void numberingThatChangesStyleMidListStillSplits() {
     // The paper splits on "\n<digits>. " only: "11)" and "12:" would be glued onto item 10.
     String text =
-        "Sort the numbers.\n10. Name a color.\n11) Translate the word into German.\n12: Give an antonym of the word.\n13 Summarize the paragraph.";
+        "Sort the numbers.\n"
+            + "10. Name a color.\n"
+            + "11) Translate the word into German.\n"
+            + "12: Give an antonym of the word.\n"
+            + "13 Summarize the paragraph.";
     assertEquals(
         List.of(
             "Sort the numbers.",
@@ -47,7 +53,10 @@ class ParsersTest {
   @Test
   void aLineThatIsNotAnItemContinuesTheOneAbove() {
     String text =
-        "Write a story about\na dog that learns to fly.\n10. Tell me the year\n2019 was a leap year or not.";
+        "Write a story about\n"
+            + "a dog that learns to fly.\n"
+            + "10. Tell me the year\n"
+            + "2019 was a leap year or not.";
     // "2019 was…" is not the expected number 11, so it continues item 10
     assertEquals(
         List.of(
@@ -59,9 +68,13 @@ class ParsersTest {
   @Test
   void numberingThatStopsLeavesOneSentencePerLine() {
     // A small model drops the numbers: a capitalized line after a finished sentence is a new item.
-    String text = "\nName the capital of Peru.\nIt is a long river.\n\"Quoted line\" goes on\nand ends here.";
+    String text =
+        "\nName the capital of Peru.\nIt is a long river.\n\"Quoted line\" goes on\nand ends here.";
     assertEquals(
-        List.of("Name the capital of Peru.", "It is a long river.", "\"Quoted line\" goes on and ends here."),
+        List.of(
+            "Name the capital of Peru.",
+            "It is a long river.",
+            "\"Quoted line\" goes on and ends here."),
         Parsers.instructions(text, 9, STOP));
   }
 
