@@ -70,11 +70,11 @@ class ParsersTest {
     // A small model drops the numbers: a capitalized line after a finished sentence is a new item.
     String text =
         "\nName the capital of Peru.\nIt is a long river.\n\"Quoted line\" goes on\nand ends here.";
+    // A line opening with a quote is not capitalized: it continues the item above.
     assertEquals(
         List.of(
             "Name the capital of Peru.",
-            "It is a long river.",
-            "\"Quoted line\" goes on and ends here."),
+            "It is a long river. \"Quoted line\" goes on and ends here."),
         Parsers.instructions(text, 9, STOP));
   }
 
