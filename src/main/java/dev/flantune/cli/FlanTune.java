@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
       TasksCommand.class,
       ScoreCommand.class,
       GenerateCommand.class,
+      SelfInstructCommand.class,
       InitCommand.class,
       ConfigCommand.class,
       BenchCommand.class,

@@ -1,0 +1,95 @@
+package dev.flantune.cli;
+
+import static dev.flantune.cli.CliTest.assertOneLineError;
+import static dev.flantune.cli.CliTest.run;
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code self-instruct} as users meet it: refused options and bad seed files, one line each. */
+class SelfInstructCommandTest {
+  @TempDir Path dir;
+  static final String BASE = "data/models/flan-tune-tiny-base";
+  static final String SEEDS = "data/self-instruct/seeds.jsonl";
+
+  @Test
+  void anAdapterIsRefusedUntilLoraLands() {
+    CliTest.Run r =
+        run(
+            "self-instruct",
+            "--model",
+            BASE,
+            "--adapter",
+            dir.toString(),
+            "--seeds",
+            SEEDS,
+            "--out",
+            dir.resolve("o").toString(),
+            "--instructions",
+            "2");
+    assertOneLineError(r, 2, "LoRA adapters are not supported yet");
+  }
+
+  @Test
+  void aMalformedSeedFileNamesFileAndLine() throws Exception {
+    Path seeds = dir.resolve("seeds.jsonl");
+    Files.writeString(
+        seeds,
+        "{\"instruction\": \"Do a thing now.\", \"instances\": [{\"output\": \"ok\"}]}\n"
+            + "{\"instruction\": 3}\n");
+    CliTest.Run r =
+        run(
+            "self-instruct",
+            "--model",
+            BASE,
+            "--seeds",
+            seeds.toString(),
+            "--out",
+            dir.resolve("o").toString(),
+            "--instructions",
+            "2");
+    assertOneLineError(r, 3, seeds + ":2:", "instruction");
+  }
+
+  @Test
+  void aNonEmptyOutputNeedsResumeAndResumeNeedsAState() throws Exception {
+    Path out = Files.createDirectories(dir.resolve("o"));
+    Files.writeString(out.resolve("x"), "x");
+    String[] args = {
+      "self-instruct",
+      "--model",
+      BASE,
+      "--seeds",
+      SEEDS,
+      "--out",
+      out.toString(),
+      "--instructions",
+      "2"
+    };
+    assertOneLineError(run(args), 2, "not empty", "--resume");
+    String[] resume = java.util.Arrays.copyOf(args, args.length + 1);
+    resume[args.length] = "--resume";
+    assertOneLineError(run(resume), 2, "state.json not found");
+    assertOneLineError(
+        run(
+            "self-instruct",
+            "--model",
+            BASE,
+            "--seeds",
+            SEEDS,
+            "--out",
+            out.toString(),
+            "--instructions",
+            "0"),
+        2,
+        "--instructions");
+  }
+
+  @Test
+  void theShippedSeedsLoad() {
+    assertEquals(20, dev.flantune.selfinstruct.SeedLoader.load(Path.of(SEEDS)).size());
+  }
+}
