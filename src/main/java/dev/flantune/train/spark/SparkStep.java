@@ -53,6 +53,11 @@ public final class SparkStep implements OptimizerStep {
    * Starts Spark for {@code s} and wraps the driver's step (whose model and optimizer it updates).
    */
   public static SparkStep open(TrainStep local, SparkSettings s, Consumer<String> note) {
+    if (s.syncEvery() != 1) {
+      throw FlanTuneException.badUsage(
+          "distributed.spark.sync_every: local SGD (sync_every > 1) is not implemented in this"
+              + " build; use 1 (synchronous, equal to one process)");
+    }
     List<String> providers = SparkContexts.slf4jProviders();
     if (providers.size() != 1) {
       note.accept("warning: " + providers.size() + " SLF4J bindings on the classpath " + providers);
