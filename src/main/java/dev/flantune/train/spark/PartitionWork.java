@@ -24,7 +24,7 @@ final class PartitionWork implements Function<PartitionWork.Shard, PartitionWork
       int index,
       double lossSum,
       long targetTokens,
-      float[][] gradient,
+      byte[][] gradient,
       long fetchNanos,
       long computeNanos)
       implements Serializable {}
@@ -40,10 +40,10 @@ final class PartitionWork implements Function<PartitionWork.Shard, PartitionWork
   static volatile FaultHook faultHook;
 
   private final Replicas.Spec spec;
-  private final Broadcast<float[][]> parameters;
+  private final Broadcast<byte[][]> parameters;
   private final int chunkFloats;
 
-  PartitionWork(Replicas.Spec spec, Broadcast<float[][]> parameters, int chunkFloats) {
+  PartitionWork(Replicas.Spec spec, Broadcast<byte[][]> parameters, int chunkFloats) {
     this.spec = spec;
     this.parameters = parameters;
     this.chunkFloats = chunkFloats;
@@ -64,7 +64,7 @@ final class PartitionWork implements Function<PartitionWork.Shard, PartitionWork
       var micro = ShippedBatch.batches(shard.batches());
       r.engine().zeroGradients();
       double loss = TrainStep.accumulate(r.engine(), micro, 1);
-      float[][] gradient = FloatChunks.split(r.engine().gradientBuffer().flat(), chunkFloats);
+      byte[][] gradient = FloatChunks.split(r.engine().gradientBuffer().flat(), chunkFloats);
       return new Result(
           shard.index(),
           loss,

@@ -86,7 +86,7 @@ public final class SparkStep implements OptimizerStep {
     List<PartitionWork.Shard> shards = shards(micro, step);
 
     long t1 = System.nanoTime();
-    Broadcast<float[][]> params =
+    Broadcast<byte[][]> params =
         sc.broadcast(FloatChunks.split(local.model().parameters().flat(), chunkFloats));
     long t2 = System.nanoTime();
     List<PartitionWork.Result> results;

@@ -13,9 +13,9 @@ class FloatChunksTest {
   void splitCopyAndAddRoundTripThroughUnevenChunks() {
     var whole = Nd4j.rand(DataType.FLOAT, 103);
     var view = whole.get(NDArrayIndex.interval(3, 103)); // an offset view, as parameter views are
-    float[][] chunks = FloatChunks.split(view, 7);
+    byte[][] chunks = FloatChunks.split(view, 7);
     assertEquals(15, chunks.length);
-    assertEquals(2, chunks[14].length);
+    assertEquals(2 * Float.BYTES, chunks[14].length);
     assertEquals(100, FloatChunks.length(chunks));
     assertArrayEquals(view.toFloatVector(), concat(chunks));
 
@@ -32,13 +32,11 @@ class FloatChunksTest {
         () -> FloatChunks.copyInto(chunks, Nd4j.zeros(DataType.FLOAT, 99)));
   }
 
-  static float[] concat(float[][] chunks) {
+  static float[] concat(byte[][] chunks) {
+    var all = java.nio.ByteBuffer.allocate((int) FloatChunks.length(chunks) * Float.BYTES);
+    for (byte[] c : chunks) all.put(c);
     float[] out = new float[(int) FloatChunks.length(chunks)];
-    int at = 0;
-    for (float[] c : chunks) {
-      System.arraycopy(c, 0, out, at, c.length);
-      at += c.length;
-    }
+    all.flip().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
     return out;
   }
 }
