@@ -96,11 +96,12 @@ public final class SparkStep implements OptimizerStep {
               .map(new PartitionWork(spec, params, chunkFloats))
               .collect();
     } catch (Exception e) { // SparkException: checked in Java's eyes, undeclared by Scala
-      throw jobFailed(step, e);
-    } finally {
       params.destroy();
+      throw jobFailed(step, e);
     }
     long t3 = System.nanoTime();
+    params.destroy();
+    long destroyed = System.nanoTime() - t3;
 
     INDArray g = local.gradientBuffer().flat();
     g.assign(0);
@@ -122,7 +123,8 @@ public final class SparkStep implements OptimizerStep {
     g.muli((float) (1.0 / targets));
     TrainStep.Result result = local.apply(step, lr, lossSum / targets, tokens, targets);
     long t4 = System.nanoTime();
-    times.add(t1 - t0, t2 - t1, fetch, slowest - fetch, (t3 - t2) - slowest, t4 - t3);
+    times.add(
+        t1 - t0, t2 - t1 + destroyed, fetch, slowest - fetch, (t3 - t2) - slowest, t4 - t3 - destroyed);
     return result;
   }
 
