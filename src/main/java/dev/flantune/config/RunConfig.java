@@ -17,7 +17,8 @@ public record RunConfig(
     long seed,
     DataConfig data,
     TrainConfig train,
-    EvalConfig eval) {
+    EvalConfig eval,
+    Distributed distributed) {
 
   /**
    * A fresh random model instead of a checkpoint. {@code arch} null means gpt2; {@code kvHeads},
@@ -91,6 +92,19 @@ public record RunConfig(
 
   public record EvalConfig(int shots, String split, int maxExamples, int batchSize) {}
 
+  /** Where steps run: one process (spark.master null) or Spark (docs/distributed.md). */
+  public record Distributed(SparkSettings spark) {}
+
+  /**
+   * Spark data parallelism: {@code workers} partitions per step, each with grad_accum / workers
+   * micro-batches; {@code syncEvery} > 1 is local SGD (K local AdamW steps, then averaging).
+   */
+  public record SparkSettings(String master, int workers, int syncEvery) {
+    public boolean enabled() {
+      return master != null;
+    }
+  }
+
   /** Semantic problems, each naming its key; empty when the config is usable. */
   public List<String> problems() {
     List<String> p = new ArrayList<>();
@@ -147,6 +161,20 @@ public record RunConfig(
       p.add("eval.split must be train or validation");
     positive(p, "eval.max_examples", eval.maxExamples);
     positive(p, "eval.batch_size", eval.batchSize);
+    SparkSettings spark = distributed == null ? null : distributed.spark;
+    if (spark != null && spark.enabled()) {
+      if (spark.master.isBlank())
+        p.add("distributed.spark.master must be a Spark master such as local[2] (null: no Spark)");
+      positive(p, "distributed.spark.workers", spark.workers);
+      positive(p, "distributed.spark.sync_every", spark.syncEvery);
+      if (spark.workers > 0 && train.gradAccum % spark.workers != 0)
+        p.add(
+            "train.grad_accum ("
+                + train.gradAccum
+                + ") must be a multiple of distributed.spark.workers ("
+                + spark.workers
+                + "): each worker takes grad_accum / workers micro-batches");
+    }
     return p;
   }
 

@@ -117,23 +117,26 @@ public final class TrainRecipe {
         progress.note("no checkpoint in " + outDir + "; starting from step 0");
       }
 
-      // 5. Train.
-      Trainer trainer =
-          new Trainer(
-              step,
-              data.source,
-              data.validation,
-              run,
-              t,
-              tokenizerSource,
-              cfg.seed(),
-              configSha,
-              progress,
-              stopRequested);
-      Trainer.Outcome outcome =
-          start >= t.steps()
-              ? new Trainer.Outcome(start, false, Double.NaN)
-              : trainer.train(start, tokensSeen);
+      // 5. Train: in this process, or each step spread over Spark partitions.
+      Trainer.Outcome outcome;
+      try (OptimizerStep runner = distributed(step)) {
+        Trainer trainer =
+            new Trainer(
+                runner,
+                data.source,
+                data.validation,
+                run,
+                t,
+                tokenizerSource,
+                cfg.seed(),
+                configSha,
+                progress,
+                stopRequested);
+        outcome =
+            start >= t.steps()
+                ? new Trainer.Outcome(start, false, Double.NaN)
+                : trainer.train(start, tokensSeen);
+      }
       if (outcome.stopped()) return new Summary(outDir, outcome, null, null);
 
       // 6. The final model, a loadable Hugging Face checkpoint.
@@ -144,6 +147,23 @@ public final class TrainRecipe {
       EvalReport report = heldOutEval(model, fin, tok, run.resolve("eval"));
       return new Summary(outDir, outcome, fin, report);
     }
+  }
+
+  /**
+   * The step itself, or the same step on Spark when {@code distributed.spark.master} is set (the
+   * Spark classes load only then: single-process runs need no Spark on the classpath).
+   */
+  private OptimizerStep distributed(TrainStep step) {
+    RunConfig.SparkSettings spark = cfg.distributed() == null ? null : cfg.distributed().spark();
+    if (spark == null || !spark.enabled()) return step;
+    try {
+      Class.forName("org.apache.spark.api.java.JavaSparkContext");
+    } catch (ClassNotFoundException e) {
+      throw FlanTuneException.badUsage(
+          "distributed.spark.master is set but Spark is not on the classpath: run through"
+              + " scripts/flan-tune (which adds target/spark-lib) or spark-submit");
+    }
+    return dev.flantune.train.spark.SparkStep.open(step, spark, progress::note);
   }
 
   private EvalReport heldOutEval(CausalLm tuned, Path fin, Tokenizer tok, Path out)

@@ -3,6 +3,7 @@ package dev.flantune.train;
 import dev.flantune.data.Batch;
 import dev.flantune.data.BatchSource;
 import dev.flantune.model.CausalLm;
+import dev.flantune.model.FlatParameters;
 import dev.flantune.model.GradientEngine;
 import dev.flantune.model.StepProfile;
 import dev.flantune.util.FlanTuneException;
@@ -17,7 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * all of them (so N micro-batches equal one N-times larger batch), a NaN/Inf guard, global-norm
  * clipping, then AdamW.
  */
-public final class TrainStep {
+public final class TrainStep implements OptimizerStep {
   private final CausalLm model;
   private final GradientEngine engine;
   private final AdamW adam;
@@ -37,10 +38,12 @@ public final class TrainStep {
     return engine.name();
   }
 
+  @Override
   public AdamW optimizer() {
     return adam;
   }
 
+  @Override
   public CausalLm model() {
     return model;
   }
@@ -67,27 +70,36 @@ public final class TrainStep {
   }
 
   /** Runs step {@code step} (0-based) with learning rate {@code lr} on the next micro-batches. */
+  @Override
   public Result run(BatchSource source, long step, double lr) {
     List<Batch> micro = new ArrayList<>(gradAccum);
-    long targets = 0, tokens = 0;
-    for (int i = 0; i < gradAccum; i++) {
-      Batch b = source.next();
-      micro.add(b);
-      targets += b.targetTokens();
-      tokens += b.realTokens();
-    }
-    if (targets == 0) {
-      throw FlanTuneException.runFailed(
-          "step "
-              + (step + 1)
-              + ": the batch has no target tokens (every loss mask is 0);"
-              + " check the templates' targets and data.max_length");
-    }
+    for (int i = 0; i < gradAccum; i++) micro.add(source.next());
+    long targets = targetTokens(micro), tokens = realTokens(micro);
+    requireTargets(targets, step);
     long t0 = System.nanoTime();
     engine.zeroGradients();
     long t1 = System.nanoTime();
+    double loss = accumulate(engine, micro, targets);
+    if (StepProfile.enabled()) StepProfile.add("zero gradients", t1 - t0);
+    return apply(step, lr, loss, tokens, targets);
+  }
+
+  /**
+   * Forward + backward over {@code micro} into the engine's gradient buffers, each position's loss
+   * weighted by its mask over {@code normalizer}: the step's total target tokens in one process, 1
+   * in a Spark partition (which returns sums; the driver divides). Returns the weighted loss.
+   */
+  public static double accumulate(GradientEngine engine, List<Batch> micro, long normalizer) {
     double loss = 0;
-    for (Batch b : micro) loss += engine.accumulate(b, weights(b.lossMask(), targets));
+    for (Batch b : micro) loss += engine.accumulate(b, weights(b.lossMask(), normalizer));
+    return loss;
+  }
+
+  /**
+   * The rest of the step once the gradient buffer holds the step's normalized gradient: the NaN/Inf
+   * guard, global-norm clipping and AdamW.
+   */
+  public Result apply(long step, double lr, double loss, long tokens, long targets) {
     long t2 = System.nanoTime();
     double norm = gradientNorm();
     long t3 = System.nanoTime();
@@ -108,11 +120,41 @@ public final class TrainStep {
     long t4 = System.nanoTime();
     adam.update(engine.gradientBuffer(), lr, clipped ? clip / norm : 1.0); // clips in its pass
     if (StepProfile.enabled()) {
-      StepProfile.add("zero gradients", t1 - t0);
       StepProfile.add("gradient norm", t3 - t2);
       StepProfile.add("AdamW (and clipping)", System.nanoTime() - t4);
     }
     return new Result(loss, norm, lr, tokens, targets, clipped);
+  }
+
+  /** The driver's gradient buffer, which {@link #apply} reads (Spark sums partitions into it). */
+  public FlatParameters gradientBuffer() {
+    return engine.gradientBuffer();
+  }
+
+  public int gradAccum() {
+    return gradAccum;
+  }
+
+  public static long targetTokens(List<Batch> micro) {
+    long n = 0;
+    for (Batch b : micro) n += b.targetTokens();
+    return n;
+  }
+
+  public static long realTokens(List<Batch> micro) {
+    long n = 0;
+    for (Batch b : micro) n += b.realTokens();
+    return n;
+  }
+
+  public static void requireTargets(long targets, long step) {
+    if (targets == 0) {
+      throw FlanTuneException.runFailed(
+          "step "
+              + (step + 1)
+              + ": the batch has no target tokens (every loss mask is 0);"
+              + " check the templates' targets and data.max_length");
+    }
   }
 
   /** Loss weights: the mask divided by the step's total target tokens. */

@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * loop after the current step with a checkpoint.
  */
 public final class Trainer {
-  private final TrainStep step;
+  private final OptimizerStep step;
   private final BatchSource source;
   private final List<Batch> validation;
   private final RunDir run;
@@ -32,7 +32,7 @@ public final class Trainer {
   private final AtomicBoolean stopRequested;
 
   public Trainer(
-      TrainStep step,
+      OptimizerStep step,
       BatchSource source,
       List<Batch> validation,
       RunDir run,
