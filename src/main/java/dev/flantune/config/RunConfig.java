@@ -73,7 +73,8 @@ public record RunConfig(
       int keepCheckpoints,
       String saveDtype) {}
 
-  public record EvalConfig(int shots, String split, int maxExamples, int batchSize) {}
+  public record EvalConfig(
+      int shots, String split, int maxExamples, int batchSize, boolean generative) {}
 
   /** Semantic problems, each naming its key; empty when the config is usable. */
   public List<String> problems() {

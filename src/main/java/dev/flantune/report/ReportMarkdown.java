@@ -23,6 +23,7 @@ public final class ReportMarkdown {
         .append(". Scores are percentages; a task's score is the mean over its templates.\n\n");
     sb.append("## Summary\n\n");
     summary(sb, r);
+    ReportSignificance.append(sb, r);
     for (ClusterResult c : r.clusters()) {
       sb.append("\n## Cluster `").append(c.name()).append("`\n");
       for (TaskResult t : c.tasks()) task(sb, r, t);

@@ -160,7 +160,8 @@ public final class TrainRecipe {
             cfg.seed(),
             HeldOutEval.Settings.MAX_NEW_TOKENS_CAP,
             d.maxLength(),
-            RenderOptions.DEFAULTS);
+            RenderOptions.DEFAULTS,
+            e.generative());
     EvaluatedModel base =
         cfg.model() == null
             ? null
