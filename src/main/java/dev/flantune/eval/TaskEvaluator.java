@@ -170,6 +170,7 @@ final class TaskEvaluator {
           boolean right = normalize(said).equals(normalize(targets.get(answer)));
           tally.answered(i, right, allowed.contains(normalize(said)));
           line.put("generation", said);
+          targets.forEach(line.withArray("option_targets")::add);
         }
         out.write(line);
       }
