@@ -103,7 +103,7 @@ public final class ConfigLoader {
       return raw == int.class ? (Object) n.asInt() : (Object) n.asLong();
     }
     if (raw == double.class || raw == Double.class) // boxed: the values of data.weights
-      return n.isNumber() ? n.asDouble() : typeError(path, "a number", n);
+    return n.isNumber() ? n.asDouble() : typeError(path, "a number", n);
     if (raw == boolean.class)
       return n.isBoolean() ? n.asBoolean() : typeError(path, "true or false", n);
     if (raw == String.class) return n.isTextual() ? n.asText() : typeError(path, "a string", n);
