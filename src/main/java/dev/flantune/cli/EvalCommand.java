@@ -124,6 +124,14 @@ final class EvalCommand implements Callable<Integer> {
   int contaminationNgram;
 
   @Option(
+      names = "--generative",
+      negatable = true,
+      description =
+          "Also answer classification tasks by greedy decoding: generative accuracy and option"
+              + " rate (default: eval.generative, true).")
+  Boolean generative;
+
+  @Option(
       names = "--out",
       defaultValue = "eval-out",
       description = "Output directory (default: ${DEFAULT-VALUE}).")
@@ -151,7 +159,8 @@ final class EvalCommand implements Callable<Integer> {
               or(maxExamples, e.maxExamples()),
               or(batchSize, e.batchSize()),
               or(seed, cfg.seed()),
-              cfg.data().maxLength());
+              cfg.data().maxLength(),
+              or(generative, e.generative()));
     } else {
       JsonNode d = ConfigTree.defaults().get("eval");
       tasksDir = source.tasks != null ? source.tasks : DEFAULT_TASKS;
@@ -163,7 +172,8 @@ final class EvalCommand implements Callable<Integer> {
               or(maxExamples, d.get("max_examples").asInt()),
               or(batchSize, d.get("batch_size").asInt()),
               or(seed, 0L),
-              0);
+              0,
+              or(generative, d.get("generative").asBoolean()));
     }
     // The run that trained the tuned model: evaluation renders options as it did, and the
     // contamination check reads its mixture.
@@ -207,7 +217,14 @@ final class EvalCommand implements Callable<Integer> {
   }
 
   private HeldOutEval.Settings settings(
-      List<String> clusters, int k, String splitName, int max, int batch, long s, int maxLength) {
+      List<String> clusters,
+      int k,
+      String splitName,
+      int max,
+      int batch,
+      long s,
+      int maxLength,
+      boolean gen) {
     if (clusters == null || clusters.isEmpty()) {
       throw FlanTuneException.badUsage(
           "--held-out: name the clusters to evaluate (see 'flan-tune tasks' for the clusters)");
@@ -220,7 +237,7 @@ final class EvalCommand implements Callable<Integer> {
     }
     List<String> names = clusters.stream().map(String::strip).filter(c -> !c.isEmpty()).toList();
     return new HeldOutEval.Settings(
-        names, k, sp, max, batch, s, maxNewTokens, maxLength, RenderOptions.DEFAULTS);
+        names, k, sp, max, batch, s, maxNewTokens, maxLength, RenderOptions.DEFAULTS, gen);
   }
 
   /** --train-config, else the resolved config of the run the model came from, else none. */

@@ -29,6 +29,7 @@ import picocli.CommandLine.Option;
       InitCommand.class,
       ConfigCommand.class,
       BenchCommand.class,
+      StudyCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",

@@ -77,7 +77,7 @@ final class TrainCommand implements Callable<Integer> {
    * default (exit now; the last complete checkpoint stays intact). SIGTERM matters for background
    * runs, where the shell starts the JVM with SIGINT ignored.
    */
-  private static void installInterruptHandler(AtomicBoolean stop, java.io.PrintWriter err) {
+  static void installInterruptHandler(AtomicBoolean stop, java.io.PrintWriter err) {
     for (String name : new String[] {"INT", "TERM"}) {
       try {
         sun.misc.Signal.handle(

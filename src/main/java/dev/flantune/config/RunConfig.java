@@ -90,7 +90,8 @@ public record RunConfig(
       int keepCheckpoints,
       String saveDtype) {}
 
-  public record EvalConfig(int shots, String split, int maxExamples, int batchSize) {}
+  public record EvalConfig(
+      int shots, String split, int maxExamples, int batchSize, boolean generative) {}
 
   /** Where steps run: one process (spark.master null) or Spark (docs/distributed.md). */
   public record Distributed(SparkSettings spark) {}

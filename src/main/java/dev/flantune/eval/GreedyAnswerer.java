@@ -3,7 +3,9 @@ package dev.flantune.eval;
 import dev.flantune.model.CausalLm;
 import dev.flantune.tokenizer.SpecialTokens;
 import dev.flantune.tokenizer.Tokenizer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Answers a prompt by greedy decoding (the protocol's decoding for generation tasks), stopping at
@@ -11,7 +13,7 @@ import java.util.Arrays;
  * BOS where the model uses one, and its start (never the BOS) is dropped when it does not fit; here
  * the room kept is for the new tokens instead of the target.
  */
-final class GreedyAnswerer {
+final class GreedyAnswerer implements Answerer {
   private final Generator generator;
   private final Tokenizer tokenizer;
   private final int maxLength;
@@ -38,7 +40,16 @@ final class GreedyAnswerer {
     return tokenizer.decode(r.tokens()).strip();
   }
 
-  int tokenCount(String text) {
+  /** One prompt after another (the decoder keeps one sequence's cache). */
+  @Override
+  public List<String> answer(List<String> prompts, int maxNewTokens) {
+    List<String> out = new ArrayList<>(prompts.size());
+    for (String p : prompts) out.add(answer(p, maxNewTokens));
+    return out;
+  }
+
+  @Override
+  public int tokenCount(String text) {
     return tokenizer.encode(text).length;
   }
 }

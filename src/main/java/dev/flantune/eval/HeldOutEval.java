@@ -47,6 +47,8 @@ public final class HeldOutEval {
    *     n_positions
    * @param render how examples become text (options format, separator); {@code shots} and {@code
    *     seed} above are applied to it
+   * @param generative also answer classification tasks by greedy generation (generative accuracy
+   *     and option rate beside rank classification)
    */
   public record Settings(
       List<String> heldOut,
@@ -57,7 +59,8 @@ public final class HeldOutEval {
       long seed,
       int maxNewTokensCap,
       int maxLength,
-      RenderOptions render) {
+      RenderOptions render,
+      boolean generative) {
     public static final int MAX_NEW_TOKENS_CAP = 64;
 
     public Settings {
@@ -78,10 +81,22 @@ public final class HeldOutEval {
     /** The same settings drawing prompts with {@code r} (its shots and seed are these). */
     public Settings withRender(RenderOptions r) {
       return new Settings(
-          heldOut, shots, split, maxExamples, batchSize, seed, maxNewTokensCap, maxLength, r);
+          heldOut,
+          shots,
+          split,
+          maxExamples,
+          batchSize,
+          seed,
+          maxNewTokensCap,
+          maxLength,
+          r,
+          generative);
     }
 
-    /** FLAN's rendering defaults, the model's full context and a cap of 64 new tokens. */
+    /**
+     * FLAN's rendering defaults, the model's full context, a cap of 64 new tokens, rank
+     * classification only.
+     */
     public static Settings of(
         List<String> heldOut,
         int shots,
@@ -98,7 +113,8 @@ public final class HeldOutEval {
           seed,
           MAX_NEW_TOKENS_CAP,
           0,
-          RenderOptions.DEFAULTS);
+          RenderOptions.DEFAULTS,
+          false);
     }
   }
 
@@ -186,7 +202,8 @@ public final class HeldOutEval {
                 new GreedyAnswerer(lm, tok, maxLength),
                 renderer,
                 predictions,
-                s.maxNewTokensCap()));
+                s.maxNewTokensCap(),
+                s.generative()));
         seconds.put(m.getKey(), 0.0);
       }
       for (Map.Entry<String, List<Task>> cluster : clusters.entrySet()) {
@@ -206,13 +223,21 @@ public final class HeldOutEval {
             double secs = (System.nanoTime() - t0) / 1e9;
             seconds.merge(e.getKey(), secs, Double::sum);
             byModel.put(e.getKey(), scores);
+            double generative = scores.generative().mean();
             progress.printf(
-                "eval %-5s %s/%s: %s %.1f (templates %s) · %d evaluations in %.1fs%n",
+                "eval %-5s %s/%s: %s %.1f%s (templates %s) · %d evaluations in %.1fs%n",
                 e.getKey(),
                 cluster.getKey(),
                 task.name(),
                 task.kind() == Task.Kind.CLASSIFICATION ? "accuracy" : task.metric().yamlName(),
                 scores.spread().mean(),
+                Double.isNaN(generative)
+                    ? ""
+                    : String.format(
+                        java.util.Locale.ROOT,
+                        ", generative %.1f, option rate %.1f",
+                        generative,
+                        scores.optionRate().mean()),
                 TaskEvaluator.evaluated(task),
                 e.getValue().evaluations() - before,
                 secs);

@@ -10,39 +10,65 @@ import dev.flantune.tasks.Renderer;
 import dev.flantune.tasks.Task;
 import dev.flantune.tasks.Template;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Evaluates one model on one task through each of its templates: rank classification for
  * classification tasks, greedy generation and the task's metric otherwise. Predictions are streamed
  * to the {@link PredictionWriter} as they are made.
+ *
+ * <p>With {@code generative} on, classification tasks are also answered by greedy generation:
+ * generative accuracy (the normalized answer equals the normalized target of the right option) and
+ * option rate (it equals one of the options' targets). Rank classification always picks an option;
+ * generation shows whether the model answers in the asked format at all.
  */
 final class TaskEvaluator {
   /** Queries ranked per scorer call: bounds the requests held at once, not the batch size. */
   private static final int CHUNK = 64;
 
+  /**
+   * Room past the longest option's target for a classification answer: EOS, and a token or two of
+   * trailing punctuation or spacing, without letting a model that never stops ramble for long.
+   */
+  static final int EXTRA_ANSWER_TOKENS = 3;
+
   private final String role;
   private final RankClassifier classifier;
-  private final GreedyAnswerer answerer;
+  private final Answerer answerer;
   private final Renderer renderer;
   private final PredictionWriter out;
   private final int maxNewTokensCap;
+  private final boolean generative;
   private long evaluations;
 
   TaskEvaluator(
       String role,
       RankClassifier classifier,
-      GreedyAnswerer answerer,
+      Answerer answerer,
       Renderer renderer,
       PredictionWriter out,
-      int maxNewTokensCap) {
+      int maxNewTokensCap,
+      boolean generative) {
     this.role = role;
     this.classifier = classifier;
     this.answerer = answerer;
     this.renderer = renderer;
     this.out = out;
     this.maxNewTokensCap = maxNewTokensCap;
+    this.generative = generative;
+  }
+
+  /**
+   * How a generated answer and a target are compared: surrounding whitespace stripped, lower case,
+   * trailing punctuation removed.
+   */
+  static String normalize(String s) {
+    String x = s.strip().toLowerCase(Locale.ROOT);
+    return x.replaceAll("[\\p{P}\\s]+$", "");
   }
 
   /** Example × template evaluations done so far (for throughput). */
@@ -91,8 +117,9 @@ final class TaskEvaluator {
     List<TemplateScore> scores = new ArrayList<>(), cleanScores = new ArrayList<>();
     boolean classification = task.kind() == Task.Kind.CLASSIFICATION;
     for (int t : evaluated(task)) {
-      TemplateTally tally = new TemplateTally(t, task.metric());
-      TemplateTally cleanTally = clean == null ? null : new TemplateTally(t, task.metric());
+      TemplateTally tally = new TemplateTally(t, task.metric(), items.size());
+      TemplateTally cleanTally =
+          clean == null ? null : new TemplateTally(t, task.metric(), items.size());
       Tallies tallies = new Tallies(tally, cleanTally, clean);
       if (classification) classify(task, t, items, exemplars, tallies);
       else generate(task, t, items, exemplars, tallies);
@@ -116,6 +143,7 @@ final class TaskEvaluator {
       List<List<Example>> exemplars,
       Tallies tallies) {
     TemplateTally tally = tallies.all();
+    int maxNew = generative ? answerLength(task, t, items) : 0;
     for (int start = 0; start < items.size(); start += CHUNK) {
       int end = Math.min(items.size(), start + CHUNK);
       List<RankClassifier.Query> queries = new ArrayList<>(end - start);
@@ -127,6 +155,14 @@ final class TaskEvaluator {
         queries.add(new RankClassifier.Query(r.prompt(), targets));
       }
       List<Optional<RankClassifier.Ranking>> rankings = classifier.rank(queries);
+      List<String> answers = List.of();
+      if (generative) {
+        List<String> prompts = new ArrayList<>();
+        for (int i = start; i < end; i++)
+          if (rankings.get(i - start).isPresent()) prompts.add(queries.get(i - start).prompt());
+        answers = answerer.answer(prompts, maxNew);
+      }
+      int answered = 0;
       for (int i = start; i < end; i++) {
         Optional<RankClassifier.Ranking> ranking = rankings.get(i - start);
         evaluations++;
@@ -140,12 +176,12 @@ final class TaskEvaluator {
         List<String> options = ex.options();
         int answer = options.indexOf(ex.answer());
         tally.classified(
-            rk.best() == answer, rk.bestPerToken() == answer, rk.bestPerChar() == answer);
+            i, rk.best() == answer, rk.bestPerToken() == answer, rk.bestPerChar() == answer);
         if (tallies.cleanAt(i))
           tallies
               .clean()
               .classified(
-                  rk.best() == answer, rk.bestPerToken() == answer, rk.bestPerChar() == answer);
+                  i, rk.best() == answer, rk.bestPerToken() == answer, rk.bestPerChar() == answer);
         ObjectNode line =
             PredictionWriter.line(
                 role,
@@ -156,6 +192,18 @@ final class TaskEvaluator {
                 options.get(rk.best()),
                 ex.answer());
         PredictionWriter.options(line, options, rk.logprob(), rk.tokens());
+        if (generative) {
+          String said = answers.get(answered++);
+          List<String> targets = queries.get(i - start).targets();
+          Set<String> allowed = new HashSet<>();
+          targets.forEach(x -> allowed.add(normalize(x)));
+          boolean right = normalize(said).equals(normalize(targets.get(answer)));
+          tally.answered(i, right, allowed.contains(normalize(said)));
+          if (tallies.cleanAt(i))
+            tallies.clean().answered(i, right, allowed.contains(normalize(said)));
+          line.put("generation", said);
+          targets.forEach(line.withArray("option_targets")::add);
+        }
         out.write(line);
       }
     }
@@ -180,9 +228,9 @@ final class TaskEvaluator {
     int maxNew = Math.min(maxNewTokensCap, 2 * longest);
     for (int i = 0; i < items.size(); i++) {
       Rendered r = rendered.get(i);
-      String prediction = answerer.answer(r.prompt(), maxNew);
-      double s = tally.generated(prediction, r.target());
-      if (tallies.cleanAt(i)) tallies.clean().generated(prediction, r.target());
+      String prediction = answerer.answer(List.of(r.prompt()), maxNew).get(0);
+      double s = tally.generated(i, prediction, r.target());
+      if (tallies.cleanAt(i)) tallies.clean().generated(i, prediction, r.target());
       evaluations++;
       ObjectNode line =
           PredictionWriter.line(
@@ -190,5 +238,19 @@ final class TaskEvaluator {
       if (!Double.isNaN(s)) line.put("score", s);
       out.write(line);
     }
+  }
+
+  /** New tokens for a classification answer: the longest option target of the template + a few. */
+  private int answerLength(Task task, int t, List<EvalExamples.Item> items) {
+    java.util.Map<String, Integer> counted = new java.util.HashMap<>();
+    int longest = 1;
+    for (EvalExamples.Item it : items) {
+      Example ex = it.example();
+      for (String o : ex.options()) {
+        String target = renderer.renderTargetFor(task, ex, t, o);
+        longest = Math.max(longest, counted.computeIfAbsent(target, answerer::tokenCount));
+      }
+    }
+    return Math.min(maxNewTokensCap, longest + EXTRA_ANSWER_TOKENS);
   }
 }

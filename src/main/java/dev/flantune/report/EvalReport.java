@@ -152,6 +152,69 @@ public record EvalReport(
     public Spread accNormChar() {
       return Spread.of(templates.stream().map(TemplateScore::accNormChar).toList());
     }
+
+    /** Generative accuracy across templates (classification with generation on; else NaN). */
+    public Spread generative() {
+      return Spread.of(templates.stream().map(TemplateScore::generative).toList());
+    }
+
+    /** The mean over templates of a measure. */
+    public double perTemplateMean(Measure m) {
+      return Spread.of(templates.stream().map(m::summary).toList()).mean();
+    }
+
+    /** The share of generations that are one of the options, across templates. */
+    public Spread optionRate() {
+      return Spread.of(templates.stream().map(TemplateScore::optionRate).toList());
+    }
+
+    /**
+     * Each example's score averaged over the templates that scored it (NaN when none did): the unit
+     * the bootstrap resamples, since one example's templates are not independent.
+     */
+    public double[] perExample(Measure m) {
+      int n = templates.stream().mapToInt(t -> m.of(t).length).max().orElse(0);
+      double[] out = new double[n];
+      for (int i = 0; i < n; i++) {
+        double sum = 0;
+        int k = 0;
+        for (TemplateScore t : templates) {
+          double[] v = m.of(t);
+          if (i < v.length && !Double.isNaN(v[i])) {
+            sum += v[i];
+            k++;
+          }
+        }
+        out[i] = k == 0 ? Double.NaN : sum / k;
+      }
+      return out;
+    }
+  }
+
+  /** What a per-example score array measures. */
+  public enum Measure {
+    /** The task's own score: rank-classification accuracy, or the generation metric. */
+    SCORE,
+    /** Generative accuracy of a classification task. */
+    GENERATIVE,
+    /** Whether the generation was one of the options. */
+    OPTION_RATE;
+
+    public double[] of(TemplateScore t) {
+      return switch (this) {
+        case SCORE -> t.perExample();
+        case GENERATIVE -> t.perExampleGenerative();
+        case OPTION_RATE -> t.perExampleOption();
+      };
+    }
+
+    public double summary(TemplateScore t) {
+      return switch (this) {
+        case SCORE -> t.score();
+        case GENERATIVE -> t.generative();
+        case OPTION_RATE -> t.optionRate();
+      };
+    }
   }
 
   /**
@@ -162,9 +225,58 @@ public record EvalReport(
    * @param accNormToken rank classification with each option's log-probability divided by its token
    *     count (EOS included); NaN for generation
    * @param accNormChar divided by the option target's character count; NaN for generation
+   * @param perExample each example's score (0–100) in the evaluated examples' order, NaN when
+   *     skipped or when the metric is only defined over the corpus (BLEU); for intervals and tests
+   * @param generative generative accuracy of a classification task (greedy answer, normalized,
+   *     equal to the answer's target); NaN when not measured
+   * @param optionRate the share (0–100) of generations that are one of the options; NaN when not
+   *     measured
+   * @param perExampleGenerative per example 100 (right) or 0; empty when not measured
+   * @param perExampleOption per example 100 (an option) or 0; empty when not measured
    */
   public record TemplateScore(
-      int template, int n, int skipped, double score, double accNormToken, double accNormChar) {}
+      int template,
+      int n,
+      int skipped,
+      double score,
+      double accNormToken,
+      double accNormChar,
+      double[] perExample,
+      double generative,
+      double optionRate,
+      double[] perExampleGenerative,
+      double[] perExampleOption) {
+
+    /** A score without per-example detail or generation (no intervals, no tests). */
+    public TemplateScore(
+        int template, int n, int skipped, double score, double accNormToken, double accNormChar) {
+      this(
+          template,
+          n,
+          skipped,
+          score,
+          accNormToken,
+          accNormChar,
+          new double[0],
+          Double.NaN,
+          Double.NaN,
+          new double[0],
+          new double[0]);
+    }
+
+    /** Right or wrong counts of a 0/100 per-example array (for Wilson and McNemar). */
+    public int correct(Measure m) {
+      int k = 0;
+      for (double v : m.of(this)) if (v == 100) k++;
+      return k;
+    }
+
+    public int scored(Measure m) {
+      int k = 0;
+      for (double v : m.of(this)) if (!Double.isNaN(v)) k++;
+      return k;
+    }
+  }
 
   /** How fast a model was evaluated: example × template evaluations per second. */
   public record Throughput(long evaluations, double seconds) {

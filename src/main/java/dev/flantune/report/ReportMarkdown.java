@@ -25,6 +25,7 @@ public final class ReportMarkdown {
         .append("\n\n");
     sb.append("## Summary\n\n");
     summary(sb, r);
+    ReportSignificance.append(sb, r);
     for (ClusterResult c : r.clusters()) {
       sb.append("\n## Cluster `").append(c.name()).append("`\n");
       for (TaskResult t : c.tasks()) task(sb, r, t);

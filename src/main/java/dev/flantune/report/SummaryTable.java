@@ -17,6 +17,9 @@ public final class SummaryTable {
     head.add("tuned std");
     head.add("tuned min–max");
     if (r.compared()) head.add("Δ");
+    head.add("tuned 95% CI");
+    if (r.compared()) head.add("p");
+    ReportStats stats = new ReportStats(r);
     rows.add(head.toArray(String[]::new));
     for (ClusterResult c : r.clusters()) {
       for (TaskResult t : c.tasks()) {
@@ -28,6 +31,8 @@ public final class SummaryTable {
         row.add(Reports.pct(tuned.std()));
         row.add(Reports.pct(tuned.min()) + "–" + Reports.pct(tuned.max()));
         if (r.compared()) row.add(Reports.signed(t.delta().mean()));
+        row.add(ci(stats.task(t, EvalReport.TUNED, EvalReport.Measure.SCORE)));
+        if (r.compared()) row.add(pMarked(stats.task(t, EvalReport.Measure.SCORE)));
         rows.add(row.toArray(String[]::new));
       }
       List<String> row = new ArrayList<>(List.of(c.name(), "(cluster mean)", "", ""));
@@ -36,9 +41,20 @@ public final class SummaryTable {
       row.add("");
       row.add("");
       if (r.compared()) row.add(Reports.signed(c.mean(EvalReport.TUNED) - c.mean(EvalReport.BASE)));
+      row.add(ci(stats.cluster(c, EvalReport.TUNED, EvalReport.Measure.SCORE)));
+      if (r.compared()) row.add(pMarked(stats.cluster(c, EvalReport.Measure.SCORE)));
       rows.add(row.toArray(String[]::new));
     }
     return table(rows) + ContaminationTables.terminal(r);
+  }
+
+  private static String ci(Significance.Interval i) {
+    return i.exists() ? Reports.pct(i.low()) + "–" + Reports.pct(i.high()) : "–";
+  }
+
+  /** The p-value, with {@code *} when below 0.05. */
+  private static String pMarked(Significance.Test t) {
+    return ReportSignificance.p(t.p()) + (t.significant() ? " *" : "");
   }
 
   static String table(List<String[]> rows) {

@@ -181,7 +181,8 @@ public final class TrainRecipe {
             cfg.seed(),
             HeldOutEval.Settings.MAX_NEW_TOKENS_CAP,
             d.maxLength(),
-            RenderOptions.of(cfg)); // options drawn as in training (shots and seed: eval's)
+            RenderOptions.of(cfg), // options drawn as in training (shots and seed: eval's)
+            e.generative());
     EvaluatedModel base =
         cfg.model() == null
             ? null

@@ -182,6 +182,8 @@ class EvalCommandTest {
         tunedMean += task.get("tuned").get("mean").asDouble() / cluster.get("tasks").size();
       assertEquals(tunedMean, cluster.get("mean").get("tuned").asDouble(), 1e-9);
     }
+    generationAndSignificanceAgreeWithThePredictions(report, byGroup);
+
     JsonNode sentiment = report.get("clusters").get(0).get("tasks").get(0);
     assertEquals(List.of(0, 1, 2), ints(sentiment.get("templates")));
     assertEquals(3, sentiment.get("skipped_templates").get(0).get("template").asInt());
@@ -197,6 +199,11 @@ class EvalCommandTest {
     // report.md and a self-contained report.html with real PNGs (clusters, 2 spreads, loss curve).
     String md = Files.readString(out.resolve("report.md"));
     assertTrue(md.contains("tiny_sentiment") && md.contains("Template 3 not evaluated"), md);
+    assertTrue(
+        md.contains("## Intervals and significance")
+            && md.contains("### Generative accuracy")
+            && md.contains("### Option rate"),
+        md);
     String html = Files.readString(out.resolve("report.html"));
     Matcher png = Pattern.compile("data:image/png;base64,([A-Za-z0-9+/=]+)").matcher(html);
     int images = 0;
@@ -208,6 +215,72 @@ class EvalCommandTest {
     }
     assertEquals(1 + 2 + 1, images, "cluster bars, one spread plot per cluster, the loss curve");
     assertTrue(html.contains("alt=\"training loss\""));
+  }
+
+  /**
+   * Generative accuracy and option rate recomputed from each prediction's generation and option
+   * targets; every score has an interval around it and every Δ a p-value.
+   */
+  private static void generationAndSignificanceAgreeWithThePredictions(
+      JsonNode report, Map<String, List<JsonNode>> byGroup) {
+    int generations = 0;
+    for (JsonNode cluster : report.get("clusters")) {
+      for (JsonNode task : cluster.get("tasks")) {
+        boolean cls = task.get("kind").asText().equals("classification");
+        for (String model : List.of("tuned", "base")) {
+          JsonNode m = task.get(model);
+          assertEquals(cls, m.has("generative_accuracy"), model + " " + task.get("task"));
+          JsonNode ci = m.get("ci95");
+          assertTrue(
+              ci.get(0).asDouble() <= m.get("mean").asDouble() + 1e-9
+                  && m.get("mean").asDouble() <= ci.get(1).asDouble() + 1e-9,
+              ci + " around " + m.get("mean"));
+          if (!cls) continue;
+          for (JsonNode t : m.get("per_template")) {
+            List<JsonNode> preds =
+                byGroup.get(
+                    model + "/" + task.get("task").asText() + "/" + t.get("template").asInt());
+            double right = 0, option = 0;
+            for (JsonNode p : preds) {
+              String said = norm(p.get("generation").asText());
+              List<String> targets = strings(p.get("option_targets"));
+              int answer = strings(p.get("options")).indexOf(p.get("answer").asText());
+              right += said.equals(norm(targets.get(answer))) ? 1 : 0;
+              option += targets.stream().map(EvalCommandTest::norm).toList().contains(said) ? 1 : 0;
+              generations++;
+            }
+            assertEquals(100 * right / preds.size(), t.get("generative_accuracy").asDouble(), 1e-9);
+            assertEquals(100 * option / preds.size(), t.get("option_rate").asDouble(), 1e-9);
+            // Wilson's interval of one template's accuracy over its examples.
+            assertEquals(2, t.get("ci95").size());
+          }
+        }
+        JsonNode delta = task.get("delta");
+        assertTrue(
+            delta.get("p").asDouble() > 0 && delta.get("p").asDouble() <= 1, delta.toString());
+        assertEquals(task.get("templates").size(), delta.get("per_template_p").size());
+        if (cls) {
+          assertEquals("mcnemar_exact", delta.get("per_template_test").get(0).asText());
+          assertTrue(delta.get("generative_accuracy").has("p"));
+        }
+      }
+      assertTrue(cluster.get("delta_test").has("p"), cluster.toString());
+      assertTrue(cluster.get("ci95").get("tuned").isArray());
+    }
+    assertTrue(generations > 0);
+  }
+
+  /** The report's normalization, written again: strip, lower-case, drop trailing punctuation. */
+  private static String norm(String s) {
+    return s.strip().toLowerCase(java.util.Locale.ROOT).replaceAll("[\\p{P}\\s]+$", "");
+  }
+
+  @Test
+  void answersAreNormalizedBeforeTheyAreCompared() {
+    assertEquals("yes", dev.flantune.eval.EvalTestAccess.normalize("  Yes.\n"));
+    assertEquals("positive", dev.flantune.eval.EvalTestAccess.normalize("POSITIVE!?"));
+    assertEquals("it is (a", dev.flantune.eval.EvalTestAccess.normalize("It is (a)."));
+    assertEquals("no way", dev.flantune.eval.EvalTestAccess.normalize("no way"));
   }
 
   @Test
@@ -231,10 +304,15 @@ class EvalCommandTest {
             "--model",
             TUNED.toString(),
             "--out",
-            out.toString());
+            out.toString(),
+            "--no-generative");
     assertEquals(0, r.code(), r.err());
     JsonNode report = JSON.readTree(out.resolve("report.json").toFile());
     assertEquals(List.of("tuned"), strings(report.get("models")));
+    assertFalse(
+        report.get("clusters").get(0).get("tasks").get(0).get("tuned").has("generative_accuracy"),
+        "--no-generative: rank classification only");
+    assertFalse(Files.readString(out.resolve("predictions.jsonl")).contains("\"generation\""));
     assertEquals(List.of("commonsense"), strings(report.get("provenance").get("held_out")));
     assertEquals(1, report.get("clusters").get(0).get("tasks").get(0).get("n_examples").asInt());
     assertFalse(report.get("clusters").get(0).get("tasks").get(0).has("delta"));

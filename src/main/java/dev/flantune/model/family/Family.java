@@ -66,9 +66,14 @@ public interface Family {
     if (!(node instanceof ObjectNode obj)) {
       throw FlanTuneException.badInput(file + ": must be a JSON object");
     }
+    return read(obj, file);
+  }
+
+  /** The description of a config.json already parsed ({@code origin} names it in errors). */
+  static ModelConfig read(ObjectNode obj, Path origin) {
     // GPT-2 files written before model_type existed are still GPT-2.
     String type = obj.path("model_type").isTextual() ? obj.get("model_type").asText() : "gpt2";
-    return forType(type, file).read(file, obj);
+    return forType(type, origin).read(origin, obj);
   }
 
   /** The parameter table of a config. */

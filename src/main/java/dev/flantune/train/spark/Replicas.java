@@ -2,8 +2,8 @@ package dev.flantune.train.spark;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flantune.model.CausalLm;
-import dev.flantune.model.Gpt2Config;
 import dev.flantune.model.GradientEngine;
+import dev.flantune.model.ModelConfig;
 import java.io.Serializable;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,7 +29,7 @@ final class Replicas {
   record Spec(String runId, String modelConfigJson) implements Serializable {
     static Spec of(String runId, CausalLm model) {
       try {
-        return new Spec(runId, JSON.writeValueAsString(model.config()));
+        return new Spec(runId, JSON.writeValueAsString(model.config().json()));
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
         throw new IllegalStateException(e);
       }
@@ -64,9 +64,13 @@ final class Replicas {
   }
 
   private static Replica build(Spec spec) {
-    Gpt2Config config;
+    ModelConfig config;
     try {
-      config = JSON.readValue(spec.modelConfigJson(), Gpt2Config.class);
+      config =
+          dev.flantune.model.family.Family.read(
+              (com.fasterxml.jackson.databind.node.ObjectNode)
+                  JSON.readTree(spec.modelConfigJson()),
+              java.nio.file.Path.of("config.json (from the driver)"));
     } catch (java.io.IOException e) {
       throw new IllegalStateException("unreadable model config from the driver", e);
     }

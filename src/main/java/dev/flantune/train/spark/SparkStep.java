@@ -124,7 +124,12 @@ public final class SparkStep implements OptimizerStep {
     TrainStep.Result result = local.apply(step, lr, lossSum / targets, tokens, targets);
     long t4 = System.nanoTime();
     times.add(
-        t1 - t0, t2 - t1 + destroyed, fetch, slowest - fetch, (t3 - t2) - slowest, t4 - t3 - destroyed);
+        t1 - t0,
+        t2 - t1 + destroyed,
+        fetch,
+        slowest - fetch,
+        (t3 - t2) - slowest,
+        t4 - t3 - destroyed);
     return result;
   }
 

@@ -2,8 +2,9 @@ package dev.flantune.train.spark;
 
 /**
  * Where a distributed step's time goes, summed over steps: reading and slicing the micro-batches,
- * broadcasting the parameters (and dropping them after the step), the slowest partition's parameter fetch and forward/backward, the
- * rest of the job (scheduling, result transfer), and summing + clipping + AdamW on the driver.
+ * broadcasting the parameters (and dropping them after the step), the slowest partition's parameter
+ * fetch and forward/backward, the rest of the job (scheduling, result transfer), and summing +
+ * clipping + AdamW on the driver.
  */
 public final class StepTimes {
   private long steps, data, broadcast, fetch, compute, collect, update;

@@ -1,0 +1,76 @@
+package dev.flantune.study;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flantune.config.ConfigLoader;
+import dev.flantune.config.ConfigTree;
+import dev.flantune.config.RunConfig;
+import dev.flantune.report.Reports;
+import dev.flantune.train.Progress;
+import dev.flantune.train.RunDir;
+import dev.flantune.train.TrainRecipe;
+import dev.flantune.util.FlanTuneException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One training run of a study: reused when its held-out report exists, resumed from its newest
+ * checkpoint when it was interrupted (the train --resume machinery, bit for bit), started
+ * otherwise. Its wall time is kept in {@code study-run.json} beside the run, so a reused run still
+ * reports how long it took.
+ */
+final class StudyRun {
+  static final String TIMING = "study-run.json";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private StudyRun() {}
+
+  /** A finished run: its report.json and the seconds it took (training and evaluation). */
+  record Done(Path dir, JsonNode report, double seconds, boolean reused) {}
+
+  static Done run(
+      Path config, List<String> overrides, Path dir, Progress progress, AtomicBoolean stop)
+      throws IOException {
+    Path report = dir.resolve("eval").resolve(Reports.JSON);
+    Path timing = dir.resolve(TIMING);
+    if (Files.isRegularFile(report) && Files.isRegularFile(timing)) {
+      progress.note("study: reusing the finished run " + dir);
+      return new Done(
+          dir,
+          JSON.readTree(report.toFile()),
+          JSON.readTree(timing.toFile()).get("seconds").asDouble(),
+          true);
+    }
+    RunConfig cfg = ConfigLoader.load(config, overrides);
+    boolean resume = new RunDir(dir).isNonEmpty();
+    Path partial = dir.resolve(TIMING + ".partial");
+    double before =
+        Files.isRegularFile(partial)
+            ? JSON.readTree(partial.toFile()).get("seconds").asDouble()
+            : 0;
+    progress.note((resume ? "study: resuming " : "study: starting ") + dir + " " + overrides);
+    long t0 = System.nanoTime();
+    TrainRecipe.Summary s =
+        new TrainRecipe(cfg, ConfigTree.yaml(cfg), progress, stop).run(dir, resume);
+    double seconds = before + (System.nanoTime() - t0) / 1e9;
+    ObjectNode t = JSON.createObjectNode().put("seconds", seconds);
+    t.putPOJO("overrides", overrides);
+    if (s.outcome().stopped()) {
+      // Time spent so far counts when the run resumes; the report is not there yet.
+      Files.writeString(partial, t.toString());
+      throw new FlanTuneException(
+          FlanTuneException.Kind.RUN_FAILED,
+          "study stopped in " + dir + "; run the same study command again to resume it");
+    }
+    if (s.heldOut() == null)
+      throw FlanTuneException.badUsage(
+          config + ": the study's runs need data.objective instruction and a held-out cluster");
+    Files.writeString(timing, t.toString());
+    Files.deleteIfExists(partial);
+    return new Done(dir, JSON.readTree(report.toFile()), seconds, false);
+  }
+}
