@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.flantune.checkpoint.HfCheckpoint;
 import dev.flantune.config.ConfigLoader;
 import dev.flantune.config.ConfigTree;
 import dev.flantune.config.RunConfig;
@@ -108,8 +107,8 @@ class SparkTrainingTest {
 
   /** The largest absolute difference between two checkpoints' weights. */
   static double maxWeightDiff(Path a, Path b) {
-    var wa = HfCheckpoint.load(a).weights();
-    var wb = HfCheckpoint.load(b).weights();
+    var wa = dev.flantune.model.Checkpoints.load(a).weights();
+    var wb = dev.flantune.model.Checkpoints.load(b).weights();
     assertEquals(wa.keySet(), wb.keySet());
     double max = 0;
     for (String k : wa.keySet()) {
@@ -174,7 +173,7 @@ class SparkTrainingTest {
     assertEquals(
         List.of("step-00000002"),
         rd.checkpoints().stream().map(p -> p.getFileName().toString()).toList());
-    HfCheckpoint.load(rd.checkpoints().get(0)); // intact and loadable
+    dev.flantune.model.Checkpoints.load(rd.checkpoints().get(0)); // intact and loadable
     assertEquals(2, metrics(broken).size(), "no line for the failed step");
 
     PartitionWork.faultHook = null;
