@@ -68,4 +68,28 @@ class BenchCommandTest {
     args[TINY.length + 1] = "fast";
     CliTest.assertOneLineError(CliTest.run(args), 2, "--mode");
   }
+
+  @Test
+  void llamaArchitectureBenchesWithGroupedHeads() throws Exception {
+    String[] args = java.util.Arrays.copyOf(TINY, TINY.length + 6);
+    System.arraycopy(
+        new String[] {"--arch", "llama", "--kv-heads", "1", "--inter", "24"},
+        0,
+        args,
+        TINY.length,
+        6);
+    JsonNode o = json(CliTest.run(args));
+    assertTrue(o.get("tokens_per_s").asDouble() > 0);
+    assertEquals("llama", o.get("arch").asText());
+    // V64·C16 embedding (tied) + 1 layer: q 16·16, k and v 8·16 each, o 16·16, gate/up/down
+    // 3·24·16, two norms of 16, final norm 16.
+    long params = 64 * 16 + (16 * 16 + 2 * 8 * 16 + 16 * 16 + 3 * 24 * 16 + 2 * 16) + 16;
+    assertEquals(params, o.get("parameters").asLong());
+    assertOneLine(CliTest.run("bench", "--arch", "falcon", "--format", "json"));
+  }
+
+  private static void assertOneLine(CliTest.Run r) {
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("falcon") && r.err().contains("llama"), r.err());
+  }
 }
