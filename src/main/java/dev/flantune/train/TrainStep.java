@@ -33,7 +33,7 @@ public final class TrainStep implements OptimizerStep {
     this.gradAccum = gradAccum;
   }
 
-  /** The forward/backward engine this step runs: "direct" or "graph". */
+  /** The forward/backward engine this step runs: "cpu" or "graph". */
   public String engineName() {
     return engine.name();
   }
