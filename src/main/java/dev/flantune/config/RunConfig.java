@@ -175,6 +175,24 @@ public record RunConfig(
                 + ") must be a multiple of distributed.spark.workers ("
                 + spark.workers
                 + "): each worker takes grad_accum / workers micro-batches");
+      if (spark.syncEvery > 1) {
+        // Rounds of local SGD end at multiples of sync_every: checkpoints and validation there.
+        for (var e :
+            Map.of(
+                    "train.steps", train.steps,
+                    "train.checkpoint_every", train.checkpointEvery,
+                    "train.eval_every", train.evalEvery)
+                .entrySet()) {
+          if (e.getValue() % spark.syncEvery != 0)
+            p.add(
+                e.getKey()
+                    + " ("
+                    + e.getValue()
+                    + ") must be a multiple of distributed.spark.sync_every ("
+                    + spark.syncEvery
+                    + "): local SGD's rounds end there");
+        }
+      }
     }
     return p;
   }

@@ -22,7 +22,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public final class AdamW {
   /** Hyper-parameters; the learning rate comes per step from the schedule. */
-  public record Settings(double beta1, double beta2, double eps, double weightDecay) {}
+  public record Settings(double beta1, double beta2, double eps, double weightDecay)
+      implements java.io.Serializable {}
 
   private final Settings s;
   private final FlatParameters params;
@@ -159,6 +160,15 @@ public final class AdamW {
 
   public Map<String, INDArray> secondMoments() {
     return v.views();
+  }
+
+  /** The first and second moments as flat buffers laid out like the parameters (local SGD). */
+  public FlatParameters firstMomentBuffer() {
+    return m;
+  }
+
+  public FlatParameters secondMomentBuffer() {
+    return v;
   }
 
   /** Sets the update count after the moments were restored into {@link #firstMoments()} etc. */

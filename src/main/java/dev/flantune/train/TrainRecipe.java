@@ -163,7 +163,7 @@ public final class TrainRecipe {
           "distributed.spark.master is set but Spark is not on the classpath: run through"
               + " scripts/flan-tune (which adds target/spark-lib) or spark-submit");
     }
-    return dev.flantune.train.spark.SparkStep.open(step, spark, progress::note);
+    return dev.flantune.train.spark.SparkStep.open(step, spark, cfg.train(), progress::note);
   }
 
   private EvalReport heldOutEval(CausalLm tuned, Path fin, Tokenizer tok, Path out)

@@ -183,6 +183,59 @@ class SparkTrainingTest {
   }
 
   @Test
+  void localSgdOnOneWorkerIsTheSingleProcessRun() throws IOException {
+    // One worker: each round's local steps are the single-process steps on all micro-batches, and
+    // averaging over one partition is the identity; this checks the round's bookkeeping (data
+    // order, learning rates, Adam state shipped both ways, per-step results).
+    TrainRecipe.Summary single = run(dir.resolve("single"), false, "train.eval_every=2");
+    TrainRecipe.Summary rounds =
+        run(
+            dir.resolve("rounds"),
+            false,
+            "train.eval_every=2",
+            "distributed.spark.master=local[2]",
+            "distributed.spark.workers=1",
+            "distributed.spark.sync_every=2");
+    assertNumbersClose(numbers(single.runDir()), numbers(rounds.runDir()), 1e-12);
+    assertEquals(0.0, maxWeightDiff(single.finalModel(), rounds.finalModel()));
+  }
+
+  @Test
+  void localSgdOnTwoWorkersIsADifferentRun() throws IOException {
+    TrainRecipe.Summary sync =
+        run(dir.resolve("sync"), false, "train.eval_every=2", "distributed.spark.master=local[2]");
+    TrainRecipe.Summary local =
+        run(
+            dir.resolve("local"),
+            false,
+            "train.eval_every=2",
+            "distributed.spark.master=local[2]",
+            "distributed.spark.sync_every=2");
+    List<double[]> a = numbers(sync.runDir()), b = numbers(local.runDir());
+    assertEquals(6, b.size());
+    assertEquals(a.get(0)[1], b.get(0)[1], 1e-5, "the first step starts from the same weights");
+    assertTrue(Double.isFinite(b.get(5)[3]) && b.get(5)[3] < b.get(1)[3], "validation loss falls");
+    double diff = maxWeightDiff(sync.finalModel(), local.finalModel());
+    assertTrue(diff > 1e-4, "local SGD is not the synchronous run: " + diff);
+  }
+
+  @Test
+  void localSgdRoundsMustDivideStepsAndCheckpoints() throws IOException {
+    var e =
+        assertThrows(
+            FlanTuneException.class,
+            () ->
+                ConfigLoader.load(
+                    config(),
+                    List.of(
+                        "distributed.spark.master=local[2]", "distributed.spark.sync_every=4")));
+    assertTrue(
+        e.getMessage().contains("train.steps (6) must be a multiple of distributed.spark.sync_every (4)")
+            && e.getMessage().contains("train.checkpoint_every (2)"),
+        e.getMessage());
+  }
+
+  @Test
   void gradAccumMustBeAMultipleOfWorkers() throws IOException {
     var e =
         assertThrows(
