@@ -230,7 +230,8 @@ class SparkTrainingTest {
                     List.of(
                         "distributed.spark.master=local[2]", "distributed.spark.sync_every=4")));
     assertTrue(
-        e.getMessage().contains("train.steps (6) must be a multiple of distributed.spark.sync_every (4)")
+        e.getMessage()
+                .contains("train.steps (6) must be a multiple of distributed.spark.sync_every (4)")
             && e.getMessage().contains("train.checkpoint_every (2)"),
         e.getMessage());
   }
