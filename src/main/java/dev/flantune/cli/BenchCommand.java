@@ -107,6 +107,7 @@ final class BenchCommand implements Callable<Integer> {
       for (double m : r.msPerStep()) all.add(m);
       o.put("gflops", r.gflops());
       o.put("gemm_ceiling_gflops", r.gemmCeilingGflops());
+      o.put("openblas_coretype", blasKernels());
       o.put("fraction_of_ceiling", r.gflops() / r.gemmCeilingGflops());
       o.put("peak_rss_mb", r.peakRssMb());
       o.put("peak_offheap_mb", r.peakOffHeapMb());
@@ -136,13 +137,23 @@ final class BenchCommand implements Callable<Integer> {
             "scoring     %,.1f examples/s (sequences of %d tokens)%n",
             batch * 1000.0 / r.msPerStepMedian(), seq);
       out.printf(
-          "compute     %.1f GFLOP/s = %.0f%% of the measured GEMM ceiling (%.0f GFLOP/s)%n",
-          r.gflops(), 100 * r.gflops() / r.gemmCeilingGflops(), r.gemmCeilingGflops());
+          "compute     %.1f GFLOP/s = %.0f%% of the measured GEMM ceiling (%.0f GFLOP/s,"
+              + " OpenBLAS kernels: %s)%n",
+          r.gflops(),
+          100 * r.gflops() / r.gemmCeilingGflops(),
+          r.gemmCeilingGflops(),
+          blasKernels());
       out.printf(
           "memory      peak RSS %.0f MB, off-heap %.0f MB, heap %.0f MB%n",
           r.peakRssMb(), r.peakOffHeapMb(), r.peakHeapMb());
     }
     out.flush();
     return 0;
+  }
+
+  /** The OpenBLAS core type the launcher chose or the environment pinned ("auto": OpenBLAS's). */
+  static String blasKernels() {
+    String v = System.getenv("OPENBLAS_CORETYPE");
+    return v == null || v.isBlank() ? "auto" : v;
   }
 }
