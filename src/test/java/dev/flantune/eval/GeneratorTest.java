@@ -138,4 +138,24 @@ class GeneratorTest {
     for (int i = 0; i < end; i++) if (a[i] == x) return true;
     return false;
   }
+
+  /** The nucleus from a threshold set draws exactly what sorting the whole vocabulary draws. */
+  @Test
+  void pickEqualsTheFullSortOnRandomLogitsWithTies() {
+    java.util.SplittableRandom gen = new java.util.SplittableRandom(5);
+    double[] temps = {0.3, 0.7, 1.0, 2.0};
+    double[] tops = {0.05, 0.5, 0.9, 0.999, 1.0};
+    for (int trial = 0; trial < 400; trial++) {
+      int v = 1 + gen.nextInt(3000);
+      float[] logits = new float[v];
+      for (int i = 0; i < v; i++)
+        logits[i] = gen.nextInt(4) == 0 ? 1.5f : (float) (gen.nextGaussian() * 3); // ties too
+      double t = temps[trial % temps.length], p = tops[trial % tops.length];
+      long seed = gen.nextLong();
+      assertEquals(
+          Generator.pickBySortingAll(logits, t, p, new java.util.SplittableRandom(seed)),
+          Generator.pick(logits, t, p, new java.util.SplittableRandom(seed)),
+          "trial " + trial + " V=" + v + " T=" + t + " p=" + p);
+    }
+  }
 }
