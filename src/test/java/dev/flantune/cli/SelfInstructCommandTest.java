@@ -92,4 +92,52 @@ class SelfInstructCommandTest {
   void theShippedSeedsLoad() {
     assertEquals(20, dev.flantune.selfinstruct.SeedLoader.load(Path.of(SEEDS)).size());
   }
+
+  /**
+   * End to end on the shipped base: the grown collection is one that {@code tasks} lists and {@code
+   * train} instruction-tunes on (what it says is the tiny base's; the pipeline is the point).
+   */
+  @Test
+  void theGrownCollectionLoadsAndTrains() throws Exception {
+    Path out = dir.resolve("grown");
+    CliTest.Run grow =
+        run(
+            "self-instruct",
+            "--model",
+            BASE,
+            "--seeds",
+            SEEDS,
+            "--out",
+            out.toString(),
+            "--instructions",
+            "4",
+            "--max-candidates",
+            "16",
+            "--seed",
+            "1");
+    assertEquals(0, grow.code(), grow.err());
+    var report =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(out.resolve("self_instruct_report.json").toFile());
+    int kept = report.get("kept_instructions").asInt();
+    assertTrue(kept > 0, "the shipped base keeps some instructions with seed 1: " + report);
+    assertEquals(kept, Files.readAllLines(out.resolve("alpaca.jsonl")).size());
+    CliTest.Run tasks = run("tasks", "--tasks", out.toString(), "--format", "json");
+    assertEquals(0, tasks.code(), tasks.err());
+    assertTrue(tasks.out().contains("self_instruct"), tasks.out());
+    Path cfg = dir.resolve("train.yaml");
+    Files.writeString(
+        cfg,
+        "model: "
+            + Path.of(BASE).toAbsolutePath()
+            + "\ndata: {objective: instruction, tasks: "
+            + out.toAbsolutePath()
+            + ", max_length: 128, validation_examples: 1}\n"
+            + "train: {steps: 2, batch_size: 2, lr: 1.0e-4, warmup: 1, checkpoint_every: 2,"
+            + " eval_every: 2}\n");
+    CliTest.Run train =
+        run("train", "--config", cfg.toString(), "--out", dir.resolve("run").toString());
+    assertEquals(0, train.code(), train.err());
+    assertTrue(Files.exists(dir.resolve("run/final/model.safetensors")));
+  }
 }
