@@ -28,6 +28,11 @@ class CliTest {
 
   /** A random 1-layer checkpoint with the tiny tokenizer, written by {@code init}. */
   static Run initTiny(Path out, String... extra) {
+    return initTiny(out, 32, extra);
+  }
+
+  /** As {@link #initTiny(Path, String...)} with {@code positions} positions. */
+  static Run initTiny(Path out, int positions, String... extra) {
     List<String> args =
         new java.util.ArrayList<>(
             List.of(
@@ -43,7 +48,7 @@ class CliTest {
                 "--embd",
                 "16",
                 "--positions",
-                "32"));
+                String.valueOf(positions)));
     args.addAll(List.of(extra));
     return run(args.toArray(new String[0]));
   }

@@ -46,25 +46,7 @@ class EvalCommandTest {
 
   private Path base() {
     Path base = dir.resolve("base");
-    CliTest.Run r =
-        run(
-            "init",
-            "--arch",
-            "gpt2",
-            "--tokenizer",
-            CliTest.TINY_TOKENIZER.toString(),
-            "--out",
-            base.toString(),
-            "--layers",
-            "1",
-            "--heads",
-            "2",
-            "--embd",
-            "16",
-            "--positions",
-            "64",
-            "--seed",
-            "3");
+    CliTest.Run r = CliTest.initTiny(base, 64, "--seed", "3");
     assertEquals(0, r.code(), r.err());
     return base;
   }

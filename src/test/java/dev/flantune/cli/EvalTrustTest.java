@@ -49,25 +49,7 @@ class EvalTrustTest {
         "{\"sentence\": \"LOVELY ending -- unicode café!\", \"answer\": \"positive\"}\n"
             + "{\"sentence\": \"Boring!\", \"answer\": \"positive\"}\n");
     Path base = dir.resolve("base");
-    assertEquals(
-        0,
-        run(
-                "init",
-                "--arch",
-                "gpt2",
-                "--tokenizer",
-                CliTest.TINY_TOKENIZER.toString(),
-                "--out",
-                base.toString(),
-                "--layers",
-                "1",
-                "--heads",
-                "2",
-                "--embd",
-                "16",
-                "--positions",
-                "64")
-            .code());
+    assertEquals(0, CliTest.initTiny(base, 64).code());
     Files.writeString(
         dir.resolve("pretrain.txt"),
         "She said: not bad at all, really good in fact. Positive thinking!\n");

@@ -28,25 +28,7 @@ class StudyCommandTest {
 
   private Path config() throws IOException {
     Path base = dir.resolve("base");
-    CliTest.Run init =
-        run(
-            "init",
-            "--arch",
-            "gpt2",
-            "--tokenizer",
-            CliTest.TINY_TOKENIZER.toString(),
-            "--out",
-            base.toString(),
-            "--layers",
-            "1",
-            "--heads",
-            "2",
-            "--embd",
-            "16",
-            "--positions",
-            "64",
-            "--seed",
-            "1");
+    CliTest.Run init = CliTest.initTiny(base, 64, "--seed", "1");
     assertEquals(0, init.code(), init.err());
     Path cfg = dir.resolve("study.yaml");
     Files.writeString(
