@@ -7,6 +7,7 @@ import dev.flantune.checkpoint.Tensor;
 import dev.flantune.data.Batch;
 import dev.flantune.model.cpu.CpuEngine;
 import dev.flantune.model.family.Family;
+import dev.flantune.model.lora.LoraAdapter;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -33,6 +34,7 @@ public final class CausalLm {
   private Engine engine = Engine.chosen();
   private SameDiff sd; // built on first use: the graph engine, and logits()
   private CpuEngine cpu; // created on first use; shared by training, scoring and decoding
+  private LoraAdapter adapter; // null: the model's own weights are what trains
 
   private CausalLm(ModelConfig config, Path source, FlatParameters parameters) {
     this.config = config;
@@ -132,9 +134,31 @@ public final class CausalLm {
     return this;
   }
 
+  /**
+   * Runs this model from now on with {@code lora}'s low-rank paths beside its frozen projections
+   * (unmerged: training and scoring; decoding needs {@link LoraAdapter#mergeInto}). Engines built
+   * before are dropped.
+   */
+  public CausalLm withAdapter(LoraAdapter lora) {
+    this.adapter = lora;
+    this.cpu = null;
+    this.sd = null;
+    return this;
+  }
+
+  /** The attached LoRA adapter, or null. */
+  public LoraAdapter adapter() {
+    return adapter;
+  }
+
+  /** What training updates: the adapter's matrices when one is attached, else every parameter. */
+  public FlatParameters trainable() {
+    return adapter != null ? adapter.parameters() : parameters;
+  }
+
   /** The SameDiff graph of this model, its variables views of the parameter buffer. */
   SameDiff graph() {
-    if (sd == null) sd = ModelGraph.build(config, table, parameters.views());
+    if (sd == null) sd = ModelGraph.build(config, table, parameters.views(), adapter);
     return sd;
   }
 

@@ -17,10 +17,22 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public interface GradientEngine {
   CausalLm model();
 
+  /**
+   * The parameters this engine trains, one flat buffer: the whole model, or with a LoRA adapter
+   * only its A and B matrices (the base is frozen).
+   */
+  FlatParameters trainable();
+
+  /**
+   * Called before each optimizer step's micro-batches: what varies per step and must replay exactly
+   * on resume (LoRA dropout masks) is keyed on it.
+   */
+  default void beginStep(long step) {}
+
   /** Gradient buffers by parameter name: the sum of every accumulated micro-batch's gradient. */
   Map<String, INDArray> gradients();
 
-  /** All gradient buffers as one, laid out like {@link CausalLm#parameters()}. */
+  /** All gradient buffers as one, laid out like {@link #trainable()}. */
   FlatParameters gradientBuffer();
 
   /** Zeroes the gradient buffers (call at the start of each optimizer step). */

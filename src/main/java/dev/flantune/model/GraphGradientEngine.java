@@ -51,9 +51,9 @@ public final class GraphGradientEngine implements GradientEngine {
     SameDiff sd = model.graph();
     if (sd.getFunction("grad") == null) sd.createGradFunction();
     this.gradFn = sd.getFunction("grad");
-    this.gradientBuffer = model.parameters().zerosLike();
+    this.gradientBuffer = model.trainable().zerosLike();
     this.gradients = gradientBuffer.views();
-    for (String name : model.parameterNames()) {
+    for (String name : model.trainable().views().keySet()) {
       SDVariable g = sd.getVariable(name).getGradient();
       if (g == null) throw new IllegalStateException("parameter " + name + " has no gradient");
       gradToParam.put(g.name(), name);
@@ -69,13 +69,18 @@ public final class GraphGradientEngine implements GradientEngine {
     return model;
   }
 
+  @Override
+  public FlatParameters trainable() {
+    return model.trainable();
+  }
+
   /** Gradient buffers by parameter name: the sum of every accumulated micro-batch's gradient. */
   @Override
   public Map<String, INDArray> gradients() {
     return gradients;
   }
 
-  /** All gradient buffers as one, laid out like {@link CausalLm#parameters()}. */
+  /** All gradient buffers as one, laid out like {@link #trainable()}. */
   @Override
   public FlatParameters gradientBuffer() {
     return gradientBuffer;

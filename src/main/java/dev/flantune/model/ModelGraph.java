@@ -2,6 +2,7 @@ package dev.flantune.model;
 
 import dev.flantune.data.Batch;
 import dev.flantune.model.ParamTable.Role;
+import dev.flantune.model.lora.LoraAdapter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -51,16 +52,36 @@ public final class ModelGraph {
    * used as they are, not copied, even when they are views (see {@link FlatParameters}).
    */
   public static SameDiff build(ModelConfig c, ParamTable table, Map<String, INDArray> weights) {
+    return build(c, table, weights, null);
+  }
+
+  /**
+   * As {@link #build(ModelConfig, ParamTable, Map)}; with a LoRA {@code adapter} the base weights
+   * are constants (no gradient) and the adapter's A and B matrices the trainable variables, each
+   * targeted projection computing x·W + s·(x·Aᵀ)·Bᵀ.
+   */
+  public static SameDiff build(
+      ModelConfig c, ParamTable table, Map<String, INDArray> weights, LoraAdapter adapter) {
     SameDiff sd = SameDiff.create();
     // Trap: the default ThreadSafeArrayHolder dup()s views, which would detach the variables from
     // the flat parameter buffer the optimizer updates. A model is trained from one thread.
     sd.setVariablesArrays(new SingleThreadArrayHolder());
+    sd.setConstantArrays(new SingleThreadArrayHolder());
     for (Map.Entry<String, long[]> e : table.shapes().entrySet()) {
       INDArray w = weights.get(e.getKey());
       if (w == null) throw new IllegalArgumentException("missing weight " + e.getKey());
-      sd.var(e.getKey(), w);
+      if (adapter == null) sd.var(e.getKey(), w);
+      else sd.constant(e.getKey(), w);
     }
-    return new Builder(sd, c, table).emit();
+    Map<String, LoraAdapter.Module> lora = new java.util.HashMap<>();
+    if (adapter != null) {
+      for (LoraAdapter.Module m : adapter.modules()) {
+        sd.var(m.aName(), adapter.a(m));
+        sd.var(m.bName(), adapter.b(m));
+        lora.put(m.role() + "@" + m.layer(), m);
+      }
+    }
+    return new Builder(sd, c, table, lora, adapter == null ? 0 : adapter.spec().scaling()).emit();
   }
 
   /** The graph of one config: each component once, wired as the CPU engine wires it. */
@@ -69,12 +90,21 @@ public final class ModelGraph {
     final ModelConfig c;
     final ParamTable table;
     final boolean outIn;
+    final Map<String, LoraAdapter.Module> lora; // role@layer → adapter module
+    final double loraScale;
     SDVariable bias, cos, sin, b, t; // b, t: [1] long, the batch's own sizes
 
-    Builder(SameDiff sd, ModelConfig c, ParamTable table) {
+    Builder(
+        SameDiff sd,
+        ModelConfig c,
+        ParamTable table,
+        Map<String, LoraAdapter.Module> lora,
+        double loraScale) {
       this.sd = sd;
       this.c = c;
       this.table = table;
+      this.lora = lora;
+      this.loraScale = loraScale;
       this.outIn = c.layout() == ModelConfig.Layout.LINEAR;
     }
 
@@ -127,9 +157,15 @@ public final class ModelGraph {
       return name == null ? null : sd.getVariable(name);
     }
 
-    /** x·W (+ b) in the config's weight layout. */
-    SDVariable linear(SDVariable x, SDVariable w, SDVariable bias) {
-      SDVariable y = sd.mmul(x, w, false, outIn, false);
+    /** x·W (+ b) in the config's weight layout, plus s·(x·Aᵀ)·Bᵀ where an adapter targets it. */
+    SDVariable linear(SDVariable x, Role role, int l, Role biasRole) {
+      SDVariable y = sd.mmul(x, p(role, l), false, outIn, false);
+      LoraAdapter.Module m = lora.get(role + "@" + l);
+      if (m != null) {
+        SDVariable h = sd.mmul(x, sd.getVariable(m.aName()), false, true, false); // [N, r]
+        y = y.add(sd.mmul(h, sd.getVariable(m.bName()), false, true, false).mul(loraScale));
+      }
+      SDVariable bias = p(biasRole, l);
       return bias == null ? y : y.add(bias);
     }
 
@@ -153,11 +189,11 @@ public final class ModelGraph {
       int nH = c.nHead(), nKv = c.nKvHead(), d = c.headSize(), g = c.groupSize();
       SDVariable q, k, v;
       if (outIn) {
-        q = linear(h, p(Role.Q, l), p(Role.Q_BIAS, l)); // [N, H·D]
-        k = linear(h, p(Role.K, l), p(Role.K_BIAS, l)); // [N, KV·D]
-        v = linear(h, p(Role.V, l), p(Role.V_BIAS, l));
+        q = linear(h, Role.Q, l, Role.Q_BIAS); // [N, H·D]
+        k = linear(h, Role.K, l, Role.K_BIAS); // [N, KV·D]
+        v = linear(h, Role.V, l, Role.V_BIAS);
       } else {
-        SDVariable[] parts = sd.split(linear(h, p(Role.QKV, l), p(Role.QKV_BIAS, l)), 3, 1);
+        SDVariable[] parts = sd.split(linear(h, Role.QKV, l, Role.QKV_BIAS), 3, 1);
         q = parts[0];
         k = parts[1];
         v = parts[2];
@@ -189,7 +225,7 @@ public final class ModelGraph {
               v); // [B,KV,GT,D]
       y = sd.reshape(y, shape(b, sd.constant(Nd4j.createFromArray((long) nH)), t, d));
       y = sd.reshape(sd.permute(y, 0, 2, 1, 3), -1, nH * d); // [N, H·D]
-      return linear(y, p(Role.O, l), p(Role.O_BIAS, l));
+      return linear(y, Role.O, l, Role.O_BIAS);
     }
 
     SDVariable kvConst() {
@@ -217,13 +253,13 @@ public final class ModelGraph {
 
     SDVariable mlp(int l, SDVariable h) {
       if (c.mlp() == ModelConfig.Mlp.SWIGLU) {
-        SDVariable gate = linear(h, p(Role.GATE, l), p(Role.GATE_BIAS, l)); // [N, F]
-        SDVariable up = linear(h, p(Role.UP, l), p(Role.UP_BIAS, l));
+        SDVariable gate = linear(h, Role.GATE, l, Role.GATE_BIAS); // [N, F]
+        SDVariable up = linear(h, Role.UP, l, Role.UP_BIAS);
         SDVariable act = gate.mul(sd.nn.sigmoid(gate)).mul(up);
-        return linear(act, p(Role.DOWN, l), p(Role.DOWN_BIAS, l));
+        return linear(act, Role.DOWN, l, Role.DOWN_BIAS);
       }
-      SDVariable u = linear(h, p(Role.UP, l), p(Role.UP_BIAS, l)); // [N, F]
-      return linear(geluTanh(u), p(Role.DOWN, l), p(Role.DOWN_BIAS, l));
+      SDVariable u = linear(h, Role.UP, l, Role.UP_BIAS); // [N, F]
+      return linear(geluTanh(u), Role.DOWN, l, Role.DOWN_BIAS);
     }
 
     /** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))); x³ as x·x·x (pow's gradient is slow). */

@@ -28,7 +28,7 @@ public final class TrainStep implements OptimizerStep {
   public TrainStep(CausalLm model, AdamW.Settings settings, double clip, int gradAccum) {
     this.model = model;
     this.engine = GradientEngine.forModel(model);
-    this.adam = new AdamW(settings, model.parameters());
+    this.adam = new AdamW(settings, engine.trainable());
     this.clip = clip;
     this.gradAccum = gradAccum;
   }
@@ -77,6 +77,7 @@ public final class TrainStep implements OptimizerStep {
     long targets = targetTokens(micro), tokens = realTokens(micro);
     requireTargets(targets, step);
     long t0 = System.nanoTime();
+    engine.beginStep(step);
     engine.zeroGradients();
     long t1 = System.nanoTime();
     double loss = accumulate(engine, micro, targets);

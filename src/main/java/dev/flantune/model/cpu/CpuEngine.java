@@ -16,6 +16,7 @@ import dev.flantune.model.ParamTable.Role;
 import dev.flantune.model.StepProfile;
 import dev.flantune.model.cpu.Kernels.Buf;
 import dev.flantune.model.cpu.Kernels.Storage;
+import dev.flantune.model.lora.LoraAdapter;
 import dev.flantune.util.Parallel;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -58,6 +59,11 @@ public final class CpuEngine implements GradientEngine {
   private int scoredCapacity;
   private CpuDecoder capturing; // set while a decoder's prompt goes through forward()
   private long scoredBatches;
+  // LoRA: the adapter whose paths sit beside the frozen projections (null: a full fine-tune).
+  private final LoraAdapter adapter;
+  private final LoraPath.Scratch loraScratch;
+  private final List<LoraPath> loraPaths = new ArrayList<>();
+  private long dropoutStep, dropoutMicro;
 
   /** One transformer block: pre-norm attention and pre-norm MLP, each added to the residual. */
   record Block(Norm attnNorm, Linear qkv, Linear out, Norm mlpNorm, Linear up, Linear down) {}
@@ -99,18 +105,12 @@ public final class CpuEngine implements GradientEngine {
     for (int l = 0; l < nL; l++) {
       Linear qkv =
           outIn
-              ? new Linear(
-                  param(table, l, Role.Q, Role.K, Role.V),
-                  optional(table, l, Role.Q_BIAS, Role.K_BIAS, Role.V_BIAS),
-                  true)
-              : new Linear(param(table, l, Role.QKV), optional(table, l, Role.QKV_BIAS), false);
+              ? linear(table, l, true, Role.Q, Role.K, Role.V)
+              : linear(table, l, false, Role.QKV);
       Linear up =
           cfg.mlp() == ModelConfig.Mlp.SWIGLU
-              ? new Linear(
-                  param(table, l, Role.GATE, Role.UP),
-                  optional(table, l, Role.GATE_BIAS, Role.UP_BIAS),
-                  outIn)
-              : new Linear(param(table, l, Role.UP), optional(table, l, Role.UP_BIAS), outIn);
+              ? linear(table, l, outIn, Role.GATE, Role.UP)
+              : linear(table, l, outIn, Role.UP);
       blocks[l] =
           new Block(
               new Norm(
@@ -120,7 +120,7 @@ public final class CpuEngine implements GradientEngine {
                   cfg.normEps(),
                   nC),
               qkv,
-              new Linear(param(table, l, Role.O), optional(table, l, Role.O_BIAS), outIn),
+              linear(table, l, outIn, Role.O),
               new Norm(
                   param(table, l, Role.MLP_NORM),
                   optional(table, l, Role.MLP_NORM_BIAS),
@@ -128,8 +128,59 @@ public final class CpuEngine implements GradientEngine {
                   cfg.normEps(),
                   nC),
               up,
-              new Linear(param(table, l, Role.DOWN), optional(table, l, Role.DOWN_BIAS), outIn));
+              linear(table, l, outIn, Role.DOWN));
     }
+    adapter = model.adapter();
+    loraScratch = adapter == null ? null : attach(adapter, table);
+  }
+
+  /** The bias role of each projection role. */
+  private static final Map<Role, Role> BIAS =
+      Map.of(
+          Role.QKV, Role.QKV_BIAS,
+          Role.Q, Role.Q_BIAS,
+          Role.K, Role.K_BIAS,
+          Role.V, Role.V_BIAS,
+          Role.O, Role.O_BIAS,
+          Role.GATE, Role.GATE_BIAS,
+          Role.UP, Role.UP_BIAS,
+          Role.DOWN, Role.DOWN_BIAS);
+
+  /**
+   * One projection over the adjacent weights of {@code roles} (one GEMM for q|k|v or gate|up),
+   * remembering where each role's outputs start so that a LoRA path can be put beside it.
+   */
+  private Linear linear(ParamTable table, int layer, boolean outIn, Role... roles) {
+    Role[] biases = new Role[roles.length];
+    for (int i = 0; i < roles.length; i++) biases[i] = BIAS.get(roles[i]);
+    Linear lin = new Linear(param(table, layer, roles), optional(table, layer, biases), outIn);
+    int col = 0;
+    for (Role r : roles) {
+      projections.put(r + "@" + layer, new Placement(lin, col));
+      long[] shape = table.shapes().get(table.name(r, layer));
+      col += (int) shape[outIn ? 0 : 1];
+    }
+    return lin;
+  }
+
+  /** Where a projection's outputs sit inside the (possibly fused) {@link Linear} computing it. */
+  private record Placement(Linear linear, int col) {}
+
+  private final Map<String, Placement> projections = new java.util.HashMap<>();
+
+  /** Puts each adapter module's low-rank path beside its frozen projection. */
+  private LoraPath.Scratch attach(LoraAdapter adapter, ParamTable table) {
+    LoraPath.Scratch scratch = new LoraPath.Scratch(adapter.spec().dropout());
+    int index = 0;
+    for (LoraAdapter.Module m : adapter.modules()) {
+      Placement at = projections.get(m.role() + "@" + m.layer());
+      if (at == null) throw new IllegalStateException("no projection for " + m.path());
+      LoraPath path =
+          new LoraPath(adapter.a(m), adapter.b(m), at.col(), adapter.spec().scaling(), index++);
+      at.linear().addLora(path, scratch);
+      loraPaths.add(path);
+    }
+    return scratch;
   }
 
   private Param optional(ParamTable table, int layer, Role... roles) {
@@ -163,9 +214,20 @@ public final class CpuEngine implements GradientEngine {
     return p;
   }
 
-  /** Allocates the gradient buffers (same layout as the parameters) on first use. */
+  /**
+   * Allocates the gradient buffers on first use: laid out like the parameters, or with an adapter
+   * like the adapter's buffer (the frozen base then has no gradient buffer at all).
+   */
   private void ensureGradients() {
     if (grads != null) return;
+    if (adapter != null) {
+      grads = adapter.parameters().zerosLike();
+      for (LoraPath p : loraPaths) {
+        p.ga = grads.views().get(adapter.modules().get(p.index).aName());
+        p.gb = grads.views().get(adapter.modules().get(p.index).bName());
+      }
+      return;
+    }
     grads = params.zerosLike();
     if (grads.flat().offset() != params.flat().offset()) throw new IllegalStateException("layout");
     gw = grads.flat().data().asNioFloat();
@@ -187,6 +249,17 @@ public final class CpuEngine implements GradientEngine {
   public FlatParameters gradientBuffer() {
     ensureGradients();
     return grads;
+  }
+
+  @Override
+  public FlatParameters trainable() {
+    return adapter != null ? adapter.parameters() : params;
+  }
+
+  @Override
+  public void beginStep(long step) {
+    dropoutStep = step;
+    dropoutMicro = 0;
   }
 
   @Override
@@ -214,6 +287,10 @@ public final class CpuEngine implements GradientEngine {
     trainActs = acts(trainActs, b.rows(), b.length(), false);
     Activations a = trainActs;
     int n = a.n, t = a.len;
+    if (loraScratch != null) {
+      loraScratch.training = true;
+      loraScratch.key = dropoutStep * 0x10001L + dropoutMicro++;
+    }
     forward(b, keys, a, clock);
 
     // LM head on the scored rows, cross-entropy, and its gradient in place of the logits.
@@ -225,7 +302,7 @@ public final class CpuEngine implements GradientEngine {
     // Backward.
     Buf dIn = dHeadIn.rows(m, nC);
     gemm(lg.arr(), false, head.w, false, dIn.arr(), 1, 0);
-    gemm(lg.arr(), true, in.arr(), false, head.g, 1, 1);
+    if (head.g != null) gemm(lg.arr(), true, in.arr(), false, head.g, 1, 1);
     clock.lap("gemm: LM head");
     Kernels.zero(a.dln.fb(), n * nC);
     Kernels.scatterRows(dIn.fb(), rows, a.dln.fb(), nC);
@@ -236,7 +313,7 @@ public final class CpuEngine implements GradientEngine {
       Block p = blocks[l];
       Activations.Layer la = a.layer[l];
       // MLP: resid[l+1] = mid + down(act(up(norm(mid)))).
-      p.down().backward(la.g, a.dres, a.dH, 0, a.ones);
+      p.down().backward(la.g, a.dres, a.dH, 0, a.ones, n);
       clock.lap("gemm");
       if (cfg.mlp() == ModelConfig.Mlp.SWIGLU) {
         Activation.swigluBackward(la.u.fb(), la.t.fb(), a.dH.fb(), a.dU.fb(), n, nF);
@@ -244,12 +321,12 @@ public final class CpuEngine implements GradientEngine {
         Activation.geluBackward(la.u.fb(), la.t.fb(), a.dU.fb(), n * nF);
       }
       clock.lap("mlp activation");
-      p.up().backward(la.ln2, a.dU, a.dln, 0, a.ones);
+      p.up().backward(la.ln2, a.dU, a.dln, 0, a.ones, n);
       clock.lap("gemm");
       p.mlpNorm().backward(a.dln.fb(), la.mid.fb(), la.stats2, a.dres.fb(), true, pw, gw, n);
       clock.lap("norm");
       // Attention: mid = resid[l] + out(attend(qkv(norm(resid[l])))).
-      p.out().backward(la.y, a.dres, a.dy, 0, a.ones);
+      p.out().backward(la.y, a.dres, a.dy, 0, a.ones, n);
       clock.lap("gemm");
       Attention.splitHeads(a.dy.fb(), a.yh.fb(), a.rows, t, nD, nH); // dY as heads
       clock.lap("attention: split/merge heads");
@@ -268,12 +345,12 @@ public final class CpuEngine implements GradientEngine {
       }
       mergeQkv(a.dheads.fb(), a.qkv.fb(), a);
       clock.lap("attention: split/merge heads");
-      p.qkv().backward(la.ln1, a.qkv, a.dln, 0, a.ones);
+      p.qkv().backward(la.ln1, a.qkv, a.dln, 0, a.ones, n);
       clock.lap("gemm");
       p.attnNorm().backward(a.dln.fb(), a.resid[l].fb(), la.stats1, a.dres.fb(), true, pw, gw, n);
       clock.lap("norm");
     }
-    embedBackward(b, a.dres.fb());
+    if (gw != null) embedBackward(b, a.dres.fb());
     clock.lap("embedding");
     return loss;
   }
@@ -303,6 +380,7 @@ public final class CpuEngine implements GradientEngine {
     model.checkIds(b);
     Clock clock = new Clock();
     inferActs = acts(inferActs, b.rows(), b.length(), true);
+    if (loraScratch != null) loraScratch.training = false;
     forward(b, keys, inferActs, clock);
     int m = rows.length;
     FloatBuffer lg = headLogits(inferActs, rows, clock).fb();
@@ -404,6 +482,8 @@ public final class CpuEngine implements GradientEngine {
 
   /** A key/value-cache decoder on this model's live weights. */
   public Decoder decoder() {
+    if (adapter != null)
+      throw new IllegalStateException("decode with the adapter merged (LoraAdapter.mergeInto)");
     return new CpuDecoder(this);
   }
 

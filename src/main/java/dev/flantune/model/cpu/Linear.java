@@ -17,6 +17,11 @@ final class Linear {
   final boolean outIn;
   final int in, out;
 
+  /** LoRA paths beside the frozen W (empty without an adapter), each on a range of outputs. */
+  final java.util.List<LoraPath> lora = new java.util.ArrayList<>();
+
+  private LoraPath.Scratch scratch;
+
   Linear(Param w, Param b, boolean outIn) {
     this.w = w;
     this.b = b;
@@ -25,9 +30,14 @@ final class Linear {
     this.out = (int) w.w.size(outIn ? 0 : 1);
   }
 
+  void addLora(LoraPath path, LoraPath.Scratch shared) {
+    lora.add(path);
+    scratch = shared;
+  }
+
   /**
    * y = x·W + b, or y = residual + x·W + b when {@code residual} is given: the bias (and residual)
-   * rows are written first and ride on the GEMM (β = 1).
+   * rows are written first and ride on the GEMM (β = 1). LoRA paths add their low-rank products.
    */
   void forward(Buf x, Buf y, FloatBuffer residual, FloatBuffer pw, int n) {
     float[] bias = b == null ? null : b.read(pw);
@@ -36,17 +46,22 @@ final class Linear {
     else if (bias != null) Kernels.fillRows(y.fb(), bias, n, out);
     else beta = 0;
     gemm(x.arr(), false, w.w, outIn, y.arr(), 1, beta);
+    for (LoraPath p : lora) p.forward(x, y, n, out, scratch);
   }
 
   /**
-   * Adds dW (and db) from x and dy; writes dx = dy·Wᵀ (or adds it when {@code dxBeta} = 1) unless
-   * {@code dx} is null. {@code ones} is a [1, N] row of ones for the bias gradient.
+   * Adds dW (and db) from x and dy unless W is frozen (no gradient buffer); writes dx = dy·Wᵀ (or
+   * adds it when {@code dxBeta} = 1) unless {@code dx} is null; then the LoRA paths add their
+   * gradients and their part of dx. {@code ones} is a [1, N] row of ones for the bias gradient.
    */
-  void backward(Buf x, Buf dy, Buf dx, double dxBeta, Buf ones) {
-    if (b != null) gemm(ones.arr(), false, dy.arr(), false, b.g, 1, 1);
-    if (outIn) gemm(dy.arr(), true, x.arr(), false, w.g, 1, 1); // [out, N]·[N, in]
-    else gemm(x.arr(), true, dy.arr(), false, w.g, 1, 1); // [in, N]·[N, out]
+  void backward(Buf x, Buf dy, Buf dx, double dxBeta, Buf ones, int n) {
+    if (b != null && b.g != null) gemm(ones.arr(), false, dy.arr(), false, b.g, 1, 1);
+    if (w.g != null) {
+      if (outIn) gemm(dy.arr(), true, x.arr(), false, w.g, 1, 1); // [out, N]·[N, in]
+      else gemm(x.arr(), true, dy.arr(), false, w.g, 1, 1); // [in, N]·[N, out]
+    }
     if (dx != null) gemm(dy.arr(), false, w.w, !outIn, dx.arr(), 1, dxBeta);
+    for (LoraPath p : lora) p.backward(x, dy, dx, n, out, scratch);
   }
 
   /**
@@ -54,6 +69,8 @@ final class Linear {
    * taking a range of outputs (memory-bound: one pass over W).
    */
   void row(float[] x, float[] y, boolean accumulate, FloatBuffer pw) {
+    if (!lora.isEmpty())
+      throw new IllegalStateException("decoding runs on merged weights, not an unmerged adapter");
     float[] bias = b == null ? null : b.read(pw);
     Parallel.range(
         out,

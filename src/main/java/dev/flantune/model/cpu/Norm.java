@@ -113,6 +113,7 @@ final class Norm {
             }
           }
         });
+    if (gw == null) return; // frozen (a LoRA run)
     for (int blk = 0; blk < blocks; blk++) {
       g.addGradient(gw, dgPart[blk]);
       if (b != null) b.addGradient(gw, dbPart[blk]);

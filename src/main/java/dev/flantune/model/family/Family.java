@@ -26,6 +26,14 @@ public interface Family {
   /** Every parameter of a model of this family. */
   ParamTable table(ModelConfig config);
 
+  /**
+   * What Hugging Face's model class puts before a tensor's table name in its module path (GPT-2:
+   * "transformer."; the table names its tensors without it). LoRA adapters name modules by path.
+   */
+  default String modulePrefix() {
+    return "";
+  }
+
   List<Family> ALL = List.of(new Gpt2Family(), new LlamaFamily());
 
   ObjectMapper JSON = new ObjectMapper();

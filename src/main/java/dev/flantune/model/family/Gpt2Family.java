@@ -18,6 +18,11 @@ import java.util.List;
  */
 public final class Gpt2Family implements Family {
   @Override
+  public String modulePrefix() {
+    return "transformer.";
+  }
+
+  @Override
   public List<String> modelTypes() {
     return List.of("gpt2");
   }

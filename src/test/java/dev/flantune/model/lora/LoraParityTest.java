@@ -1,0 +1,263 @@
+package dev.flantune.model.lora;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.flantune.checkpoint.Safetensors;
+import dev.flantune.checkpoint.Tensor;
+import dev.flantune.data.Batch;
+import dev.flantune.model.CausalLm;
+import dev.flantune.model.Engine;
+import dev.flantune.model.GradientEngine;
+import dev.flantune.model.GraphGradientEngine;
+import dev.flantune.model.cpu.CpuEngine;
+import dev.flantune.train.AdamW;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * LoRA against the float64 plain-PyTorch reference (scripts/reference/lora_ref.py, fixtures by
+ * make_lora_parity_fixtures.py): a base and an adapter in PEFT's layout with non-zero B, the
+ * expected per-token loss, the gradients of every A and B, three AdamW steps on A and B only, and
+ * the merged weights. Cases: GPT-2 with c_attn and c_proj (attention and MLP: PEFT's suffix rule)
+ * on Conv1D weights; Qwen2 with q_proj and v_proj (outputs inside the fused q|k|v projection),
+ * rsLoRA and a BF16 base, packed; Llama with every projection (all-linear).
+ */
+class LoraParityTest {
+  static final Path FIXTURES = Path.of("src/test/resources/parity-lora");
+  static final double LOGIT_ABS = 1e-4, LOSS_REL = 1e-5, GRAD_REL_TO_MAX = 1e-4;
+  static final double ADAM_ABS = 2e-5, MERGED_ABS = 1e-6;
+
+  record Case(CausalLm model, LoraAdapter adapter, Batch batch, Map<String, Tensor> expected) {}
+
+  static Case load(String name) {
+    Path dir = FIXTURES.resolve(name);
+    Map<String, Tensor> e = Safetensors.read(dir.resolve("expected.safetensors"));
+    CausalLm model = CausalLm.load(dir.resolve("base"));
+    LoraAdapter adapter = AdapterFiles.load(dir.resolve("adapter"), model);
+    model.withAdapter(adapter);
+    return new Case(model, adapter, batch(e, e.get("loss_mask").data()), e);
+  }
+
+  /** The fixture's batch with the given loss mask. */
+  static Batch batch(Map<String, Tensor> e, float[] lossMask) {
+    int rows = (int) e.get("input_ids").shape()[0], t = (int) e.get("input_ids").shape()[1];
+    float[] real = e.get("attention_mask").data();
+    int[] segments = e.containsKey("segment_ids") ? e.get("segment_ids").ints() : ints(real);
+    return new Batch(
+        rows,
+        t,
+        e.get("input_ids").ints(),
+        e.get("position_ids").ints(),
+        segments,
+        e.get("labels").ints(),
+        lossMask);
+  }
+
+  static int[] ints(float[] f) {
+    int[] out = new int[f.length];
+    for (int i = 0; i < f.length; i++) out[i] = (int) f[i];
+    return out;
+  }
+
+  static float[] meanWeights(float[] mask) {
+    double sum = 0;
+    for (float m : mask) sum += m;
+    float[] w = new float[mask.length];
+    for (int i = 0; i < mask.length; i++) w[i] = (float) (mask[i] / sum);
+    return w;
+  }
+
+  static GradientEngine engine(String kind, CausalLm model) {
+    return kind.equals("graph") ? new GraphGradientEngine(model) : new CpuEngine(model);
+  }
+
+  static final String[] CASES = {"gpt2-attn-proj", "qwen2-qv-rslora-bf16", "llama-all-linear"};
+
+  /** Logits through the graph with the adapter unmerged, on every real token. */
+  @ParameterizedTest
+  @ValueSource(strings = {"gpt2-attn-proj", "qwen2-qv-rslora-bf16", "llama-all-linear"})
+  void graphLogitsMatch(String name) {
+    Case c = load(name);
+    float[] got = c.model.logits(c.batch).data().asFloat();
+    assertClose(got, c.expected.get("logits").data(), c, LOGIT_ABS, name + " logits");
+  }
+
+  /**
+   * Per-token cross-entropy on every real token, by each engine's scoring path (the CPU engine's
+   * low-rank paths beside the frozen projections; the graph's).
+   */
+  @ParameterizedTest
+  @CsvSource({
+    "gpt2-attn-proj, cpu",
+    "qwen2-qv-rslora-bf16, cpu",
+    "llama-all-linear, cpu",
+    "gpt2-attn-proj, graph",
+    "qwen2-qv-rslora-bf16, graph",
+    "llama-all-linear, graph"
+  })
+  void perTokenLossMatches(String name, String kind) {
+    Case c = load(name);
+    c.model.useEngine(kind.equals("cpu") ? Engine.CPU : Engine.GRAPH);
+    float[] real = c.expected.get("attention_mask").data();
+    double[] nll = c.model.tokenScores(batch(c.expected, real)).nll();
+    float[] ce = c.expected.get("ce").data();
+    double max = 0;
+    for (int i = 0; i < real.length; i++)
+      if (real[i] != 0) max = Math.max(max, Math.abs(nll[i] - ce[i]));
+    assertTrue(max <= LOGIT_ABS, name + "/" + kind + ": max per-token loss error " + max);
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "gpt2-attn-proj, cpu",
+    "qwen2-qv-rslora-bf16, cpu",
+    "llama-all-linear, cpu",
+    "gpt2-attn-proj, graph",
+    "qwen2-qv-rslora-bf16, graph",
+    "llama-all-linear, graph"
+  })
+  void lossAndEveryAdapterGradientMatch(String name, String kind) {
+    Case c = load(name);
+    GradientEngine engine = engine(kind, c.model);
+    assertSame(c.adapter.parameters(), engine.trainable(), "only the adapter trains");
+    engine.zeroGradients();
+    double loss = engine.accumulate(c.batch, meanWeights(c.batch.lossMask()));
+    double want = c.expected.get("loss").data()[0];
+    assertEquals(want, loss, Math.abs(want) * LOSS_REL, name + "/" + kind + " loss");
+    assertEquals(2 * c.adapter.modules().size(), engine.gradients().size());
+    for (LoraAdapter.Module m : c.adapter.modules()) {
+      for (String p : List.of(m.aName(), m.bName())) {
+        Tensor ref = c.expected.get("grad." + p);
+        assertNotNull(ref, "fixture has no gradient for " + p);
+        float[] got = engine.gradients().get(p).dup().data().asFloat();
+        double maxRef = 0, maxErr = 0;
+        for (int i = 0; i < got.length; i++) {
+          maxRef = Math.max(maxRef, Math.abs(ref.data()[i]));
+          maxErr = Math.max(maxErr, Math.abs(got[i] - ref.data()[i]));
+        }
+        assertTrue(maxRef > 0, p + ": reference gradient is all zero");
+        assertTrue(
+            maxErr <= GRAD_REL_TO_MAX * maxRef,
+            name + "/" + kind + " grad " + p + ": max error " + maxErr + " vs max " + maxRef);
+      }
+    }
+  }
+
+  /** Three AdamW steps on A and B: the losses, the final A and B, and a bit-identical base. */
+  @ParameterizedTest
+  @CsvSource({
+    "gpt2-attn-proj, cpu",
+    "qwen2-qv-rslora-bf16, cpu",
+    "llama-all-linear, cpu",
+    "gpt2-attn-proj, graph",
+    "qwen2-qv-rslora-bf16, graph",
+    "llama-all-linear, graph"
+  })
+  void threeAdamWStepsMoveOnlyTheAdapter(String name, String kind) {
+    Case c = load(name);
+    float[] baseBefore = c.model.parameters().flat().dup().data().asFloat();
+    GradientEngine engine = engine(kind, c.model);
+    AdamW adam = new AdamW(new AdamW.Settings(0.9, 0.999, 1e-8, 0.1), engine.trainable());
+    float[] wantLoss = c.expected.get("adam.loss").data();
+    float[] weights = meanWeights(c.batch.lossMask());
+    for (int step = 0; step < wantLoss.length; step++) {
+      engine.beginStep(step);
+      engine.zeroGradients();
+      double loss = engine.accumulate(c.batch, weights);
+      assertEquals(wantLoss[step], loss, Math.abs(wantLoss[step]) * 1e-4, name + " step " + step);
+      adam.update(engine.gradientBuffer(), 1e-2);
+    }
+    Map<String, INDArray> views = c.adapter.parameters().views();
+    int checked = 0;
+    for (Map.Entry<String, Tensor> e : c.expected.entrySet()) {
+      if (!e.getKey().startsWith("adam.final.")) continue;
+      String p = e.getKey().substring("adam.final.".length());
+      float[] got = views.get(p).dup().data().asFloat();
+      for (int i = 0; i < got.length; i++)
+        assertEquals(e.getValue().data()[i], got[i], ADAM_ABS, name + " " + p + "[" + i + "]");
+      checked++;
+    }
+    assertEquals(2 * c.adapter.modules().size(), checked);
+    assertArrayEquals(
+        baseBefore,
+        c.model.parameters().flat().dup().data().asFloat(),
+        "the frozen base must be bit-identical after training the adapter");
+  }
+
+  /** Merging writes W + s·B·A (Conv1D: transposed) as the reference does. */
+  @ParameterizedTest
+  @ValueSource(strings = {"gpt2-attn-proj", "qwen2-qv-rslora-bf16", "llama-all-linear"})
+  void mergedWeightsMatch(String name) {
+    Case c = load(name);
+    CausalLm merged = CausalLm.load(FIXTURES.resolve(name).resolve("base"));
+    c.adapter.mergeInto(merged);
+    int checked = 0;
+    for (Map.Entry<String, Tensor> e : c.expected.entrySet()) {
+      if (!e.getKey().startsWith("merged.")) continue;
+      String p = e.getKey().substring("merged.".length());
+      float[] got = merged.parameter(p).dup().data().asFloat();
+      for (int i = 0; i < got.length; i++)
+        assertEquals(e.getValue().data()[i], got[i], MERGED_ABS, name + " merged " + p);
+      checked++;
+    }
+    assertEquals(c.adapter.modules().size(), checked);
+  }
+
+  /** A fresh adapter (B = 0) leaves every output exactly as the base's. */
+  @ParameterizedTest
+  @ValueSource(strings = {"gpt2-attn-proj", "qwen2-qv-rslora-bf16", "llama-all-linear"})
+  void freshAdapterIsExactlyTheBase(String name) {
+    Case c = load(name);
+    CausalLm base = CausalLm.load(FIXTURES.resolve(name).resolve("base"));
+    float[] real = c.expected.get("attention_mask").data();
+    Batch all = batch(c.expected, real);
+    double[] want = base.useEngine(Engine.CPU).tokenScores(all).nll();
+    CausalLm fresh = CausalLm.load(FIXTURES.resolve(name).resolve("base"));
+    LoraAdapter a = LoraAdapter.create(fresh, c.adapter.spec(), 7, null);
+    for (LoraAdapter.Module m : a.modules()) {
+      assertEquals(0.0, a.b(m).amaxNumber().doubleValue(), "B starts at zero");
+      double bound = 1 / Math.sqrt(m.in());
+      assertTrue(a.a(m).amaxNumber().doubleValue() <= bound, "A within ±1/sqrt(in)");
+      assertTrue(a.a(m).amaxNumber().doubleValue() > 0.5 * bound, "A is drawn, not zero");
+    }
+    double[] got = fresh.withAdapter(a).useEngine(Engine.CPU).tokenScores(all).nll();
+    assertArrayEquals(want, got, 0.0, name + ": a fresh adapter changed the outputs");
+    assertClose(
+        base.logits(all).data().asFloat(),
+        c.expected.get("logits_base").data(),
+        c,
+        LOGIT_ABS,
+        name + " base logits");
+  }
+
+  /** Scores of base + adapter equal the merged model's (the contract merge and --adapter keep). */
+  @Test
+  void adapterScoresEqualTheMergedModels() {
+    for (String name : CASES) {
+      Case c = load(name);
+      Batch all = batch(c.expected, c.expected.get("attention_mask").data());
+      double[] unmerged = c.model.useEngine(Engine.CPU).tokenScores(all).nll();
+      CausalLm merged = CausalLm.load(FIXTURES.resolve(name).resolve("base"));
+      c.adapter.mergeInto(merged);
+      double[] m = merged.useEngine(Engine.CPU).tokenScores(all).nll();
+      assertArrayEquals(unmerged, m, 1e-4, name);
+    }
+  }
+
+  private static void assertClose(float[] got, float[] want, Case c, double tol, String what) {
+    float[] real = c.expected.get("attention_mask").data();
+    int v = c.model.config().vocabSize();
+    double max = 0;
+    for (int i = 0; i < real.length; i++) {
+      if (real[i] == 0) continue;
+      for (int j = 0; j < v; j++) max = Math.max(max, Math.abs(got[i * v + j] - want[i * v + j]));
+    }
+    assertTrue(max <= tol, what + ": max error " + max);
+  }
+}
