@@ -261,7 +261,7 @@ public record HfCheckpoint(Path dir, Map<String, Tensor> weights, DType storedAs
    * from a directory, or from beside a tokenizer.json file, so a saved model stops and prompts as
    * the model it came from did.
    */
-  static void copyTokenizer(Path source, Path dir) throws IOException {
+  public static void copyTokenizer(Path source, Path dir) throws IOException {
     Path from = source;
     if (Files.isRegularFile(source)) {
       copyIfNew(source, dir.resolve(Tokenizer.TOKENIZER_JSON));

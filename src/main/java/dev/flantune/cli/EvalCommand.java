@@ -54,8 +54,23 @@ final class EvalCommand implements Callable<Integer> {
       description = "Tuned checkpoint directory (Hugging Face layout, with tokenizer).")
   Path model;
 
-  @Option(names = "--base", description = "Base checkpoint to compare against (same tokenizer).")
+  @Option(
+      names = "--adapter",
+      description = "A LoRA adapter directory (PEFT layout) applied to --model: the tuned model.")
+  Path adapter;
+
+  @Option(
+      names = "--base",
+      arity = "0..1",
+      fallbackValue = ADAPTER_BASE,
+      description =
+          "Base checkpoint to compare against (same tokenizer); bare --base with an adapter: the"
+              + " adapter's base.")
   Path base;
+
+  static final String ADAPTER_BASE = "<the adapter's base>";
+
+  private ModelArgs tunedArgs;
 
   @ArgGroup(exclusive = true)
   Source source = new Source();
@@ -142,6 +157,14 @@ final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
+    tunedArgs = ModelArgs.of(model, adapter);
+    if (base != null && base.toString().equals(ADAPTER_BASE)) {
+      if (tunedArgs.adapter() == null)
+        throw FlanTuneException.badUsage(
+            "--base without a directory compares against an adapter's base; pass --adapter, or"
+                + " --base DIR");
+      base = tunedArgs.model();
+    }
     HeldOutEval.Settings settings;
     Path tasksDir;
     if (source.config != null) {
@@ -193,10 +216,10 @@ final class EvalCommand implements Callable<Integer> {
             ? null
             : ContaminationSources.of(contaminationNgram, run, pretrainedBase);
 
-    EvaluatedModel tuned = load(model, err);
-    EvaluatedModel baseModel = base == null ? null : load(base, err);
+    EvaluatedModel tuned = load(tunedArgs, err);
+    EvaluatedModel baseModel = base == null ? null : load(ModelArgs.of(base, null), err);
     EvalReport report;
-    try (Tokenizer tok = Tokenizer.load(model)) {
+    try (Tokenizer tok = Tokenizer.load(tunedArgs.tokenizer())) {
       report =
           HeldOutEval.run(
               settings,
@@ -243,7 +266,7 @@ final class EvalCommand implements Callable<Integer> {
   /** --train-config, else the resolved config of the run the model came from, else none. */
   private TrainingRun trainingRun(PrintWriter err) {
     if (trainConfig != null) return TrainingRun.load(trainConfig);
-    var found = TrainingRun.configOf(model);
+    var found = TrainingRun.configOf(tunedArgs.identity());
     if (found.isEmpty()) return null;
     try {
       return TrainingRun.load(found.get());
@@ -280,11 +303,12 @@ final class EvalCommand implements Callable<Integer> {
         : OptionsFormat.Policy.FLAN_ONLY;
   }
 
-  private static EvaluatedModel load(Path dir, PrintWriter err) {
-    CausalLm lm = CausalLm.load(dir);
+  private static EvaluatedModel load(ModelArgs args, PrintWriter err) {
+    CausalLm lm = args.load();
+    Path dir = args.identity();
     err.println(
         "eval: loaded "
-            + dir
+            + (args.adapter() == null ? dir : args.model() + " + adapter " + dir)
             + " ("
             + lm.config().nLayer()
             + " layers, n_positions "

@@ -27,6 +27,7 @@ import picocli.CommandLine.Option;
       GenerateCommand.class,
       SelfInstructCommand.class,
       InitCommand.class,
+      MergeCommand.class,
       ConfigCommand.class,
       BenchCommand.class,
       StudyCommand.class,

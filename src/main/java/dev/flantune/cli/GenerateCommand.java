@@ -44,6 +44,11 @@ final class GenerateCommand implements Callable<Integer> {
   Path model;
 
   @Option(
+      names = "--adapter",
+      description = "A LoRA adapter directory (PEFT layout) to apply to --model.")
+  Path adapter;
+
+  @Option(
       names = "--prompt",
       description = "Prompt text; without it, prompts are read from standard input, one a line.")
   String prompt;
@@ -76,8 +81,9 @@ final class GenerateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     validateOptions(); // before the slow model load
-    CausalLm lm = CausalLm.load(model);
-    try (Tokenizer tok = Tokenizer.load(model)) {
+    ModelArgs args = ModelArgs.of(model, adapter);
+    CausalLm lm = args.load();
+    try (Tokenizer tok = Tokenizer.load(args.tokenizer())) {
       Set<Integer> eos = tok.specialTokens().eosIds();
       if (eos.isEmpty() && eosOf(lm) >= 0) eos = Set.of(eosOf(lm));
       Generator.Settings s = new Generator.Settings(maxNewTokens, temperature, topP, seed, eos);

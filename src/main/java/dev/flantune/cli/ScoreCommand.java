@@ -38,6 +38,11 @@ final class ScoreCommand implements Callable<Integer> {
   Path model;
 
   @Option(
+      names = "--adapter",
+      description = "A LoRA adapter directory (PEFT layout) to apply to --model.")
+  Path adapter;
+
+  @Option(
       names = "--input",
       required = true,
       description = "JSONL with string fields prompt and completion.")
@@ -54,11 +59,12 @@ final class ScoreCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    CausalLm lm = CausalLm.load(model);
+    ModelArgs args = ModelArgs.of(model, adapter);
+    CausalLm lm = args.load();
     List<ObjectNode> lines = new ArrayList<>();
     List<Scorer.Request> requests = new ArrayList<>();
     int maxLen = lm.config().nPositions();
-    try (Tokenizer tok = Tokenizer.load(model)) {
+    try (Tokenizer tok = Tokenizer.load(args.tokenizer())) {
       int bos = tok.specialTokens().prependedBos();
       Jsonl.forEach(
           input,

@@ -42,7 +42,9 @@ final class SelfInstructCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "Checkpoint directory with tokenizer.")
   Path model;
 
-  @Option(names = "--adapter", description = "A LoRA adapter directory (not supported yet).")
+  @Option(
+      names = "--adapter",
+      description = "A LoRA adapter directory (PEFT layout) to apply to --model.")
   Path adapter;
 
   @Option(
@@ -92,16 +94,13 @@ final class SelfInstructCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     SelfInstruct.Options options = options();
-    if (adapter != null)
-      throw FlanTuneException.badUsage(
-          "--adapter: LoRA adapters are not supported yet; merge the adapter into the model and"
-              + " pass --model");
     checkOutDir();
     List<SeedTask> seedTasks = SeedLoader.load(seeds);
     PrintWriter err = spec.commandLine().getErr();
     err.printf("%d seed tasks from %s%n", seedTasks.size(), seeds);
-    CausalLm lm = CausalLm.load(model);
-    try (Tokenizer tok = Tokenizer.load(model)) {
+    ModelArgs args = ModelArgs.of(model, adapter);
+    CausalLm lm = args.load();
+    try (Tokenizer tok = Tokenizer.load(args.tokenizer())) {
       Files.createDirectories(out);
       PoolStore store = new PoolStore(out);
       AtomicBoolean stop = new AtomicBoolean();

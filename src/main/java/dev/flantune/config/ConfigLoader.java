@@ -104,7 +104,7 @@ public final class ConfigLoader {
     }
     if (raw == double.class || raw == Double.class)
       return n.isNumber() ? n.asDouble() : typeError(path, "a number", n);
-    if (raw == boolean.class)
+    if (raw == boolean.class || raw == Boolean.class)
       return n.isBoolean() ? n.asBoolean() : typeError(path, "true or false", n);
     if (raw == String.class) return n.isTextual() ? n.asText() : typeError(path, "a string", n);
     if (raw == Path.class)
@@ -121,6 +121,7 @@ public final class ConfigLoader {
     }
     if (raw == List.class) {
       Type elem = ((ParameterizedType) type).getActualTypeArguments()[0];
+      if (n.isTextual() && elem == String.class) return List.of(n.asText()); // one item
       if (!n.isArray()) return typeError(path, "a list", n);
       List<Object> out = new ArrayList<>();
       for (int i = 0; i < n.size(); i++) out.add(value(elem, n.get(i), path + "[" + i + "]"));

@@ -12,7 +12,9 @@ import java.util.Map;
  */
 public record RunConfig(
     Path model,
+    String modelDtype,
     InitSpec init,
+    LoraConfig lora,
     Path output,
     long seed,
     DataConfig data,
@@ -37,6 +39,33 @@ public record RunConfig(
     public String archOrDefault() {
       return arch == null ? "gpt2" : arch;
     }
+  }
+
+  /**
+   * A LoRA fine-tune instead of a full one (null). {@code targetModules} empty means the family's
+   * usual choice (q_proj and v_proj; GPT-2's c_attn); {@code dropout} and {@code rslora} null mean
+   * 0 and false.
+   */
+  public record LoraConfig(
+      Integer r, Double alpha, Double dropout, List<String> targetModules, Boolean rslora) {
+    /** The adapter spec, with defaults for the model family {@code modelType}. */
+    public dev.flantune.model.lora.LoraSpec spec(String modelType) {
+      List<String> targets =
+          !targetModules.isEmpty()
+              ? targetModules
+              : modelType.equals("gpt2") ? List.of("c_attn") : List.of("q_proj", "v_proj");
+      return new dev.flantune.model.lora.LoraSpec(
+          r == null ? 8 : r,
+          alpha == null ? 16 : alpha,
+          dropout == null ? 0 : dropout,
+          targets,
+          rslora != null && rslora);
+    }
+  }
+
+  /** Whether this is a LoRA run. */
+  public boolean isLora() {
+    return lora != null;
   }
 
   public enum Objective {
@@ -113,6 +142,15 @@ public record RunConfig(
       p.add("model / init: give exactly one (a checkpoint directory, or init: {tokenizer, …})");
     if (model != null && !java.nio.file.Files.isDirectory(model))
       p.add("model: directory " + model + " not found");
+    if (!List.of("f32", "bf16", "f16").contains(modelDtype))
+      p.add("model_dtype must be f32, bf16 or f16 (got " + modelDtype + ")");
+    else if (!modelDtype.equals("f32") && lora == null)
+      p.add(
+          "model_dtype: "
+              + modelDtype
+              + " keeps a frozen base in 2 bytes, which needs a LoRA run (lora: {r: 8, ...});"
+              + " a full fine-tune trains in f32");
+    if (lora != null) p.addAll(lora.spec("llama").problems("lora."));
     if (init != null) {
       if (init.tokenizer == null || !java.nio.file.Files.exists(init.tokenizer))
         p.add("init.tokenizer: file " + init.tokenizer + " not found");
@@ -163,6 +201,10 @@ public record RunConfig(
     positive(p, "eval.max_examples", eval.maxExamples);
     positive(p, "eval.batch_size", eval.batchSize);
     SparkSettings spark = distributed == null ? null : distributed.spark;
+    if (spark != null && spark.enabled() && lora != null)
+      p.add(
+          "distributed.spark with lora: is not supported yet (Spark broadcasts the whole model each"
+              + " step); train the adapter in one process (distributed.spark.master: null)");
     if (spark != null && spark.enabled()) {
       if (spark.master.isBlank())
         p.add("distributed.spark.master must be a Spark master such as local[2] (null: no Spark)");

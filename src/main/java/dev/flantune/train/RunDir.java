@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.flantune.checkpoint.ArraySource;
 import dev.flantune.checkpoint.DType;
+import dev.flantune.checkpoint.HfCheckpoint;
 import dev.flantune.checkpoint.Safetensors;
 import dev.flantune.model.CausalLm;
+import dev.flantune.model.lora.AdapterFiles;
 import dev.flantune.util.FlanTuneException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -73,7 +75,7 @@ public final class RunDir {
     Path target = dir.resolve(String.format("step-%08d", state.step()));
     Path tmp = dir.resolve(".tmp-" + target.getFileName() + "-" + ProcessHandle.current().pid());
     deleteTree(tmp);
-    model.save(tmp, DType.F32, tokenizerSource);
+    saveModel(model, tmp, DType.F32, tokenizerSource);
     Map<String, ArraySource> moments = new LinkedHashMap<>();
     adam.firstMoments().forEach((k, v) -> moments.put("m." + k, new ArraySource(v)));
     adam.secondMoments().forEach((k, v) -> moments.put("v." + k, new ArraySource(v)));
@@ -97,12 +99,26 @@ public final class RunDir {
     Path target = root.resolve(FINAL);
     Path tmp = root.resolve(".tmp-final-" + ProcessHandle.current().pid());
     deleteTree(tmp);
-    model.save(tmp, dtype, tokenizerSource);
+    saveModel(model, tmp, dtype, tokenizerSource);
     Path old = root.resolve(".old-final-" + ProcessHandle.current().pid());
     if (Files.exists(target)) Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     deleteTree(old);
     return target;
+  }
+
+  /**
+   * What a checkpoint or final/ holds of the model: the whole model as a Hugging Face checkpoint,
+   * or for a LoRA run only the adapter (PEFT's layout, always F32: it is small) and the tokenizer.
+   */
+  private static void saveModel(CausalLm model, Path dir, DType dtype, Path tokenizerSource)
+      throws IOException {
+    if (model.adapter() == null) {
+      model.save(dir, dtype, tokenizerSource);
+      return;
+    }
+    AdapterFiles.save(model.adapter(), dir, model.config());
+    if (tokenizerSource != null) HfCheckpoint.copyTokenizer(tokenizerSource, dir);
   }
 
   /** Complete checkpoints, oldest first. */

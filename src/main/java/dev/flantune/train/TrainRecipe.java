@@ -13,6 +13,8 @@ import dev.flantune.eval.HeldOutEval;
 import dev.flantune.eval.TrainingRun;
 import dev.flantune.eval.contamination.ContaminationSources;
 import dev.flantune.model.CausalLm;
+import dev.flantune.model.lora.AdapterFiles;
+import dev.flantune.model.lora.LoraAdapter;
 import dev.flantune.report.EvalReport;
 import dev.flantune.tasks.ClusterOverlaps;
 import dev.flantune.tasks.RenderOptions;
@@ -73,7 +75,7 @@ public final class TrainRecipe {
     // 2. Tokenizer and model: the base checkpoint, a fresh init, or the checkpoint to resume.
     Path tokenizerSource = cfg.model() != null ? cfg.model() : cfg.init().tokenizer();
     try (Tokenizer tok = Tokenizer.load(tokenizerSource)) {
-      CausalLm model = checkpoint.isPresent() ? CausalLm.load(checkpoint.get()) : baseModel(tok);
+      CausalLm model = model(tok, checkpoint);
       if (model.config().vocabSize() < tok.vocabSize()) {
         throw FlanTuneException.badInput(
             tokenizerSource
@@ -139,12 +141,20 @@ public final class TrainRecipe {
       }
       if (outcome.stopped()) return new Summary(outDir, outcome, null, null);
 
-      // 6. The final model, a loadable Hugging Face checkpoint.
+      // 6. The final model, a loadable Hugging Face checkpoint (a LoRA run: the adapter alone).
       Path fin = run.saveFinal(model, DType.valueOf(t.saveDtype()), tokenizerSource);
-      progress.note("final model written to " + fin);
+      progress.note(
+          (model.adapter() != null ? "final adapter written to " : "final model written to ")
+              + fin);
 
-      // 7. The held-out clusters, zero-shot (or k-shot), tuned against base, every template.
-      EvalReport report = heldOutEval(model, fin, tok, run.resolve("eval"));
+      // 7. The held-out clusters, zero-shot (or k-shot), tuned against base, every template; a
+      // LoRA run's tuned model is the base with the adapter merged.
+      CausalLm tuned = model;
+      if (model.adapter() != null) {
+        tuned = freshBase(tok);
+        model.adapter().mergeInto(tuned);
+      }
+      EvalReport report = heldOutEval(tuned, fin, tok, run.resolve("eval"));
       return new Summary(outDir, outcome, fin, report);
     }
   }
@@ -209,7 +219,54 @@ public final class TrainRecipe {
         checks);
   }
 
-  private CausalLm baseModel(Tokenizer tok) {
+  /**
+   * The model to train: the checkpoint to resume, or the base (a checkpoint or a fresh init); with
+   * {@code lora:} the base frozen and an adapter beside it, fresh or the checkpoint's.
+   */
+  private CausalLm model(Tokenizer tok, Optional<Path> checkpoint) {
+    boolean adapterCheckpoint = checkpoint.isPresent() && AdapterFiles.isAdapter(checkpoint.get());
+    if (checkpoint.isPresent() && adapterCheckpoint != cfg.isLora()) {
+      throw FlanTuneException.badUsage(
+          checkpoint.get()
+              + (adapterCheckpoint
+                  ? " holds a LoRA adapter but the config has no lora: section"
+                  : " holds a full model but the config asks for lora:")
+              + "; resume with the config the run was started with");
+    }
+    if (!cfg.isLora())
+      return checkpoint.isPresent() ? CausalLm.load(checkpoint.get()) : freshBase(tok);
+    CausalLm base = freshBase(tok);
+    LoraAdapter adapter;
+    if (adapterCheckpoint) {
+      adapter = AdapterFiles.load(checkpoint.get(), base);
+    } else {
+      try {
+        adapter =
+            LoraAdapter.create(
+                base,
+                cfg.lora().spec(base.config().modelType()),
+                cfg.seed(),
+                cfg.model() == null ? null : cfg.model().toString());
+      } catch (FlanTuneException e) { // a config problem: exit 2, as the other config errors
+        throw FlanTuneException.badUsage(e.getMessage());
+      }
+    }
+    progress.note(
+        String.format(
+            "LoRA: r=%d on %d modules, %,d trainable parameters (%.2f%% of %,d)",
+            adapter.spec().r(),
+            adapter.modules().size(),
+            adapter.parameters().flat().length(),
+            100.0 * adapter.parameters().flat().length() / base.parameters().flat().length(),
+            base.parameters().flat().length()));
+    return base.withAdapter(adapter);
+  }
+
+  /**
+   * The base: the configured checkpoint, or a fresh init (seeded, so a LoRA run's resume rebuilds
+   * the same base).
+   */
+  private CausalLm freshBase(Tokenizer tok) {
     if (cfg.model() != null) return CausalLm.load(cfg.model());
     RunConfig.InitSpec i = cfg.init();
     var c =

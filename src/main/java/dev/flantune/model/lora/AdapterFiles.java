@@ -42,6 +42,12 @@ public final class AdapterFiles {
     return Files.isRegularFile(dir.resolve(CONFIG));
   }
 
+  /** adapter_config.json's base_model_name_or_path, or null. */
+  public static String baseModelOf(Path dir) {
+    JsonNode n = readConfig(dir.resolve(CONFIG)).get("base_model_name_or_path");
+    return n == null || n.isNull() ? null : n.asText();
+  }
+
   /** Writes the adapter's two files into {@code dir} (created if needed), weights as F32. */
   public static void save(LoraAdapter adapter, Path dir, ModelConfig base) throws IOException {
     Files.createDirectories(dir);
