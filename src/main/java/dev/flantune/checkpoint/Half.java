@@ -1,10 +1,10 @@
 package dev.flantune.checkpoint;
 
 /** IEEE 754 binary16 conversions (Java 17 has none built in). */
-final class Half {
+public final class Half {
   private Half() {}
 
-  static float toFloat(short h) {
+  public static float toFloat(short h) {
     int bits = h & 0xffff;
     int sign = (bits & 0x8000) << 16;
     int exp = (bits >>> 10) & 0x1f;
@@ -20,7 +20,7 @@ final class Half {
   }
 
   /** fp32 → fp16, round to nearest even, overflow to infinity. */
-  static short fromFloat(float f) {
+  public static short fromFloat(float f) {
     int bits = Float.floatToRawIntBits(f);
     int sign = (bits >>> 16) & 0x8000;
     int exp = (bits >>> 23) & 0xff;

@@ -55,6 +55,11 @@ public record HfCheckpoint(Path dir, Map<String, Tensor> weights, DType storedAs
     public void readInto(java.nio.FloatBuffer dst, int at) {
       Safetensors.readFloatsInto(file, dataStart, entry, dst, at);
     }
+
+    /** Streams the weight, as fp32 chunks, to {@code sink}. */
+    public void readInto(Safetensors.FloatSink sink) {
+      Safetensors.readFloats(file, dataStart, entry, sink);
+    }
   }
 
   /** A validated checkpoint whose weights are located but not read. */

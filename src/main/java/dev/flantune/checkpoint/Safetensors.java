@@ -209,6 +209,25 @@ public final class Safetensors {
    * fp32, through a small buffer: the tensor never exists in full on the Java heap.
    */
   public static void readFloatsInto(Path file, long dataStart, Entry e, FloatBuffer dst, int at) {
+    long n = Tensor.numel(e.shape);
+    if (at < 0 || at + n > dst.capacity()) throw new IllegalArgumentException("destination range");
+    readFloats(
+        file, dataStart, e, (done, chunk, count) -> dst.put(at + (int) done, chunk, 0, count));
+  }
+
+  /**
+   * Receives a tensor chunk by chunk: {@code count} values of {@code chunk} from index {@code
+   * done}.
+   */
+  public interface FloatSink {
+    void accept(long done, float[] chunk, int count);
+  }
+
+  /**
+   * Streams a float tensor of {@code file} to {@code sink}, converted to fp32, through a small
+   * buffer: the tensor never exists in full on the Java heap.
+   */
+  public static void readFloats(Path file, long dataStart, Entry e, FloatSink sink) {
     int width =
         switch (e.dtype) {
           case F32 -> 4;
@@ -216,7 +235,6 @@ public final class Safetensors {
           default -> throw bad(file, "tensor '" + e.name + "' is not a float tensor");
         };
     long n = Tensor.numel(e.shape);
-    if (at < 0 || at + n > dst.capacity()) throw new IllegalArgumentException("destination range");
     ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
     float[] chunk = new float[buf.capacity() / width];
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -236,7 +254,7 @@ public final class Safetensors {
               chunk[i] = Float.intBitsToFloat((buf.getShort() & 0xffff) << 16);
           }
         }
-        dst.put(at + (int) done, chunk, 0, count);
+        sink.accept(done, chunk, count);
         pos += (long) count * width;
         done += count;
       }
@@ -382,7 +400,7 @@ public final class Safetensors {
   }
 
   /** fp32 → bf16 with round-to-nearest-even; NaN stays NaN. */
-  static short toBf16(float f) {
+  public static short toBf16(float f) {
     int bits = Float.floatToRawIntBits(f);
     if (Float.isNaN(f)) return (short) ((bits >>> 16) | 0x40);
     int rounding = 0x7fff + ((bits >>> 16) & 1);

@@ -70,6 +70,21 @@ final class BenchCommand implements Callable<Integer> {
               + " evaluation runs; examples/s = sequences of --seq tokens per second).")
   String mode;
 
+  @Option(
+      names = "--lora-r",
+      defaultValue = "0",
+      description = "Time a LoRA step of this rank on a frozen base (0: full fine-tuning).")
+  int loraR;
+
+  @Option(names = "--lora-alpha", description = "LoRA alpha (default 2·r).")
+  Double loraAlpha;
+
+  @Option(
+      names = "--lora-targets",
+      description =
+          "Comma list of module names or all-linear (default q_proj,v_proj; gpt2 c_attn).")
+  String loraTargets;
+
   @Override
   public Integer call() {
     if (!format.equals("text") && !format.equals("json")) {
@@ -81,12 +96,28 @@ final class BenchCommand implements Callable<Integer> {
     boolean scoring = mode.equals("score");
     if (embd % heads != 0)
       throw dev.flantune.util.FlanTuneException.badUsage("--embd must be divisible by --heads");
+    if (loraR < 0) throw dev.flantune.util.FlanTuneException.badUsage("--lora-r must be >= 0");
+    if (loraR > 0 && scoring)
+      throw dev.flantune.util.FlanTuneException.badUsage("--lora-r needs --mode train");
+    dev.flantune.model.lora.LoraSpec lora =
+        loraR == 0
+            ? null
+            : new dev.flantune.model.lora.LoraSpec(
+                loraR,
+                loraAlpha != null ? loraAlpha : 2.0 * loraR,
+                0,
+                loraTargets != null
+                    ? java.util.List.of(loraTargets.split(","))
+                    : arch.equals("gpt2")
+                        ? java.util.List.of("c_attn")
+                        : java.util.List.of("q_proj", "v_proj"),
+                false);
     if (profile) dev.flantune.model.StepProfile.enable();
     Bench.Result r =
         Bench.run(
             new Bench.Settings(
                 arch, vocab, embd, layers, heads, kvHeads, inter, seq, batch, steps, warmup,
-                scoring));
+                scoring, lora));
     if (profile) {
       long stepNanos = (long) (java.util.Arrays.stream(r.msPerStep()).sum() * 1e6);
       dev.flantune.model.StepProfile.print(System.err, stepNanos, steps);
@@ -98,6 +129,12 @@ final class BenchCommand implements Callable<Integer> {
       o.put("mode", mode);
       o.put("engine", r.engine());
       o.put("arch", arch);
+      if (lora != null) {
+        ObjectNode l = o.putObject("lora");
+        l.put("r", lora.r());
+        l.put("alpha", lora.alpha());
+        l.put("targets", String.join(",", lora.targetModules()));
+      }
       o.putPOJO("config", r.settings());
       o.put("parameters", r.parameters());
       o.put("tokens_per_s", r.tokensPerS());
@@ -128,6 +165,10 @@ final class BenchCommand implements Callable<Integer> {
           batch,
           r.parameters(),
           r.engine());
+      if (lora != null)
+        out.printf(
+            "lora        r%d alpha %.0f on %s (the base frozen)%n",
+            lora.r(), lora.alpha(), String.join(",", lora.targetModules()));
       out.printf(
           "%s %.1f ms (median of %d after %d warm-up)%n",
           scoring ? "forward    " : "step       ", r.msPerStepMedian(), steps, warmup);

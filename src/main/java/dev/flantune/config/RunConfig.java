@@ -144,6 +144,8 @@ public record RunConfig(
       p.add("model: directory " + model + " not found");
     if (!List.of("f32", "bf16", "f16").contains(modelDtype))
       p.add("model_dtype must be f32, bf16 or f16 (got " + modelDtype + ")");
+    else if (!modelDtype.equals("f32") && model == null)
+      p.add("model_dtype: " + modelDtype + " applies to a checkpoint (model:), not to init:");
     else if (!modelDtype.equals("f32") && lora == null)
       p.add(
           "model_dtype: "

@@ -8,6 +8,7 @@ import dev.flantune.data.Batch;
 import dev.flantune.model.cpu.CpuEngine;
 import dev.flantune.model.family.Family;
 import dev.flantune.model.lora.LoraAdapter;
+import dev.flantune.util.FlanTuneException;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -49,12 +50,36 @@ public final class CausalLm {
    * Java-heap copy of the model (a 1 GB heap loads models of any size).
    */
   public static CausalLm load(Path dir) {
+    return load(dir, DataType.FLOAT);
+  }
+
+  /**
+   * As {@link #load(Path)} with the weights held as {@code storage}: FLOAT, or BFLOAT16 / HALF for
+   * a base that stays frozen (a LoRA run), rounded once here and computed in fp32.
+   */
+  public static CausalLm load(Path dir, DataType storage) {
     HfCheckpoint.checkDirectory(dir);
     ModelConfig config = Family.readConfig(dir.resolve(HfCheckpoint.CONFIG));
     ParamTable table = Family.tableOf(config);
     HfCheckpoint.Layout layout = HfCheckpoint.open(dir, table);
-    FlatParameters params = emptyParameters(table);
-    if (Nd4j.getEnvironment().isCPU()) {
+    FlatParameters params = emptyParameters(table, storage);
+    if (HalfPrecision.isHalf(storage)) {
+      java.nio.ShortBuffer dst = HalfPrecision.shorts(params.flat());
+      params
+          .views()
+          .forEach(
+              (name, view) -> {
+                long at = view.offset();
+                layout
+                    .tensors()
+                    .get(name)
+                    .readInto(
+                        (done, chunk, count) -> {
+                          for (int i = 0; i < count; i++)
+                            dst.put((int) (at + done + i), HalfPrecision.encode(storage, chunk[i]));
+                        });
+              });
+    } else if (Nd4j.getEnvironment().isCPU()) {
       FloatBuffer dst = params.flat().data().asNioFloat();
       params
           .views()
@@ -89,13 +114,17 @@ public final class CausalLm {
   }
 
   private static FlatParameters emptyParameters(ParamTable table) {
+    return emptyParameters(table, DataType.FLOAT);
+  }
+
+  private static FlatParameters emptyParameters(ParamTable table, DataType storage) {
     long total = 0;
     for (long[] shape : table.shapes().values()) total += Tensor.numel(shape);
     if (total >= Integer.MAX_VALUE) {
       throw new IllegalArgumentException(
           "models of more than 2^31 parameters are not supported (this one has " + total + ")");
     }
-    return FlatParameters.zeros(table.shapes(), (name, shape) -> table.decays(name));
+    return FlatParameters.zeros(table.shapes(), (name, shape) -> table.decays(name), storage);
   }
 
   /** Copies a host tensor into a parameter view (bulk on CPU: no temporary native array). */
@@ -156,8 +185,18 @@ public final class CausalLm {
     return adapter != null ? adapter.parameters() : parameters;
   }
 
+  /** How the weights are held: FLOAT, or BFLOAT16 / HALF for a frozen base. */
+  public DataType storage() {
+    return parameters.flat().dataType();
+  }
+
   /** The SameDiff graph of this model, its variables views of the parameter buffer. */
   SameDiff graph() {
+    if (storage() != DataType.FLOAT)
+      throw FlanTuneException.badUsage(
+          "a base held in "
+              + storage()
+              + " runs on the CPU engine only (FLAN_TUNE_ENGINE=cpu); use model_dtype: f32");
     if (sd == null) sd = ModelGraph.build(config, table, parameters.views(), adapter);
     return sd;
   }

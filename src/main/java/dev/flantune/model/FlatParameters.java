@@ -38,9 +38,18 @@ public final class FlatParameters {
   /** A zeroed buffer for tensors of the given shapes (in checkpoint order). */
   public static FlatParameters zeros(
       Map<String, long[]> shapes, BiPredicate<String, long[]> decays) {
+    return zeros(shapes, decays, DataType.FLOAT);
+  }
+
+  /**
+   * As {@link #zeros(Map, BiPredicate)} stored as {@code dtype}: BFLOAT16 or HALF hold a frozen
+   * base in 2 bytes per parameter (a LoRA run computes in fp32 from it).
+   */
+  public static FlatParameters zeros(
+      Map<String, long[]> shapes, BiPredicate<String, long[]> decays, DataType dtype) {
     long total = 0;
     for (long[] s : shapes.values()) total += length(s);
-    INDArray flat = Nd4j.zeros(DataType.FLOAT, total);
+    INDArray flat = Nd4j.zeros(dtype, total);
     Map<String, long[]> offsets = new LinkedHashMap<>(); // name → {offset}
     long at = 0, decayed = 0;
     for (boolean decayGroup : new boolean[] {true, false}) {

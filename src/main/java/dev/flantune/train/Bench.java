@@ -39,7 +39,8 @@ public final class Bench {
       int batch,
       int steps,
       int warmup,
-      boolean scoring) {}
+      boolean scoring,
+      dev.flantune.model.lora.LoraSpec lora) {}
 
   public record Result(
       Settings settings,
@@ -73,6 +74,18 @@ public final class Bench {
             .config();
     CausalLm model = CausalLm.random(c, 0);
     long params = model.parameterNames().stream().mapToLong(p -> model.parameter(p).length()).sum();
+    long adapterParams = 0;
+    if (s.lora != null) {
+      var adapter = dev.flantune.model.lora.LoraAdapter.create(model, s.lora, 0, null);
+      // B random rather than zero: the same work, and a step that really moves the outputs.
+      adapter
+          .parameters()
+          .flat()
+          .assign(
+              Nd4j.rand(DataType.FLOAT, adapter.parameters().flat().length()).subi(0.5).muli(0.02));
+      model.withAdapter(adapter);
+      adapterParams = adapter.parameters().flat().length();
+    }
     TrainStep step =
         s.scoring ? null : new TrainStep(model, new AdamW.Settings(0.9, 0.999, 1e-8, 0.0), 0, 1);
     BatchSource data = randomBatches(s.batch, s.seq, s.vocab, 1);
@@ -97,7 +110,11 @@ public final class Bench {
     // token per layer, ×3).
     double positionTable = c.learnedPositions() ? (double) c.nPositions() * c.nEmbd() : 0;
     double matmulParams = params - positionTable;
-    double flopsPerToken = 6 * matmulParams + 12.0 * s.layers * s.seq * c.attnWidth();
+    // A LoRA step skips the frozen weights' gradient GEMMs (4 rather than 6 per parameter) and
+    // adds the adapter's thin GEMMs (6 per adapter parameter).
+    double flopsPerToken =
+        (s.lora != null ? 4 * matmulParams + 6.0 * adapterParams : 6 * matmulParams)
+            + 12.0 * s.layers * s.seq * c.attnWidth();
     if (s.scoring) flopsPerToken /= 3; // forward only
     double gflops = flopsPerToken * tokPerS / 1e9;
     String engine = model.engine() == dev.flantune.model.Engine.CPU ? "cpu" : "graph";

@@ -31,6 +31,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * {@code flan-tune train}, read top to bottom: set up the run directory, the model and the data;
@@ -151,7 +152,7 @@ public final class TrainRecipe {
       // LoRA run's tuned model is the base with the adapter merged.
       CausalLm tuned = model;
       if (model.adapter() != null) {
-        tuned = freshBase(tok);
+        tuned = freshBase(tok, DataType.FLOAT);
         model.adapter().mergeInto(tuned);
       }
       EvalReport report = heldOutEval(tuned, fin, tok, run.resolve("eval"));
@@ -234,8 +235,10 @@ public final class TrainRecipe {
               + "; resume with the config the run was started with");
     }
     if (!cfg.isLora())
-      return checkpoint.isPresent() ? CausalLm.load(checkpoint.get()) : freshBase(tok);
-    CausalLm base = freshBase(tok);
+      return checkpoint.isPresent()
+          ? CausalLm.load(checkpoint.get())
+          : freshBase(tok, DataType.FLOAT);
+    CausalLm base = freshBase(tok, frozenStorage());
     LoraAdapter adapter;
     if (adapterCheckpoint) {
       adapter = AdapterFiles.load(checkpoint.get(), base);
@@ -266,8 +269,8 @@ public final class TrainRecipe {
    * The base: the configured checkpoint, or a fresh init (seeded, so a LoRA run's resume rebuilds
    * the same base).
    */
-  private CausalLm freshBase(Tokenizer tok) {
-    if (cfg.model() != null) return CausalLm.load(cfg.model());
+  private CausalLm freshBase(Tokenizer tok, DataType storage) {
+    if (cfg.model() != null) return CausalLm.load(cfg.model(), storage);
     RunConfig.InitSpec i = cfg.init();
     var c =
         new dev.flantune.model.family.Architecture(
@@ -285,6 +288,15 @@ public final class TrainRecipe {
                 Math.max(0, tok.eosId()))
             .config();
     return CausalLm.random(c, cfg.seed());
+  }
+
+  /** How a LoRA run holds its frozen base: model_dtype f32, bf16 or f16. */
+  private DataType frozenStorage() {
+    return switch (cfg.modelDtype()) {
+      case "bf16" -> DataType.BFLOAT16;
+      case "f16" -> DataType.HALF;
+      default -> DataType.FLOAT;
+    };
   }
 
   record Data(BatchSource source, List<Batch> validation) {}

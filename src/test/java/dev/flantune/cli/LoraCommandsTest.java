@@ -248,6 +248,36 @@ class LoraCommandsTest {
   }
 
   @Test
+  void aBf16BaseTrainsAnAdapterAndTheFullFineTuneIsRefused() throws Exception {
+    Path base = initLlama(dir.resolve("base"));
+    Path yaml = config(base, "{r: 4, alpha: 8}");
+    CliTest.Run train =
+        run(
+            "train",
+            "--config",
+            yaml.toString(),
+            "--out",
+            dir.resolve("b").toString(),
+            "model_dtype=bf16",
+            "train.steps=2");
+    assertEquals(0, train.code(), train.err());
+    Map<String, Tensor> t = Safetensors.read(dir.resolve("b/final/adapter_model.safetensors"));
+    assertEquals(8, t.size(), "q_proj and v_proj by default, two layers");
+    assertTrue(
+        Files.exists(dir.resolve("b/eval/report.json")), "evaluated on the merged f32 model");
+    CliTest.Run full =
+        run(
+            "train",
+            "--config",
+            yaml.toString(),
+            "--out",
+            dir.resolve("f").toString(),
+            "model_dtype=bf16",
+            "lora=null");
+    CliTest.assertOneLineError(full, 2, "model_dtype", "LoRA");
+  }
+
+  @Test
   void errorsNameTheProblem() throws Exception {
     Path base = initLlama(dir.resolve("base"));
     // A target module the family does not have: a config error (exit 2) naming the key.

@@ -9,6 +9,7 @@ import dev.flantune.model.Decoder;
 import dev.flantune.model.FastMath;
 import dev.flantune.model.FlatParameters;
 import dev.flantune.model.GradientEngine;
+import dev.flantune.model.HalfPrecision;
 import dev.flantune.model.KeyRanges;
 import dev.flantune.model.ModelConfig;
 import dev.flantune.model.ParamTable;
@@ -22,6 +23,7 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -64,6 +66,12 @@ public final class CpuEngine implements GradientEngine {
   private final LoraPath.Scratch loraScratch;
   private final List<LoraPath> loraPaths = new ArrayList<>();
   private long dropoutStep, dropoutMicro;
+  // A frozen base held in two bytes (model_dtype bf16/f16): where it lives, and the fp32 scratch
+  // its weights are widened into, a projection (or HEAD_CHUNK rows of the LM head) at a time.
+  private final Param.Half halfStore;
+  private Storage widened, headChunk;
+  private final int HEAD_CHUNK =
+      Integer.getInteger("flantune.headChunkRows", 4096); // tests vary it
 
   /** One transformer block: pre-norm attention and pre-norm MLP, each added to the residual. */
   record Block(Norm attnNorm, Linear qkv, Linear out, Norm mlpNorm, Linear up, Linear down) {}
@@ -86,7 +94,12 @@ public final class CpuEngine implements GradientEngine {
     nV = cfg.vocabSize();
     nL = cfg.nLayer();
     params = model.parameters();
-    pw = params.flat().data().asNioFloat();
+    DataType storage = params.flat().dataType();
+    halfStore =
+        HalfPrecision.isHalf(storage)
+            ? new Param.Half(HalfPrecision.shorts(params.flat()), storage)
+            : null;
+    pw = halfStore == null ? params.flat().data().asNioFloat() : null;
     ParamTable table = model.table();
     boolean outIn = cfg.layout() == ModelConfig.Layout.LINEAR;
     boolean rms = cfg.norm() == ModelConfig.Norm.RMS_NORM;
@@ -132,6 +145,17 @@ public final class CpuEngine implements GradientEngine {
     }
     adapter = model.adapter();
     loraScratch = adapter == null ? null : attach(adapter, table);
+    if (halfStore != null) {
+      // One fp32 scratch into which each two-byte weight is widened right before its GEMM.
+      long widest = (long) HEAD_CHUNK * nC;
+      for (Block blk : blocks)
+        for (Linear lin : List.of(blk.qkv(), blk.out(), blk.up(), blk.down()))
+          widest = Math.max(widest, lin.w.length);
+      widened = new Storage(widest);
+      for (Block blk : blocks)
+        for (Linear lin : List.of(blk.qkv(), blk.out(), blk.up(), blk.down()))
+          lin.widenInto(widened);
+    }
   }
 
   /** The bias role of each projection role. */
@@ -209,7 +233,8 @@ public final class CpuEngine implements GradientEngine {
     }
     // Vectors as [1, K] so they can be GEMM operands (bias gradients are 1ᵀ·dY).
     long[] shape = first.length == 1 ? new long[] {1, rowsTotal} : new long[] {rowsTotal, first[1]};
-    Param p = new Param(Kernels.view(params.flat(), offset, shape), Math.toIntExact(offset));
+    Param p =
+        new Param(Kernels.view(params.flat(), offset, shape), Math.toIntExact(offset), halfStore);
     all.add(p);
     return p;
   }
@@ -220,6 +245,10 @@ public final class CpuEngine implements GradientEngine {
    */
   private void ensureGradients() {
     if (grads != null) return;
+    if (halfStore != null && adapter == null)
+      throw dev.flantune.util.FlanTuneException.badUsage(
+          "a base held in two bytes is frozen: train a LoRA adapter on it (lora:), or use"
+              + " model_dtype: f32");
     if (adapter != null) {
       grads = adapter.parameters().zerosLike();
       for (LoraPath p : loraPaths) {
@@ -301,7 +330,7 @@ public final class CpuEngine implements GradientEngine {
 
     // Backward.
     Buf dIn = dHeadIn.rows(m, nC);
-    gemm(lg.arr(), false, head.w, false, dIn.arr(), 1, 0);
+    headBackward(lg, dIn, m);
     if (head.g != null) gemm(lg.arr(), true, in.arr(), false, head.g, 1, 1);
     clock.lap("gemm: LM head");
     Kernels.zero(a.dln.fb(), n * nC);
@@ -424,9 +453,64 @@ public final class CpuEngine implements GradientEngine {
     ensureScoredCapacity(m, a.n);
     Buf in = headIn.rows(m, nC), out = logits.rows(m, nV);
     Kernels.gatherRows(a.lnf.fb(), rows, in.fb(), nC);
-    gemm(in.arr(), false, head.w, true, out.arr(), 1, 0);
+    headForward(in, out, m);
     clock.lap("gemm: LM head");
     return out;
+  }
+
+  /** out [m, V] = in·headᵀ; a two-byte head is widened HEAD_CHUNK vocabulary rows at a time. */
+  private void headForward(Buf in, Buf out, int m) {
+    if (head.half == null) {
+      gemm(in.arr(), false, head.w, true, out.arr(), 1, 0);
+      return;
+    }
+    for (int v0 = 0; v0 < nV; v0 += HEAD_CHUNK) {
+      int vc = Math.min(HEAD_CHUNK, nV - v0), from = v0;
+      Buf t = headChunkBuffer(m, vc);
+      gemm(in.arr(), false, widenHeadRows(v0, vc), true, t.arr(), 1, 0);
+      Parallel.range(
+          m,
+          vc,
+          (a, b) -> {
+            for (int i = a; i < b; i++) out.fb().put(i * nV + from, t.fb(), i * vc, vc);
+          });
+    }
+  }
+
+  /** dIn [m, C] = dLogits·head, chunk by chunk as {@link #headForward}. */
+  private void headBackward(Buf lg, Buf dIn, int m) {
+    if (head.half == null) {
+      gemm(lg.arr(), false, head.w, false, dIn.arr(), 1, 0);
+      return;
+    }
+    for (int v0 = 0; v0 < nV; v0 += HEAD_CHUNK) {
+      int vc = Math.min(HEAD_CHUNK, nV - v0), from = v0;
+      Buf t = headChunkBuffer(m, vc);
+      Parallel.range(
+          m,
+          vc,
+          (a, b) -> {
+            for (int i = a; i < b; i++) t.fb().put(i * vc, lg.fb(), i * nV + from, vc);
+          });
+      gemm(t.arr(), false, widenHeadRows(v0, vc), false, dIn.arr(), 1, v0 == 0 ? 0 : 1);
+    }
+  }
+
+  /** Rows [v0, v0 + vc) of the two-byte head as fp32 [vc, C], in {@link #widened}. */
+  private INDArray widenHeadRows(int v0, int vc) {
+    INDArray rows = Kernels.view(params.flat(), head.off + (long) v0 * nC, vc, nC);
+    INDArray d = widened.view(0, vc, nC).arr();
+    d.assign(rows);
+    return d;
+  }
+
+  private Buf headChunkBuffer(int m, int vc) {
+    long need = (long) m * HEAD_CHUNK;
+    if (headChunk == null || headChunk.flat.length() < need) {
+      if (headChunk != null) headChunk.close();
+      headChunk = new Storage(need);
+    }
+    return headChunk.rows(m, vc);
   }
 
   /** The forward pass up to the final norm, into {@code a}. */
@@ -482,8 +566,9 @@ public final class CpuEngine implements GradientEngine {
 
   /** A key/value-cache decoder on this model's live weights. */
   public Decoder decoder() {
-    if (adapter != null)
-      throw new IllegalStateException("decode with the adapter merged (LoraAdapter.mergeInto)");
+    if (adapter != null || halfStore != null)
+      throw new IllegalStateException(
+          "decode an fp32 model, with any adapter merged (LoraAdapter.mergeInto)");
     return new CpuDecoder(this);
   }
 
@@ -509,10 +594,10 @@ public final class CpuEngine implements GradientEngine {
 
   /** x = wte[id] (+ wpe[p]) for one token. */
   void embedRow(int id, int p, float[] x) {
-    pw.get(wte.off + id * nC, x, 0, nC);
+    wte.readRange(pw, id * nC, x, nC);
     if (wpe != null) {
       float[] posRow = new float[nC];
-      pw.get(wpe.off + p * nC, posRow, 0, nC);
+      wpe.readRange(pw, p * nC, posRow, nC);
       for (int c = 0; c < nC; c++) x[c] += posRow[c];
     }
   }
@@ -600,9 +685,9 @@ public final class CpuEngine implements GradientEngine {
         (from, to) -> {
           float[] row = new float[nC], prow = new float[nC];
           for (int i = from; i < to; i++) {
-            pw.get(wte.off + ids[i] * nC, row, 0, nC);
+            wte.readRange(pw, ids[i] * nC, row, nC);
             if (wpe != null) {
-              pw.get(wpe.off + pos[i] * nC, prow, 0, nC);
+              wpe.readRange(pw, pos[i] * nC, prow, nC);
               for (int c = 0; c < nC; c++) row[c] += prow[c];
             }
             x.put(i * nC, row, 0, nC);

@@ -59,7 +59,7 @@ final class Kernels {
       s *= shape[i];
     }
     if (offset + s > base.data().length()) throw new IllegalStateException("view out of bounds");
-    return Nd4j.create(base.data(), shape, stride, offset, 'c', DataType.FLOAT);
+    return Nd4j.create(base.data(), shape, stride, offset, 'c', base.dataType());
   }
 
   /** c = α·op(a)·op(b) + β·c (ND4J's GEMM, oneDNN on CPU; the output is never reallocated). */

@@ -21,6 +21,11 @@ final class Linear {
   final java.util.List<LoraPath> lora = new java.util.ArrayList<>();
 
   private LoraPath.Scratch scratch;
+  private Kernels.Storage widened; // shared fp32 scratch when W is held in two bytes
+
+  void widenInto(Kernels.Storage shared) {
+    widened = shared;
+  }
 
   Linear(Param w, Param b, boolean outIn) {
     this.w = w;
@@ -45,7 +50,7 @@ final class Linear {
     if (residual != null) Kernels.copyAddRows(residual, bias, y.fb(), n, out);
     else if (bias != null) Kernels.fillRows(y.fb(), bias, n, out);
     else beta = 0;
-    gemm(x.arr(), false, w.w, outIn, y.arr(), 1, beta);
+    gemm(x.arr(), false, w.dense(widened), outIn, y.arr(), 1, beta);
     for (LoraPath p : lora) p.forward(x, y, n, out, scratch);
   }
 
@@ -60,7 +65,7 @@ final class Linear {
       if (outIn) gemm(dy.arr(), true, x.arr(), false, w.g, 1, 1); // [out, N]·[N, in]
       else gemm(x.arr(), true, dy.arr(), false, w.g, 1, 1); // [in, N]·[N, out]
     }
-    if (dx != null) gemm(dy.arr(), false, w.w, !outIn, dx.arr(), 1, dxBeta);
+    if (dx != null) gemm(dy.arr(), false, w.dense(widened), !outIn, dx.arr(), 1, dxBeta);
     for (LoraPath p : lora) p.backward(x, dy, dx, n, out, scratch);
   }
 

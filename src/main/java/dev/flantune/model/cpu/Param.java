@@ -1,6 +1,9 @@
 package dev.flantune.model.cpu;
 
+import dev.flantune.model.HalfPrecision;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -12,19 +15,41 @@ final class Param {
   final INDArray w;
   final int off;
   final int length;
+  final Half half; // null: fp32 in the flat buffer
   INDArray g;
 
-  Param(INDArray w, int off) {
+  /** Where a frozen base held in two bytes keeps its values. */
+  record Half(ShortBuffer shorts, DataType type) {}
+
+  Param(INDArray w, int off, Half half) {
     this.w = w;
     this.off = off;
     this.length = Math.toIntExact(w.length());
+    this.half = half;
   }
 
   /** A copy of the values (bias and gain vectors, read once per kernel call). */
   float[] read(FloatBuffer pw) {
     float[] v = new float[length];
-    pw.get(off, v, 0, length);
+    readRange(pw, 0, v, length);
     return v;
+  }
+
+  /** dst[0, n) = values [from, from + n) of this parameter, as fp32. */
+  void readRange(FloatBuffer pw, int from, float[] dst, int n) {
+    if (half == null) pw.get(off + from, dst, 0, n);
+    else HalfPrecision.decode(half.type(), half.shorts(), off + from, dst, 0, n);
+  }
+
+  /**
+   * The weight as an fp32 matrix for a GEMM: the view itself, or widened from two bytes into {@code
+   * scratch}.
+   */
+  INDArray dense(Kernels.Storage scratch) {
+    if (half == null) return w;
+    INDArray d = scratch.view(0, w.shape()).arr();
+    d.assign(w);
+    return d;
   }
 
   /** grad[off + i] += d[i]. */

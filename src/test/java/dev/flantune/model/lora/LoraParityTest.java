@@ -9,6 +9,7 @@ import dev.flantune.model.CausalLm;
 import dev.flantune.model.Engine;
 import dev.flantune.model.GradientEngine;
 import dev.flantune.model.GraphGradientEngine;
+import dev.flantune.model.HalfPrecision;
 import dev.flantune.model.cpu.CpuEngine;
 import dev.flantune.train.AdamW;
 import java.nio.file.Path;
@@ -18,7 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * LoRA against the float64 plain-PyTorch reference (scripts/reference/lora_ref.py, fixtures by
@@ -248,6 +251,70 @@ class LoraParityTest {
       double[] m = merged.useEngine(Engine.CPU).tokenScores(all).nll();
       assertArrayEquals(unmerged, m, 1e-4, name);
     }
+  }
+
+  /**
+   * A base held in two bytes (model_dtype bf16 / f16) computes what an fp32 model holding the same
+   * rounded weights computes: the loss bit for bit, every adapter gradient to 1e-5, on GPT-2
+   * (learned positions, Conv1D, the tied head widened 16 vocabulary rows at a time) and Qwen2.
+   */
+  @ParameterizedTest
+  @CsvSource({
+    "gpt2-attn-proj, BFLOAT16",
+    "gpt2-attn-proj, HALF",
+    "qwen2-qv-rslora-bf16, BFLOAT16",
+    "llama-all-linear, BFLOAT16"
+  })
+  void twoByteBaseEqualsTheRoundedFp32Base(String name, String storage) {
+    System.setProperty("flantune.headChunkRows", "16");
+    try {
+      DataType t = DataType.valueOf(storage);
+      Path base = FIXTURES.resolve(name).resolve("base");
+      CausalLm half = CausalLm.load(base, t);
+      assertEquals(t, half.storage());
+      CausalLm rounded = CausalLm.load(base);
+      float[] w = rounded.parameters().flat().data().asFloat();
+      for (int i = 0; i < w.length; i++)
+        w[i] = HalfPrecision.decode(t, HalfPrecision.encode(t, w[i]));
+      rounded.parameters().flat().assign(Nd4j.createFromArray(w));
+      Map<String, Tensor> e =
+          Safetensors.read(FIXTURES.resolve(name).resolve("expected.safetensors"));
+      Batch b = batch(e, e.get("loss_mask").data());
+      double[] losses = new double[2];
+      float[][] grads = new float[2][];
+      int k = 0;
+      for (CausalLm m : List.of(half, rounded)) {
+        LoraAdapter a = AdapterFiles.load(FIXTURES.resolve(name).resolve("adapter"), m);
+        GradientEngine engine = new CpuEngine(m.withAdapter(a));
+        engine.zeroGradients();
+        losses[k] = engine.accumulate(b, meanWeights(b.lossMask()));
+        grads[k++] = engine.gradientBuffer().flat().dup().data().asFloat();
+      }
+      assertEquals(losses[1], losses[0], 0.0, name + " loss");
+      // The forward is the same bit for bit; the backward through a chunked head sums dLogits·head
+      // chunk by chunk, a different order than one GEMM.
+      double max = 0, err = 0;
+      for (int i = 0; i < grads[0].length; i++) {
+        max = Math.max(max, Math.abs(grads[1][i]));
+        err = Math.max(err, Math.abs(grads[1][i] - grads[0][i]));
+      }
+      assertTrue(err <= 1e-5 * max, name + " adapter gradients: " + err + " of " + max);
+      if (storage.equals("BFLOAT16") && name.startsWith("qwen2")) {
+        // The fixture's base is stored in BF16: the reference ran on exactly these weights.
+        assertEquals(e.get("loss").data()[0], losses[0], Math.abs(losses[0]) * LOSS_REL);
+      }
+    } finally {
+      System.clearProperty("flantune.headChunkRows");
+    }
+  }
+
+  @Test
+  void twoByteBaseRefusesFullFineTuning() {
+    CausalLm half =
+        CausalLm.load(FIXTURES.resolve("llama-all-linear").resolve("base"), DataType.BFLOAT16);
+    GradientEngine engine = new CpuEngine(half);
+    var e = assertThrows(dev.flantune.util.FlanTuneException.class, engine::zeroGradients);
+    assertTrue(e.getMessage().contains("LoRA"), e.getMessage());
   }
 
   private static void assertClose(float[] got, float[] want, Case c, double tol, String what) {
