@@ -85,6 +85,12 @@ final class BenchCommand implements Callable<Integer> {
           "Comma list of module names or all-linear (default q_proj,v_proj; gpt2 c_attn).")
   String loraTargets;
 
+  @Option(
+      names = "--model-dtype",
+      defaultValue = "f32",
+      description = "f32, or bf16/f16: the frozen base of a LoRA step held in two bytes.")
+  String modelDtype;
+
   @Override
   public Integer call() {
     if (!format.equals("text") && !format.equals("json")) {
@@ -112,12 +118,24 @@ final class BenchCommand implements Callable<Integer> {
                         ? java.util.List.of("c_attn")
                         : java.util.List.of("q_proj", "v_proj"),
                 false);
+    org.nd4j.linalg.api.buffer.DataType storage =
+        switch (modelDtype) {
+          case "f32" -> org.nd4j.linalg.api.buffer.DataType.FLOAT;
+          case "bf16" -> org.nd4j.linalg.api.buffer.DataType.BFLOAT16;
+          case "f16" -> org.nd4j.linalg.api.buffer.DataType.HALF;
+          default ->
+              throw dev.flantune.util.FlanTuneException.badUsage(
+                  "--model-dtype must be f32, bf16 or f16");
+        };
+    if (!modelDtype.equals("f32") && lora == null)
+      throw dev.flantune.util.FlanTuneException.badUsage(
+          "--model-dtype " + modelDtype + " holds a frozen base: add --lora-r");
     if (profile) dev.flantune.model.StepProfile.enable();
     Bench.Result r =
         Bench.run(
             new Bench.Settings(
                 arch, vocab, embd, layers, heads, kvHeads, inter, seq, batch, steps, warmup,
-                scoring, lora));
+                scoring, lora, storage));
     if (profile) {
       long stepNanos = (long) (java.util.Arrays.stream(r.msPerStep()).sum() * 1e6);
       dev.flantune.model.StepProfile.print(System.err, stepNanos, steps);
@@ -129,6 +147,7 @@ final class BenchCommand implements Callable<Integer> {
       o.put("mode", mode);
       o.put("engine", r.engine());
       o.put("arch", arch);
+      o.put("model_dtype", modelDtype);
       if (lora != null) {
         ObjectNode l = o.putObject("lora");
         l.put("r", lora.r());

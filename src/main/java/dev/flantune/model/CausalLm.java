@@ -107,9 +107,32 @@ public final class CausalLm {
    * parameter buffer.
    */
   public static CausalLm random(ModelConfig config, long seed) {
+    return random(config, seed, DataType.FLOAT);
+  }
+
+  /**
+   * As {@link #random(ModelConfig, long)} held as {@code storage} (see {@link #load(Path,
+   * DataType)}).
+   */
+  public static CausalLm random(ModelConfig config, long seed, DataType storage) {
     ParamTable table = Family.tableOf(config);
-    FlatParameters params = emptyParameters(table);
-    ModelInit.generate(config, table, seed, (name, t) -> copy(t, params.views().get(name)));
+    FlatParameters params = emptyParameters(table, storage);
+    java.nio.ShortBuffer half =
+        HalfPrecision.isHalf(storage) ? HalfPrecision.shorts(params.flat()) : null;
+    ModelInit.generate(
+        config,
+        table,
+        seed,
+        (name, t) -> {
+          INDArray view = params.views().get(name);
+          if (half == null) {
+            copy(t, view);
+            return;
+          }
+          float[] v = t.data();
+          int at = Math.toIntExact(view.offset());
+          for (int i = 0; i < v.length; i++) half.put(at + i, HalfPrecision.encode(storage, v[i]));
+        });
     return new CausalLm(config, null, params);
   }
 

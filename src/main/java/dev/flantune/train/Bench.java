@@ -40,7 +40,8 @@ public final class Bench {
       int steps,
       int warmup,
       boolean scoring,
-      dev.flantune.model.lora.LoraSpec lora) {}
+      dev.flantune.model.lora.LoraSpec lora,
+      DataType storage) {}
 
   public record Result(
       Settings settings,
@@ -72,7 +73,7 @@ public final class Bench {
                 null,
                 s.vocab - 1)
             .config();
-    CausalLm model = CausalLm.random(c, 0);
+    CausalLm model = CausalLm.random(c, 0, s.storage);
     long params = model.parameterNames().stream().mapToLong(p -> model.parameter(p).length()).sum();
     long adapterParams = 0;
     if (s.lora != null) {

@@ -317,6 +317,39 @@ class LoraParityTest {
     assertTrue(e.getMessage().contains("LoRA"), e.getMessage());
   }
 
+  /**
+   * An adapter flan-tune writes is what the PEFT-layout reference writes: adapter_config.json with
+   * the same value for every key, and the same tensors (names, shapes, values) in
+   * adapter_model.safetensors, so whatever reads the reference's files reads flan-tune's.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"gpt2-attn-proj", "qwen2-qv-rslora-bf16", "llama-all-linear"})
+  void writtenAdapterIsThePeftLayout(String name) throws Exception {
+    Case c = load(name);
+    Path out = java.nio.file.Files.createTempDirectory("adapter");
+    AdapterFiles.save(c.adapter, out, c.model.config());
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var want =
+        json.readTree(FIXTURES.resolve(name).resolve("adapter/adapter_config.json").toFile());
+    var got = json.readTree(out.resolve("adapter_config.json").toFile());
+    for (var it = want.fieldNames(); it.hasNext(); ) {
+      String k = it.next();
+      if (k.equals("base_model_name_or_path")) continue; // where the base is, not what it is
+      assertEquals(want.get(k).toString(), String.valueOf(got.get(k)), name + " config key " + k);
+    }
+    Map<String, Tensor> ref =
+        Safetensors.read(FIXTURES.resolve(name).resolve("adapter/adapter_model.safetensors"));
+    Map<String, Tensor> ours = Safetensors.read(out.resolve("adapter_model.safetensors"));
+    assertEquals(ref.keySet(), ours.keySet());
+    for (String k : ref.keySet()) {
+      assertArrayEquals(ref.get(k).shape(), ours.get(k).shape(), k);
+      assertArrayEquals(ref.get(k).data(), ours.get(k).data(), 0f, k);
+    }
+    LoraAdapter back =
+        AdapterFiles.load(out, CausalLm.load(FIXTURES.resolve(name).resolve("base")));
+    assertEquals(c.adapter.spec(), back.spec());
+  }
+
   private static void assertClose(float[] got, float[] want, Case c, double tol, String what) {
     float[] real = c.expected.get("attention_mask").data();
     int v = c.model.config().vocabSize();
