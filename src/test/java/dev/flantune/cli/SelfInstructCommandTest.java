@@ -16,7 +16,7 @@ class SelfInstructCommandTest {
   static final String SEEDS = "data/self-instruct/seeds.jsonl";
 
   @Test
-  void anAdapterIsRefusedUntilLoraLands() {
+  void anAdapterDirectoryWithoutItsConfigIsNamed() {
     CliTest.Run r =
         run(
             "self-instruct",
@@ -30,7 +30,7 @@ class SelfInstructCommandTest {
             dir.resolve("o").toString(),
             "--instructions",
             "2");
-    assertOneLineError(r, 2, "LoRA adapters are not supported yet");
+    assertOneLineError(r, 3, "adapter_config.json");
   }
 
   @Test
