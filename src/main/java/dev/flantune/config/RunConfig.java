@@ -64,7 +64,7 @@ public record RunConfig(
   }
 
   /** Whether this is a LoRA run. */
-  public boolean isLora() {
+  public boolean usesLora() {
     return lora != null;
   }
 

@@ -226,7 +226,7 @@ public final class TrainRecipe {
    */
   private CausalLm model(Tokenizer tok, Optional<Path> checkpoint) {
     boolean adapterCheckpoint = checkpoint.isPresent() && AdapterFiles.isAdapter(checkpoint.get());
-    if (checkpoint.isPresent() && adapterCheckpoint != cfg.isLora()) {
+    if (checkpoint.isPresent() && adapterCheckpoint != cfg.usesLora()) {
       throw FlanTuneException.badUsage(
           checkpoint.get()
               + (adapterCheckpoint
@@ -234,7 +234,7 @@ public final class TrainRecipe {
                   : " holds a full model but the config asks for lora:")
               + "; resume with the config the run was started with");
     }
-    if (!cfg.isLora())
+    if (!cfg.usesLora())
       return checkpoint.isPresent()
           ? CausalLm.load(checkpoint.get())
           : freshBase(tok, DataType.FLOAT);
