@@ -350,6 +350,36 @@ class LoraParityTest {
     assertEquals(c.adapter.spec(), back.spec());
   }
 
+  /**
+   * Trains each case's adapter three steps and writes it, with flan-tune's per-token loss beside
+   * it, to target/lora-written/CASE/ for scripts/reference/check_written_adapter.py, which loads it
+   * into the float64 reference. Here: the written adapter reads back to the same scores.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"gpt2-attn-proj", "qwen2-qv-rslora-bf16", "llama-all-linear"})
+  void trainedAdapterIsWrittenForTheReference(String name) throws Exception {
+    Case c = load(name);
+    GradientEngine engine = new CpuEngine(c.model);
+    AdamW adam = new AdamW(new AdamW.Settings(0.9, 0.999, 1e-8, 0.1), engine.trainable());
+    for (int step = 0; step < 3; step++) {
+      engine.beginStep(step);
+      engine.zeroGradients();
+      engine.accumulate(c.batch, meanWeights(c.batch.lossMask()));
+      adam.update(engine.gradientBuffer(), 1e-2);
+    }
+    Path out = Path.of("target/lora-written").resolve(name);
+    AdapterFiles.save(c.adapter, out.resolve("adapter"), c.model.config());
+    Batch all = batch(c.expected, c.expected.get("attention_mask").data());
+    double[] nll = c.model.useEngine(Engine.CPU).tokenScores(all).nll();
+    var bytes =
+        java.nio.ByteBuffer.allocate(4 * nll.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (double v : nll) bytes.putFloat((float) v);
+    java.nio.file.Files.write(out.resolve("ce.f32"), bytes.array());
+    CausalLm again = CausalLm.load(FIXTURES.resolve(name).resolve("base"));
+    again.withAdapter(AdapterFiles.load(out.resolve("adapter"), again));
+    assertArrayEquals(nll, again.useEngine(Engine.CPU).tokenScores(all).nll(), 0.0, name);
+  }
+
   private static void assertClose(float[] got, float[] want, Case c, double tol, String what) {
     float[] real = c.expected.get("attention_mask").data();
     int v = c.model.config().vocabSize();
