@@ -380,6 +380,40 @@ class LoraParityTest {
     assertArrayEquals(nll, again.useEngine(Engine.CPU).tokenScores(all).nll(), 0.0, name);
   }
 
+  /**
+   * Dropout on the adapter path: training gradients change with it, the same step draws the same
+   * masks (what exact resume needs), another step other masks, and scoring never drops.
+   */
+  @Test
+  void dropoutIsSeededByTheStepAndOffWhenScoring() {
+    String name = "llama-all-linear";
+    Case c = load(name);
+    LoraSpec s = c.adapter.spec();
+    LoraSpec dropping = new LoraSpec(s.r(), s.alpha(), 0.5, s.targetModules(), s.rslora());
+    float[] weights = meanWeights(c.batch.lossMask());
+    java.util.function.BiFunction<LoraSpec, Long, float[]> grads =
+        (spec, step) -> {
+          CausalLm m = CausalLm.load(FIXTURES.resolve(name).resolve("base"));
+          LoraAdapter a = AdapterFiles.load(FIXTURES.resolve(name).resolve("adapter"), m);
+          LoraAdapter withSpec = new LoraAdapter(spec, a.modules(), a.parameters(), a.baseModel());
+          GradientEngine e = new CpuEngine(m.withAdapter(withSpec));
+          e.beginStep(step);
+          e.zeroGradients();
+          e.accumulate(c.batch, weights);
+          return e.gradientBuffer().flat().dup().data().asFloat();
+        };
+    float[] plain = grads.apply(s, 0L), first = grads.apply(dropping, 3L);
+    assertArrayEquals(first, grads.apply(dropping, 3L), 0f, "same step, same masks");
+    assertFalse(java.util.Arrays.equals(plain, first), "dropout changes the gradients");
+    assertFalse(java.util.Arrays.equals(first, grads.apply(dropping, 4L)), "another step");
+    CausalLm m = CausalLm.load(FIXTURES.resolve(name).resolve("base"));
+    LoraAdapter a = AdapterFiles.load(FIXTURES.resolve(name).resolve("adapter"), m);
+    m.withAdapter(new LoraAdapter(dropping, a.modules(), a.parameters(), a.baseModel()));
+    Batch all = batch(c.expected, c.expected.get("attention_mask").data());
+    double[] scored = m.useEngine(Engine.CPU).tokenScores(all).nll();
+    assertArrayEquals(c.model.useEngine(Engine.CPU).tokenScores(all).nll(), scored, 0.0);
+  }
+
   private static void assertClose(float[] got, float[] want, Case c, double tol, String what) {
     float[] real = c.expected.get("attention_mask").data();
     int v = c.model.config().vocabSize();
