@@ -374,9 +374,12 @@ public final class CpuEngine implements GradientEngine {
       }
       mergeQkv(a.dheads.fb(), a.qkv.fb(), a);
       clock.lap("attention: split/merge heads");
-      p.qkv().backward(la.ln1, a.qkv, a.dln, 0, a.ones, n);
+      // With a frozen embedding (a LoRA run) nothing below layer 0's projections needs a gradient.
+      boolean inputGrad = gw != null || l > 0;
+      p.qkv().backward(la.ln1, a.qkv, inputGrad ? a.dln : null, 0, a.ones, n);
       clock.lap("gemm");
-      p.attnNorm().backward(a.dln.fb(), a.resid[l].fb(), la.stats1, a.dres.fb(), true, pw, gw, n);
+      if (inputGrad)
+        p.attnNorm().backward(a.dln.fb(), a.resid[l].fb(), la.stats1, a.dres.fb(), true, pw, gw, n);
       clock.lap("norm");
     }
     if (gw != null) embedBackward(b, a.dres.fb());
