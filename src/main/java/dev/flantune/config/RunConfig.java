@@ -55,6 +55,16 @@ public record RunConfig(
     RANDOM
   }
 
+  /** How an example becomes text: FLAN's prompt as is, or through the model's chat template. */
+  public enum PromptFormat {
+    PLAIN,
+    CHAT_TEMPLATE;
+
+    public String yamlName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
   public record TextFiles(List<Path> train, List<Path> validation) {}
 
   public record DataConfig(
@@ -66,6 +76,7 @@ public record RunConfig(
       Map<String, Double> weights,
       int shots,
       OptionsFormat optionsFormat,
+      PromptFormat promptFormat,
       TextFiles text,
       int maxLength,
       boolean packing,
