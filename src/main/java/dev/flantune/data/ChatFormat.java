@@ -171,7 +171,8 @@ public final class ChatFormat {
    * A conversation as ids and loss mask, untruncated.
    *
    * @param text the rendered conversation
-   * @param lead 1 when {@code ids[0]} is a BOS that precedes the text's own tokens, else 0
+   * @param lead 1 when {@code ids[0]} is a BOS (the template's or prepended), which truncation
+   *     keeps, else 0
    */
   public record Marked(String text, int[] ids, byte[] mask, int lead) {
     /** The first id in the loss. */
@@ -189,7 +190,7 @@ public final class ChatFormat {
     String text = template.render(turns, false);
     int[] own = tokenizer.encode(text);
     int[] ids = encodeRendered(text);
-    int lead = ids.length - own.length;
+    int lead = ids.length - own.length; // a BOS prepended to the text's own tokens
     byte[] mask = new byte[ids.length];
     boolean any = false;
     for (int i = 0; i < turns.size(); i++) {
@@ -232,7 +233,8 @@ public final class ChatFormat {
       throw FlanTuneException.badInput(
           where + ": the conversation has no assistant turn to train on");
     }
-    return new Marked(text, ids, mask, lead);
+    int bos = special.bosId();
+    return new Marked(text, ids, mask, bos >= 0 && ids.length > 0 && ids[0] == bos ? 1 : 0);
   }
 
   /**
