@@ -162,7 +162,10 @@ public final class ChatFormat {
 
   /** Ids of a rendered text: no special tokens added, BOS prepended where the model needs it. */
   public int[] encodeRendered(String text) {
-    int[] ids = tokenizer.encode(text);
+    return withBosUnlessWritten(tokenizer.encode(text));
+  }
+
+  private int[] withBosUnlessWritten(int[] ids) {
     boolean hasBos = ids.length > 0 && ids[0] == special.bosId() && special.bosId() >= 0;
     return special.addBos() && !hasBos ? special.withBos(ids) : ids;
   }
@@ -189,7 +192,7 @@ public final class ChatFormat {
   public Marked mark(List<ChatTurn> turns, String where) {
     String text = template.render(turns, false);
     int[] own = tokenizer.encode(text);
-    int[] ids = encodeRendered(text);
+    int[] ids = withBosUnlessWritten(own);
     int lead = ids.length - own.length; // a BOS prepended to the text's own tokens
     byte[] mask = new byte[ids.length];
     boolean any = false;
@@ -218,7 +221,7 @@ public final class ChatFormat {
         throw turnError(where, i, "the template renders it differently once later turns follow it");
       }
       int[] before = tokenizer.encode(prompt);
-      int[] thru = tokenizer.encode(through);
+      int[] thru = through.equals(text) ? own : tokenizer.encode(through);
       int end = lead + thru.length;
       if (end > ids.length
           || !Arrays.equals(thru, Arrays.copyOfRange(ids, lead, end))
