@@ -123,6 +123,15 @@ final class EvalCommand implements Callable<Integer> {
   String optionsFormat;
 
   @Option(
+      names = "--prompt-format",
+      paramLabel = "plain|chat_template",
+      description =
+          "plain, or chat_template: each prompt a user message through the model's chat template,"
+              + " options scored and answers generated as the assistant's reply (default: the"
+              + " training run's data.prompt_format when the model came from a run, else plain).")
+  String promptFormat;
+
+  @Option(
       names = "--train-config",
       paramLabel = "FILE",
       description =
@@ -203,7 +212,15 @@ final class EvalCommand implements Callable<Integer> {
     TrainingRun run = trainingRun(err);
     EvalReport.Rendering rendering = rendering(run);
     err.println(
-        "eval: options format " + rendering.optionsFormat() + " (" + rendering.chosenBy() + ")");
+        "eval: options format "
+            + rendering.optionsFormat()
+            + " ("
+            + rendering.chosenBy()
+            + "), prompt format "
+            + rendering.promptFormat()
+            + " ("
+            + rendering.promptChosenBy()
+            + ")");
     settings = settings.withRender(RenderOptions.DEFAULTS.withOptionsFormat(policy(rendering)));
     // Cheap checks first: a misspelt cluster fails before any model is loaded.
     TaskRegistry registry = TaskRegistry.load(tasksDir);
@@ -280,6 +297,26 @@ final class EvalCommand implements Callable<Integer> {
   }
 
   private EvalReport.Rendering rendering(TrainingRun run) {
+    EvalReport.Rendering options = optionsRendering(run);
+    String prompt, chosenBy;
+    if (promptFormat != null) {
+      if (!promptFormat.equals(EvalReport.Rendering.PLAIN)
+          && !promptFormat.equals(EvalReport.Rendering.CHAT_TEMPLATE))
+        throw FlanTuneException.badUsage(
+            "--prompt-format: '" + promptFormat + "' is not one of plain, chat_template");
+      prompt = promptFormat;
+      chosenBy = "--prompt-format";
+    } else if (run != null) {
+      prompt = run.promptFormat().yamlName();
+      chosenBy = "the training run's data.prompt_format (" + run.config() + ")";
+    } else {
+      prompt = EvalReport.Rendering.PLAIN;
+      chosenBy = "default (the model has no training run)";
+    }
+    return new EvalReport.Rendering(options.optionsFormat(), options.chosenBy(), prompt, chosenBy);
+  }
+
+  private EvalReport.Rendering optionsRendering(TrainingRun run) {
     if (optionsFormat != null) {
       if (!optionsFormat.equals("flan") && !optionsFormat.equals("random"))
         throw FlanTuneException.badUsage(

@@ -1,6 +1,8 @@
 package dev.flantune.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flantune.config.RunConfig;
+import dev.flantune.data.ChatFormat;
 import dev.flantune.data.ExampleTokenizer;
 import dev.flantune.data.TokenizedExample;
 import dev.flantune.data.Truncation;
@@ -29,10 +31,10 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code flan-tune render}: shows exactly what the model sees. Text output prints each prompt and
- * target as decoded from the ids, with the loss-carrying part (target and EOS) between ⟦ and ⟧;
- * jsonl output prints {@code task, cluster, template, prompt, target, input_ids, loss_mask} (plus
- * {@code split, line, truncated_prompt_tokens}), with {@code loss_mask} aligned to {@code
- * input_ids}.
+ * target as decoded from the ids, with each loss-carrying part (target and EOS; under a chat
+ * template, each assistant reply and its end-of-turn token) between ⟦ and ⟧; jsonl output prints
+ * {@code task, cluster, template, prompt, target, input_ids, loss_mask} (plus {@code split, line,
+ * truncated_prompt_tokens}), with {@code loss_mask} aligned to {@code input_ids}.
  */
 @Command(
     name = "render",
@@ -115,6 +117,14 @@ final class RenderCommand implements Callable<Integer> {
       description = "flan (OPTIONS:\\n- a) or random (Flan Collection variants, per example).")
   String optionsFormat;
 
+  @Option(
+      names = "--prompt-format",
+      paramLabel = "plain|chat_template",
+      description =
+          "plain, or chat_template: through the tokenizer's chat template, loss on the assistant's"
+              + " replies (default: the config's data.prompt_format, else plain).")
+  String promptFormat;
+
   @Option(names = "--task", description = "Only this task (repeatable).")
   List<String> only;
 
@@ -129,7 +139,9 @@ final class RenderCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     Truncation truncation = new Truncation();
     try (Tokenizer tok = Tokenizer.load(setup.tokenizer())) {
-      ExampleTokenizer exTok = new ExampleTokenizer(tok, setup.maxLength());
+      ExampleTokenizer exTok =
+          new ExampleTokenizer(
+              tok, setup.maxLength(), ChatFormat.forTraining(tok, promptFormat(setup)));
       Renderer renderer = new Renderer(options, text -> tok.encode(text).length);
       List<Task> tasks =
           only == null ? setup.tasks().tasks() : only.stream().map(setup.tasks()::task).toList();
@@ -164,7 +176,19 @@ final class RenderCommand implements Callable<Integer> {
         source.direct.tasks,
         source.direct.tokenizer,
         RenderOptions.DEFAULTS.withOptionsFormat(policy),
-        maxLength);
+        maxLength,
+        RunConfig.PromptFormat.PLAIN);
+  }
+
+  private RunConfig.PromptFormat promptFormat(RenderSetup setup) {
+    if (promptFormat == null) return setup.promptFormat();
+    return switch (promptFormat) {
+      case "plain" -> RunConfig.PromptFormat.PLAIN;
+      case "chat_template" -> RunConfig.PromptFormat.CHAT_TEMPLATE;
+      default ->
+          throw FlanTuneException.badUsage(
+              "--prompt-format: '" + promptFormat + "' is not one of plain, chat_template");
+    };
   }
 
   private Task.Split parseSplit() {
@@ -225,17 +249,27 @@ final class RenderCommand implements Callable<Integer> {
             + x.length()
             + " tokens ("
             + p
-            + " prompt + "
-            + (x.length() - p)
-            + " loss)"
+            + " before the loss, "
+            + x.targetTokens()
+            + " in it)"
             + (x.truncated()
                 ? " · " + x.droppedPromptTokens() + " prompt tokens truncated from the start"
                 : ""));
-    out.println(
-        tok.decode(Arrays.copyOfRange(x.ids(), 0, p))
-            + LOSS_OPEN
-            + tok.decode(Arrays.copyOfRange(x.ids(), p, x.length()))
-            + LOSS_CLOSE);
+    out.println(marked(tok, x));
     out.println();
+  }
+
+  /** The decoded ids with every run of loss tokens between ⟦ and ⟧. */
+  static String marked(Tokenizer tok, TokenizedExample x) {
+    StringBuilder sb = new StringBuilder();
+    byte[] mask = x.lossMask();
+    for (int i = 0; i < mask.length; ) {
+      int j = i;
+      while (j < mask.length && mask[j] == mask[i]) j++;
+      String text = tok.decode(Arrays.copyOfRange(x.ids(), i, j));
+      sb.append(mask[i] == 1 ? LOSS_OPEN + text + LOSS_CLOSE : text);
+      i = j;
+    }
+    return sb.toString();
   }
 }

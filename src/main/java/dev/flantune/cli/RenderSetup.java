@@ -22,6 +22,9 @@ interface RenderSetup {
   /** Sequences are truncated to this many tokens (the model's context). */
   int maxLength();
 
+  /** Plain prompts, or through the tokenizer's chat template. */
+  RunConfig.PromptFormat promptFormat();
+
   /**
    * The run config's task collection, tokenizer (its model's, or init's), options format and
    * length.
@@ -37,10 +40,16 @@ interface RenderSetup {
     }
     RenderOptions options = RenderOptions.of(cfg);
     Path tokenizer = cfg.model() != null ? cfg.model() : cfg.init().tokenizer();
-    return of(cfg.data().tasks(), tokenizer, options, cfg.data().maxLength());
+    return of(
+        cfg.data().tasks(), tokenizer, options, cfg.data().maxLength(), cfg.data().promptFormat());
   }
 
-  static RenderSetup of(Path tasks, Path tokenizer, RenderOptions options, int maxLength) {
+  static RenderSetup of(
+      Path tasks,
+      Path tokenizer,
+      RenderOptions options,
+      int maxLength,
+      RunConfig.PromptFormat promptFormat) {
     TaskRegistry registry = TaskRegistry.load(tasks);
     return new RenderSetup() {
       public TaskRegistry tasks() {
@@ -57,6 +66,10 @@ interface RenderSetup {
 
       public int maxLength() {
         return maxLength;
+      }
+
+      public RunConfig.PromptFormat promptFormat() {
+        return promptFormat;
       }
     };
   }

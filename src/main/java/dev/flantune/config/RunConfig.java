@@ -84,6 +84,16 @@ public record RunConfig(
     RANDOM
   }
 
+  /** How an example becomes text: FLAN's prompt as is, or through the model's chat template. */
+  public enum PromptFormat {
+    PLAIN,
+    CHAT_TEMPLATE;
+
+    public String yamlName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
   public record TextFiles(List<Path> train, List<Path> validation) {}
 
   public record DataConfig(
@@ -95,6 +105,7 @@ public record RunConfig(
       Map<String, Double> weights,
       int shots,
       OptionsFormat optionsFormat,
+      PromptFormat promptFormat,
       TextFiles text,
       int maxLength,
       boolean packing,
@@ -178,6 +189,7 @@ public record RunConfig(
         if (!java.nio.file.Files.isRegularFile(f)) p.add("data.text: file " + f + " not found");
       }
     }
+    if (data.promptFormat == PromptFormat.CHAT_TEMPLATE) chatTemplateProblem(p);
     positive(p, "data.cap", data.cap);
     positive(p, "data.max_length", data.maxLength);
     if (data.shots < 0) p.add("data.shots must be ≥ 0");
@@ -239,6 +251,24 @@ public record RunConfig(
       }
     }
     return p;
+  }
+
+  /** prompt_format chat_template needs a chat template beside the model's tokenizer. */
+  private void chatTemplateProblem(List<String> p) {
+    Path tokenizer = model != null ? model : init == null ? null : init.tokenizer;
+    if (tokenizer == null || !java.nio.file.Files.exists(tokenizer)) return; // reported above
+    try {
+      if (dev.flantune.tokenizer.SpecialTokens.read(tokenizer).chatTemplate().isEmpty()) {
+        Path dir = java.nio.file.Files.isDirectory(tokenizer) ? tokenizer : tokenizer.getParent();
+        p.add(
+            "data.prompt_format: chat_template, but "
+                + dir.resolve(dev.flantune.tokenizer.SpecialTokens.TOKENIZER_CONFIG)
+                + " has no 'chat_template'; set data.prompt_format: plain, or add the model's"
+                + " chat template to that file");
+      }
+    } catch (dev.flantune.util.FlanTuneException e) {
+      // A broken tokenizer is reported when it is loaded, with its own message.
+    }
   }
 
   private static void positive(List<String> p, String key, long v) {

@@ -20,14 +20,23 @@ import java.util.Optional;
  * before it; an example whose target and EOS leave no room for that is skipped. Both are counted in
  * {@link Truncation}. Without BOS, an empty prompt becomes {@code [eos]}, GPT-2's document
  * separator, for the same reason.
+ *
+ * <p>With a {@link ChatFormat} ({@code prompt_format: chat_template}) each example goes through the
+ * model's chat template instead, with the loss on the assistant's turns (see there).
  */
 public final class ExampleTokenizer {
   private final Tokenizer tokenizer;
   private final int maxLength;
   private final int eos;
   private final int bos;
+  private final ChatFormat chat;
 
   public ExampleTokenizer(Tokenizer tokenizer, int maxLength) {
+    this(tokenizer, maxLength, null);
+  }
+
+  /** {@code chat} null: plain prompts; else every example through the chat template. */
+  public ExampleTokenizer(Tokenizer tokenizer, int maxLength, ChatFormat chat) {
     if (tokenizer.eosId() < 0) {
       throw FlanTuneException.badInput(
           tokenizer.source() + ": tokenizer has no end-of-sequence token; training needs one");
@@ -38,6 +47,12 @@ public final class ExampleTokenizer {
     this.maxLength = maxLength;
     this.eos = tokenizer.eosId();
     this.bos = tokenizer.specialTokens().prependedBos();
+    this.chat = chat;
+  }
+
+  /** The chat format examples go through, or null for plain prompts. */
+  public ChatFormat chat() {
+    return chat;
   }
 
   public int maxLength() {
@@ -59,6 +74,10 @@ public final class ExampleTokenizer {
   }
 
   public Optional<TokenizedExample> tokenize(Rendered r, Truncation stats) {
+    if (chat != null) {
+      String where = r.example().file() + ":" + r.example().line();
+      return chat.tokenize(ChatFormat.conversation(r), maxLength, where, stats);
+    }
     return tokenize(r.prompt(), r.target(), stats);
   }
 
@@ -68,6 +87,11 @@ public final class ExampleTokenizer {
    * cached.
    */
   public List<Optional<TokenizedExample>> tokenizeAll(List<Rendered> rendered, Truncation stats) {
+    if (chat != null) {
+      List<Optional<TokenizedExample>> out = new ArrayList<>(rendered.size());
+      for (Rendered r : rendered) out.add(tokenize(r, stats));
+      return out;
+    }
     int n = rendered.size();
     List<String> texts = new ArrayList<>(n * 2);
     for (Rendered r : rendered) texts.add(r.prompt());

@@ -1,5 +1,6 @@
 package dev.flantune.eval;
 
+import dev.flantune.data.ChatFormat;
 import dev.flantune.eval.contamination.ContaminationSources;
 import dev.flantune.eval.contamination.Screening;
 import dev.flantune.model.CausalLm;
@@ -140,7 +141,8 @@ public final class HeldOutEval {
   /**
    * What the report should establish beyond the scores.
    *
-   * @param rendering the options format in {@code s.render()}, by name, and what chose it
+   * @param rendering the options format in {@code s.render()}, by name, and what chose it; and the
+   *     prompt format (chat_template: prompts through the tokenizer's chat template)
    * @param contamination what to check the held-out examples against; null: no check
    */
   public record Checks(EvalReport.Rendering rendering, ContaminationSources contamination) {
@@ -170,6 +172,13 @@ public final class HeldOutEval {
     Files.createDirectories(outDir);
 
     Renderer renderer = new Renderer(s.render(), text -> tok.encode(text).length);
+    ChatFormat chat =
+        checks.rendering().chatTemplate()
+            ? ChatFormat.of(
+                tok,
+                "prompt format chat_template (" + checks.rendering().promptChosenBy() + ")",
+                "evaluate with --prompt-format plain, or add the model's chat template to that file")
+            : null;
     Map<String, TaskEvaluator> evaluators = new LinkedHashMap<>();
     Map<String, Double> seconds = new LinkedHashMap<>();
     List<ClusterResult> results = new ArrayList<>();
@@ -198,12 +207,15 @@ public final class HeldOutEval {
             m.getKey(),
             new TaskEvaluator(
                 m.getKey(),
-                new RankClassifier(lm, tok, maxLength, s.batchSize()),
-                new GreedyAnswerer(lm, tok, maxLength),
+                new RankClassifier(lm, tok, maxLength, s.batchSize(), chat),
+                chat == null
+                    ? new GreedyAnswerer(lm, tok, maxLength)
+                    : new ChatAnswerer(lm, tok, chat, maxLength),
                 renderer,
                 predictions,
                 s.maxNewTokensCap(),
-                s.generative()));
+                s.generative(),
+                chat));
         seconds.put(m.getKey(), 0.0);
       }
       for (Map.Entry<String, List<Task>> cluster : clusters.entrySet()) {

@@ -1,5 +1,7 @@
 package dev.flantune.eval;
 
+import dev.flantune.chat.ChatTurn;
+import dev.flantune.data.ChatFormat;
 import dev.flantune.data.ExampleTokenizer;
 import dev.flantune.data.TokenizedExample;
 import dev.flantune.model.CausalLm;
@@ -23,6 +25,9 @@ import java.util.Optional;
  * sequences by length and fills batches under its logit budget, so options of similar length share
  * a batch and padding stays small. The prompt is recomputed for each option: attention has to see
  * it, and a shared-prefix cache would not pay for itself at 2–4 options.
+ *
+ * <p>With a {@link ChatFormat}, each option is the assistant's reply after the generation prompt:
+ * its content and end-of-turn token are scored, tokenized as in chat-template training.
  */
 final class RankClassifier {
   private final Tokenizer tokenizer;
@@ -30,17 +35,33 @@ final class RankClassifier {
   private final int maxLength;
   private final int eos;
   private final int bos;
+  private final ChatFormat chat;
 
   RankClassifier(CausalLm model, Tokenizer tokenizer, int maxLength, int batchSize) {
+    this(model, tokenizer, maxLength, batchSize, null);
+  }
+
+  /** {@code chat} null: plain prompts; else options scored as the assistant's reply. */
+  RankClassifier(
+      CausalLm model, Tokenizer tokenizer, int maxLength, int batchSize, ChatFormat chat) {
     this.tokenizer = tokenizer;
     this.scorer = new Scorer(model, batchSize);
     this.maxLength = maxLength;
     this.eos = tokenizer.eosId();
     this.bos = tokenizer.specialTokens().prependedBos();
+    this.chat = chat;
   }
 
-  /** A prompt and the target text of each option, in the options' order. */
-  record Query(String prompt, List<String> targets) {}
+  /**
+   * A prompt and the target text of each option, in the options' order. With a chat format, {@code
+   * context} holds the turns the options reply to ({@code prompt} is then their rendered text) and
+   * {@code where} names the example in errors.
+   */
+  record Query(String prompt, List<String> targets, List<ChatTurn> context, String where) {
+    Query(String prompt, List<String> targets) {
+      this(prompt, targets, null, "");
+    }
+  }
 
   /**
    * The options' scores. {@code tokens} counts the scored tokens (target + EOS), {@code chars} the
@@ -88,7 +109,7 @@ final class RankClassifier {
         }
       }
     }
-    int[][] ids = tokenizer.encodeBatch(texts);
+    int[][] ids = chat != null ? null : tokenizer.encodeBatch(texts);
 
     List<Scorer.Request> requests = new ArrayList<>();
     int[] first = new int[queries.size()];
@@ -97,6 +118,18 @@ final class RankClassifier {
       Query q = queries.get(qi);
       first[qi] = requests.size();
       List<Scorer.Request> mine = new ArrayList<>();
+      if (chat != null) {
+        for (String t : q.targets()) {
+          List<ChatTurn> turns = new ArrayList<>(q.context());
+          turns.add(ChatTurn.of("assistant", t));
+          Optional<int[][]> x = chat.lastReply(turns, maxLength, q.where());
+          if (x.isEmpty()) break;
+          mine.add(new Scorer.Request(x.get()[0], x.get()[1]));
+        }
+        fits[qi] = mine.size() == q.targets().size();
+        if (fits[qi]) requests.addAll(mine);
+        continue;
+      }
       for (String t : q.targets()) {
         Optional<TokenizedExample> x =
             ExampleTokenizer.assemble(ids[qi], ids[targetSlot.get(t)], bos, eos, maxLength);

@@ -1,6 +1,7 @@
 package dev.flantune.eval;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flantune.data.ChatFormat;
 import dev.flantune.report.EvalReport.ModelScores;
 import dev.flantune.report.EvalReport.SkippedTemplate;
 import dev.flantune.report.EvalReport.TemplateScore;
@@ -25,6 +26,9 @@ import java.util.Set;
  * generative accuracy (the normalized answer equals the normalized target of the right option) and
  * option rate (it equals one of the options' targets). Rank classification always picks an option;
  * generation shows whether the model answers in the asked format at all.
+ *
+ * <p>With a {@link ChatFormat}, the prompt is the example's conversation rendered through the
+ * model's chat template with the generation prompt, and that text is what predictions record.
  */
 final class TaskEvaluator {
   /** Queries ranked per scorer call: bounds the requests held at once, not the batch size. */
@@ -43,6 +47,7 @@ final class TaskEvaluator {
   private final PredictionWriter out;
   private final int maxNewTokensCap;
   private final boolean generative;
+  private final ChatFormat chat;
   private long evaluations;
 
   TaskEvaluator(
@@ -53,6 +58,20 @@ final class TaskEvaluator {
       PredictionWriter out,
       int maxNewTokensCap,
       boolean generative) {
+    this(role, classifier, answerer, renderer, out, maxNewTokensCap, generative, null);
+  }
+
+  /** {@code chat} null: plain prompts; else every prompt through the chat template. */
+  TaskEvaluator(
+      String role,
+      RankClassifier classifier,
+      Answerer answerer,
+      Renderer renderer,
+      PredictionWriter out,
+      int maxNewTokensCap,
+      boolean generative,
+      ChatFormat chat) {
+    this.chat = chat;
     this.role = role;
     this.classifier = classifier;
     this.answerer = answerer;
@@ -152,7 +171,11 @@ final class TaskEvaluator {
         Rendered r = renderer.render(task, ex, t, exemplars.get(i));
         List<String> targets =
             ex.options().stream().map(o -> renderer.renderTargetFor(task, ex, t, o)).toList();
-        queries.add(new RankClassifier.Query(r.prompt(), targets));
+        queries.add(
+            chat == null
+                ? new RankClassifier.Query(r.prompt(), targets)
+                : new RankClassifier.Query(
+                    promptOf(r), targets, ChatFormat.context(r), ex.file() + ":" + ex.line()));
       }
       List<Optional<RankClassifier.Ranking>> rankings = classifier.rank(queries);
       List<String> answers = List.of();
@@ -228,16 +251,22 @@ final class TaskEvaluator {
     int maxNew = Math.min(maxNewTokensCap, 2 * longest);
     for (int i = 0; i < items.size(); i++) {
       Rendered r = rendered.get(i);
-      String prediction = answerer.answer(List.of(r.prompt()), maxNew).get(0);
+      String prompt = promptOf(r);
+      String prediction = answerer.answer(List.of(prompt), maxNew).get(0);
       double s = tally.generated(i, prediction, r.target());
       if (tallies.cleanAt(i)) tallies.clean().generated(i, prediction, r.target());
       evaluations++;
       ObjectNode line =
           PredictionWriter.line(
-              role, task.name(), t, items.get(i).index(), r.prompt(), prediction, r.target());
+              role, task.name(), t, items.get(i).index(), prompt, prediction, r.target());
       if (!Double.isNaN(s)) line.put("score", s);
       out.write(line);
     }
+  }
+
+  /** The text the model continues: the plain prompt, or the chat template's generation prompt. */
+  private String promptOf(Rendered r) {
+    return chat == null ? r.prompt() : chat.generationPrompt(ChatFormat.context(r));
   }
 
   /** New tokens for a classification answer: the longest option target of the template + a few. */

@@ -45,6 +45,11 @@ public record TrainingRun(Path config, RunConfig cfg) {
     return cfg.data().optionsFormat();
   }
 
+  /** Evaluation's prompt format: the one training rendered with. */
+  public RunConfig.PromptFormat promptFormat() {
+    return cfg.data().promptFormat();
+  }
+
   /**
    * The tasks the run trained on: the collection's tasks minus the held-out clusters and those
    * excluded with them, and minus tasks weighted 0 (as {@link Mixture} plans it). Empty for a

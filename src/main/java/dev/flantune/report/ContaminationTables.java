@@ -19,7 +19,9 @@ final class ContaminationTables {
   static void json(EvalReport r, ObjectNode root) {
     root.putObject("rendering")
         .put("options_format", r.rendering().optionsFormat())
-        .put("chosen_by", r.rendering().chosenBy());
+        .put("chosen_by", r.rendering().chosenBy())
+        .put("prompt_format", r.rendering().promptFormat())
+        .put("prompt_format_chosen_by", r.rendering().promptChosenBy());
     Contamination c = r.contamination();
     if (c == null) {
       root.putNull("contamination");
@@ -64,6 +66,15 @@ final class ContaminationTables {
             : "Flan Collection variants, chosen per example")
         + "; chosen by "
         + g.chosenBy()
+        + "). Prompt format `"
+        + g.promptFormat()
+        + "` ("
+        + (g.chatTemplate()
+            ? "each prompt a user message through the model's chat template, the answer the"
+                + " assistant's reply"
+            : "the prompt as plain text")
+        + "; chosen by "
+        + g.promptChosenBy()
         + ").";
   }
 

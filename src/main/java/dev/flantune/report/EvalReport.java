@@ -49,9 +49,24 @@ public record EvalReport(
    *     variants chosen per example)
    * @param chosenBy what decided it: {@code --options-format}, the training run's config, or the
    *     default
+   * @param promptFormat {@code plain} (the prompt as text) or {@code chat_template} (through the
+   *     model's chat template, the answer as the assistant's reply)
+   * @param promptChosenBy what decided the prompt format
    */
-  public record Rendering(String optionsFormat, String chosenBy) {
+  public record Rendering(
+      String optionsFormat, String chosenBy, String promptFormat, String promptChosenBy) {
+    public static final String PLAIN = "plain";
+    public static final String CHAT_TEMPLATE = "chat_template";
     public static final Rendering DEFAULT = new Rendering("flan", "default");
+
+    /** Plain prompts, by default. */
+    public Rendering(String optionsFormat, String chosenBy) {
+      this(optionsFormat, chosenBy, PLAIN, "default");
+    }
+
+    public boolean chatTemplate() {
+      return CHAT_TEMPLATE.equals(promptFormat);
+    }
   }
 
   public boolean compared() {

@@ -47,7 +47,25 @@ final class Plots {
   record Interval(double low, double high) {}
 
   static byte[] clusterBars(EvalReport r) {
-    return png(clusterBarsChart(r, Map.of()));
+    return png(clusterBarsChart(r, intervals(r)));
+  }
+
+  /**
+   * Each cluster's 95% interval per model, from the report's per-example scores (the ones the
+   * Markdown and JSON reports print); empty when the report has none (no per-example scores).
+   */
+  static Map<String, Map<String, Interval>> intervals(EvalReport r) {
+    ReportStats stats = new ReportStats(r);
+    Map<String, Map<String, Interval>> out = new java.util.LinkedHashMap<>();
+    for (ClusterResult c : r.clusters()) {
+      Map<String, Interval> byModel = new java.util.LinkedHashMap<>();
+      for (String m : r.models()) {
+        Significance.Interval ci = stats.cluster(c, m, EvalReport.Measure.SCORE);
+        if (ci.exists()) byModel.put(m, new Interval(ci.low(), ci.high()));
+      }
+      if (!byModel.isEmpty()) out.put(c.name(), byModel);
+    }
+    return out;
   }
 
   /**

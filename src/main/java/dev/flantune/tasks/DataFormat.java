@@ -2,6 +2,7 @@ package dev.flantune.tasks;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flantune.chat.ChatTurn;
 import dev.flantune.util.FlanTuneException;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -77,6 +78,18 @@ public enum DataFormat {
       case CHAT -> chat(line, where, f);
     }
     return f;
+  }
+
+  /**
+   * The conversation of a {@code chat} line, turn by turn (validated by {@link #fields}, which runs
+   * first); empty for the other formats. {@code data.prompt_format: chat_template} trains on it.
+   */
+  public List<ChatTurn> turns(ObjectNode line) {
+    if (this != CHAT) return List.of();
+    List<ChatTurn> out = new java.util.ArrayList<>();
+    for (JsonNode m : line.get("messages"))
+      out.add(ChatTurn.of(m.get("role").textValue(), m.get("content").textValue()));
+    return out;
   }
 
   private static void chat(ObjectNode line, String where, Map<String, String> f) {

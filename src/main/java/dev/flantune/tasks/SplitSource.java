@@ -233,7 +233,7 @@ public final class SplitSource {
               + "', not one of the options "
               + options);
     }
-    return new Example(task.name(), file, line, position, fields, options);
+    return new Example(task.name(), file, line, position, fields, options, task.format().turns(o));
   }
 
   private List<String> options(ObjectNode o, String where) {

@@ -4,6 +4,7 @@ import dev.flantune.checkpoint.DType;
 import dev.flantune.config.RunConfig;
 import dev.flantune.data.Batch;
 import dev.flantune.data.BatchSource;
+import dev.flantune.data.ChatFormat;
 import dev.flantune.data.ExampleTokenizer;
 import dev.flantune.data.InstructionSource;
 import dev.flantune.data.Mixture;
@@ -207,7 +208,11 @@ public final class TrainRecipe {
     String format = d.optionsFormat().name().toLowerCase(java.util.Locale.ROOT);
     HeldOutEval.Checks checks =
         new HeldOutEval.Checks(
-            new EvalReport.Rendering(format, "the run's data.options_format"),
+            new EvalReport.Rendering(
+                format,
+                "the run's data.options_format",
+                d.promptFormat().yamlName(),
+                "the run's data.prompt_format"),
             ContaminationSources.of(ContaminationSources.DEFAULT_NGRAM, run, cfg.model()));
     return HeldOutEval.run(
         settings,
@@ -351,7 +356,8 @@ public final class TrainRecipe {
             registry, new Mixture.Config(d.cap(), d.weights(), heldOut, overlaps(d), cfg.seed()));
     RenderOptions options = RenderOptions.of(cfg);
     Renderer renderer = new Renderer(options, s -> tok.encode(s).length);
-    ExampleTokenizer examples = new ExampleTokenizer(tok, length);
+    ExampleTokenizer examples =
+        new ExampleTokenizer(tok, length, ChatFormat.forTraining(tok, d.promptFormat()));
     InstructionSource source =
         new InstructionSource(
             mixture,

@@ -175,4 +175,68 @@ class PlotsTest {
     assertTrue(c.getTitle().contains("95% interval"));
     save(Plots.png(c), "clusters-ci.png");
   }
+
+  /** A template scored right/wrong on {@code n} examples, {@code right} of them right. */
+  private static TemplateScore scored(int template, int n, int right) {
+    double[] per = new double[n];
+    for (int i = 0; i < right; i++) per[i] = 100;
+    return new TemplateScore(
+        template,
+        n,
+        0,
+        100.0 * right / n,
+        Double.NaN,
+        Double.NaN,
+        per,
+        Double.NaN,
+        Double.NaN,
+        new double[0],
+        new double[0]);
+  }
+
+  @Test
+  void htmlReportDrawsTheClusterIntervalsItPrints() throws Exception {
+    Map<String, ModelScores> m = new LinkedHashMap<>();
+    m.put(EvalReport.TUNED, new ModelScores(List.of(scored(0, 40, 30), scored(1, 40, 26))));
+    m.put(EvalReport.BASE, new ModelScores(List.of(scored(0, 40, 16), scored(1, 40, 20))));
+    ClusterResult nli =
+        new ClusterResult(
+            "nli",
+            List.of(new TaskResult("t", "nli", "classification", "accuracy", 40, List.of(), m)));
+    EvalReport.Provenance p =
+        new EvalReport.Provenance(
+            "now", 0, 0, "validation", 40, "tasks", List.of("nli"), List.of(), Map.of());
+    EvalReport r =
+        new EvalReport(List.of(EvalReport.TUNED, EvalReport.BASE), p, List.of(nli), Map.of());
+
+    // The whiskers are the intervals the Markdown and JSON reports print.
+    Map<String, Map<String, Plots.Interval>> ci = Plots.intervals(r);
+    Significance.Interval tuned =
+        new ReportStats(r).cluster(nli, EvalReport.TUNED, EvalReport.Measure.SCORE);
+    assertTrue(tuned.exists());
+    assertEquals(
+        new Plots.Interval(tuned.low(), tuned.high()), ci.get("nli").get(EvalReport.TUNED));
+    assertTrue(ci.get("nli").containsKey(EvalReport.BASE));
+    assertTrue(Plots.intervals(report()).isEmpty(), "no per-example scores, no whiskers");
+
+    // The PNG in report.html has them: many more whisker-coloured pixels than the same bars bare.
+    String html = ReportHtml.render(r, java.util.Optional.empty());
+    String tag = "src=\"data:image/png;base64,";
+    int at = html.indexOf(tag) + tag.length();
+    byte[] png = java.util.Base64.getDecoder().decode(html.substring(at, html.indexOf('"', at)));
+    BufferedImage drawn = save(png, "clusters-html.png");
+    BufferedImage bare = save(Plots.png(Plots.clusterBarsChart(r, Map.of())), "clusters-bare.png");
+    int whisker = java.awt.Color.DARK_GRAY.getRGB();
+    assertTrue(
+        count(drawn, whisker) > count(bare, whisker) + 20,
+        count(drawn, whisker) + " vs " + count(bare, whisker));
+    assertTrue(Plots.clusterBarsChart(r, ci).getTitle().contains("95% interval"));
+  }
+
+  private static int count(BufferedImage img, int rgb) {
+    int n = 0;
+    for (int y = 0; y < img.getHeight(); y++)
+      for (int x = 0; x < img.getWidth(); x++) if (img.getRGB(x, y) == rgb) n++;
+    return n;
+  }
 }
