@@ -1,6 +1,5 @@
 package dev.flantune.model.cpu;
 
-import static dev.flantune.model.cpu.Kernels.bmm;
 import static dev.flantune.model.cpu.Kernels.gemm;
 
 import dev.flantune.data.Batch;
@@ -231,7 +230,7 @@ public final class CpuEngine implements GradientEngine {
     Kernels.scatterRows(dIn.fb(), rows, a.dln.fb(), nC);
     finalNorm.backward(a.dln.fb(), a.resid[nL].fb(), a.statsF, a.dres.fb(), false, pw, gw, n);
     clock.lap("norm");
-    double scale = 1 / Math.sqrt(nD);
+    float scale = (float) (1 / Math.sqrt(nD));
     for (int l = nL - 1; l >= 0; l--) {
       Block p = blocks[l];
       Activations.Layer la = a.layer[l];
@@ -251,16 +250,9 @@ public final class CpuEngine implements GradientEngine {
       // Attention: mid = resid[l] + out(attend(qkv(norm(resid[l])))).
       p.out().backward(la.y, a.dres, a.dy, 0, a.ones);
       clock.lap("gemm");
-      Attention.splitHeads(a.dy.fb(), a.yh.fb(), a.rows, t, nD, nH); // dY as heads
-      clock.lap("attention: split/merge heads");
-      bmm(a.yh.arr(), false, la.v, true, a.datt.arr(), 1, 0); // dP = dY·Vᵀ
-      bmm(la.att.arr(), true, a.yh.arr(), false, a.dv, 1, 0); // dV = Pᵀ·dY
-      clock.lap("attention: batched matmul");
-      Attention.causalSoftmaxBackward(la.att.fb(), a.datt.fb(), keys, a.rows, nH, t);
-      clock.lap("attention: softmax");
-      bmm(a.datt.arr(), false, la.k, false, a.dq, scale, 0); // dQ = dS·K·scale
-      bmm(a.datt.arr(), true, la.q, false, a.dk, scale, 0); // dK = dSᵀ·Q·scale
-      clock.lap("attention: batched matmul");
+      FusedAttention.backward(
+          la.heads.fb(), la.y.fb(), la.lse, a.dy.fb(), a.dheads.fb(), keys, dims(a), scale);
+      clock.lap("attention: fused backward");
       if (rope != null) {
         rope.apply(a.dheads.fb(), 0, a.rows, nH, t, b.positionIds(), true);
         rope.apply(a.dheads.fb(), n * nH * nD, a.rows, nKv, t, b.positionIds(), true);
@@ -276,6 +268,10 @@ public final class CpuEngine implements GradientEngine {
     embedBackward(b, a.dres.fb());
     clock.lap("embedding");
     return loss;
+  }
+
+  private FusedAttention.Dims dims(Activations a) {
+    return new FusedAttention.Dims(a.rows, a.len, nH, nKv, nD);
   }
 
   /** The q, k and v parts of head-major {@code heads} back into token rows [N, W]. */
@@ -354,7 +350,7 @@ public final class CpuEngine implements GradientEngine {
   /** The forward pass up to the final norm, into {@code a}. */
   private void forward(Batch b, KeyRanges keys, Activations a, Clock clock) {
     int n = a.n, t = a.len;
-    double scale = 1 / Math.sqrt(nD);
+    float scale = (float) (1 / Math.sqrt(nD));
     embed(b, a.resid[0].fb());
     clock.lap("embedding");
     for (int l = 0; l < nL; l++) {
@@ -372,14 +368,8 @@ public final class CpuEngine implements GradientEngine {
         clock.lap("rope");
       }
       if (capturing != null) capturing.store(l, la.heads.fb(), a.n, a.len);
-      bmm(la.q, false, la.k, true, la.att.arr(), scale, 0);
-      clock.lap("attention: batched matmul");
-      Attention.causalSoftmax(la.att.fb(), keys, a.rows, nH, t);
-      clock.lap("attention: softmax");
-      bmm(la.att.arr(), false, la.v, false, a.yh.arr(), 1, 0);
-      clock.lap("attention: batched matmul");
-      Attention.mergeHeads(a.yh.fb(), 0, nH, la.y.fb(), nH * nD, 0, a.rows, t, nD);
-      clock.lap("attention: split/merge heads");
+      FusedAttention.forward(la.heads.fb(), la.y.fb(), la.lse, keys, dims(a), scale);
+      clock.lap("attention: fused forward");
       p.out().forward(la.y, la.mid, a.resid[l].fb(), pw, n);
       clock.lap("gemm");
       p.mlpNorm().forward(la.mid.fb(), la.ln2.fb(), la.stats2, pw, n);
@@ -468,18 +458,15 @@ public final class CpuEngine implements GradientEngine {
   private Activations acts(Activations current, int rows, int len, boolean inference) {
     if (current != null && current.rows == rows && current.len == len) return current;
     int n = rows * len;
-    long att = (long) rows * nH * len * len;
     long widest = Math.max(cfg.upWidth(), cfg.qkvWidth());
-    if ((long) n * widest >= Integer.MAX_VALUE || att >= Integer.MAX_VALUE)
+    if ((long) n * widest >= Integer.MAX_VALUE)
       throw tooLarge("a batch of " + rows + " × " + len + " tokens");
-    if (current != null && n <= current.capTokens && att <= current.capAttention) {
-      return new Activations(
-          cfg, rows, len, current.capTokens, current.capAttention, inference, current);
+    if (current != null && n <= current.capTokens) {
+      return new Activations(cfg, rows, len, current.capTokens, inference, current);
     }
     int capTokens = Math.max(n, current == null ? 0 : current.capTokens);
-    long capAtt = Math.max(att, current == null ? 0 : current.capAttention);
     if (current != null) current.close();
-    return new Activations(cfg, rows, len, capTokens, capAtt, inference, null);
+    return new Activations(cfg, rows, len, capTokens, inference, null);
   }
 
   private static RuntimeException tooLarge(String what) {
