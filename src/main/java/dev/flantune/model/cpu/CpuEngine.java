@@ -5,7 +5,6 @@ import static dev.flantune.model.cpu.Kernels.gemm;
 import dev.flantune.data.Batch;
 import dev.flantune.model.CausalLm;
 import dev.flantune.model.Decoder;
-import dev.flantune.model.FastMath;
 import dev.flantune.model.FlatParameters;
 import dev.flantune.model.GradientEngine;
 import dev.flantune.model.KeyRanges;
@@ -318,9 +317,9 @@ public final class CpuEngine implements GradientEngine {
                 best = v;
               }
             }
-            double sum = 0;
-            for (int v = 0; v < nV; v++) sum += FastMath.exp(row[v] - max);
-            nll[rows[j]] = Math.log(sum) + max - row[labels[rows[j]]];
+            float target = row[labels[rows[j]]];
+            double sum = expShifted(row, max);
+            nll[rows[j]] = Math.log(sum) + max - target;
             argmax[rows[j]] = best;
           }
         });
@@ -555,8 +554,7 @@ public final class CpuEngine implements GradientEngine {
             float max = Float.NEGATIVE_INFINITY;
             for (int v = 0; v < nV; v++) max = Math.max(max, row[v]);
             float target = row[label];
-            double sum = 0;
-            for (int v = 0; v < nV; v++) sum += row[v] = FastMath.exp(row[v] - max);
+            double sum = expShifted(row, max);
             nll[j] = Math.log(sum) + max - target;
             float w = weights == null ? 1f : weights[rows[j]];
             float scale = (float) (w / sum);
@@ -568,6 +566,22 @@ public final class CpuEngine implements GradientEngine {
     double loss = 0;
     for (int j = 0; j < m; j++) loss += nll[j] * (weights == null ? 1 : weights[rows[j]]);
     return loss;
+  }
+
+  /** row ← e^(row − max) (vectorized); returns the sum, in four fixed partial sums. */
+  private double expShifted(float[] row, float max) {
+    for (int v = 0; v < nV; v++) row[v] -= max;
+    Simd.exp(row, 0, nV);
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int v = 0;
+    for (; v + 4 <= nV; v += 4) {
+      s0 += row[v];
+      s1 += row[v + 1];
+      s2 += row[v + 2];
+      s3 += row[v + 3];
+    }
+    for (; v < nV; v++) s0 += row[v];
+    return (s0 + s1) + (s2 + s3);
   }
 
   /** Time per phase, for {@code bench --profile}; free when profiling is off. */

@@ -86,6 +86,7 @@ final class FusedAttention {
     void mask(float[] s, int k0) {
       for (int r = 0; r < BQ; r++) {
         int o = r * BK, sh = shared[r], l = lo[r], q = pos[r];
+        if ((k0 >= l && k0 + BK - 1 <= q) || k0 + BK <= sh) continue; // sees the whole tile
         for (int j = 0; j < BK; j++) {
           int k = k0 + j;
           if (k >= sh && (k < l || k > q)) s[o + j] = Float.NEGATIVE_INFINITY;
@@ -189,11 +190,7 @@ final class FusedAttention {
       return;
     }
     float corr = Simd.exp(max[r] - m); // 0 when this is the first visible tile
-    for (int j = 0; j < BK; j++) s[at + j] -= m;
-    Simd.exp(s, at, BK);
-    float rowSum = 0;
-    for (int j = 0; j < BK; j++) rowSum += s[at + j];
-    sum[r] = sum[r] * corr + rowSum;
+    sum[r] = sum[r] * corr + Simd.expShifted(s, at, BK, m);
     max[r] = m;
     if (corr != 1f) for (int c = 0; c < dp; c++) o[r * dp + c] *= corr;
   }
@@ -251,9 +248,8 @@ final class FusedAttention {
                     tk.mask(p, k0);
                     for (int r = 0; r < BQ; r++) {
                       float l = q0 + r < t ? lse[lseAt + r] : Float.POSITIVE_INFINITY;
-                      for (int j = 0; j < BK; j++) p[r * BK + j] -= l;
+                      Simd.expShifted(p, r * BK, BK, l);
                     }
-                    Simd.exp(p, 0, BQ * BK);
                     // dV += Pᵀ·dO; dP = dO·Vᵀ; dS = P ⊙ (dP − delta); dQ += dS·K; dK +=
                     // dSᵀ·(scale·Q).
                     Simd.mm(p, 0, 1, BK, dO, 0, dp, dv, k0 * dp, dp, BK, dp, BQ, true);

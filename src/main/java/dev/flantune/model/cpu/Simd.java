@@ -56,16 +56,44 @@ final class Simd {
 
   /** x[off, off + n) ← e^x, in place. */
   static void exp(float[] x, int off, int n) {
-    int i = 0;
-    if (VECTOR) i = SimdVector.exp(x, off, n);
-    for (; i < n; i++) x[off + i] = exp(x[off + i]);
+    expShifted(x, off, n, 0f);
   }
 
   /**
-   * c (+)= a·b for an m×n block: c[cOff + i·cs + j] = (acc ? c : 0) + Σ_k a(i, k)·b[bOff + k·bs +
-   * j], with a(i, k) = a[aOff + i·ars + k·acs] (any strides, so a may be read transposed). m must
-   * be a multiple of 4 and n of 2·{@link #LANES}; each element accumulates over k in order, one
-   * fused multiply-add at a time.
+   * x[off, off + n) ← e^(x − shift), in place; returns their sum (eight partial sums in a fixed
+   * order, so the same on every path).
+   */
+  static float expShifted(float[] x, int off, int n, float shift) {
+    int i = 0;
+    if (VECTOR) i = SimdVector.expShifted(x, off, n, shift);
+    for (; i < n; i++) x[off + i] = exp(x[off + i] - shift);
+    return sum(x, off, n);
+  }
+
+  /** Σ x[off, off + n) as eight interleaved partial sums, combined pairwise. */
+  static float sum(float[] x, int off, int n) {
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+      int o = off + i;
+      s0 += x[o];
+      s1 += x[o + 1];
+      s2 += x[o + 2];
+      s3 += x[o + 3];
+      s4 += x[o + 4];
+      s5 += x[o + 5];
+      s6 += x[o + 6];
+      s7 += x[o + 7];
+    }
+    for (; i < n; i++) s0 += x[off + i];
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+  }
+
+  /**
+   * c (+)= a·b for an m×n block: c[cOff + i·cs + j] (+)= Σ_k a(i, k)·b[bOff + k·bs + j], with a(i,
+   * k) = a[aOff + i·ars + k·acs] (any strides, so a may be read transposed). m must be a multiple
+   * of 4 and n of 2·{@link #LANES}; each element's sum runs over k in order from 0, one fused
+   * multiply-add at a time, and is then added to c (acc) or stored.
    */
   static void mm(
       float[] a,
@@ -103,13 +131,19 @@ final class Simd {
       int n,
       int kk,
       boolean acc) {
+    // Row by row as s += a_ik·b_k (the JIT vectorizes the inner loop); per element the same
+    // fused multiply-adds in the same order as the vector path, then c added.
+    float[] s = new float[n];
     for (int i = 0; i < m; i++) {
-      for (int j = 0; j < n; j++) {
-        float s = acc ? c[cOff + i * cs + j] : 0f;
-        for (int k = 0; k < kk; k++)
-          s = Math.fma(a[aOff + i * ars + k * acs], b[bOff + k * bs + j], s);
-        c[cOff + i * cs + j] = s;
+      int ci = cOff + i * cs;
+      java.util.Arrays.fill(s, 0f);
+      for (int k = 0; k < kk; k++) {
+        float x = a[aOff + i * ars + k * acs];
+        int bk = bOff + k * bs;
+        for (int j = 0; j < n; j++) s[j] = Math.fma(x, b[bk + j], s[j]);
       }
+      if (acc) for (int j = 0; j < n; j++) c[ci + j] += s[j];
+      else System.arraycopy(s, 0, c, ci, n);
     }
   }
 

@@ -20,8 +20,8 @@ final class SimdVector {
     return F.length();
   }
 
-  /** x[off, off + n) ← e^x for the whole vectors; returns how many elements it did. */
-  static int exp(float[] x, int off, int n) {
+  /** x[off, off + n) ← e^(x − shift) for the whole vectors; returns how many elements it did. */
+  static int expShifted(float[] x, int off, int n, float shift) {
     int l = F.length(), i = 0;
     FloatVector log2e = FloatVector.broadcast(F, LOG2E), round = FloatVector.broadcast(F, ROUND);
     FloatVector lnHi = FloatVector.broadcast(F, -LN2_HI), lnLo = FloatVector.broadcast(F, -LN2_LO);
@@ -29,7 +29,7 @@ final class SimdVector {
     FloatVector p3 = FloatVector.broadcast(F, P3), p4 = FloatVector.broadcast(F, P4);
     FloatVector p5 = FloatVector.broadcast(F, P5);
     for (; i + l <= n; i += l) {
-      FloatVector v = FloatVector.fromArray(F, x, off + i).max(EXP_MIN).min(EXP_MAX);
+      FloatVector v = FloatVector.fromArray(F, x, off + i).sub(shift).max(EXP_MIN).min(EXP_MAX);
       FloatVector t = v.fma(log2e, round);
       FloatVector k = t.sub(round);
       FloatVector r = k.fma(lnHi, v);
@@ -70,19 +70,10 @@ final class SimdVector {
       int a0 = aOff + i * ars, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
       for (int j = 0; j < n; j += 2 * l) {
         int c0 = cOff + i * cs + j, c1 = c0 + cs, c2 = c1 + cs, c3 = c2 + cs;
-        FloatVector s00, s01, s10, s11, s20, s21, s30, s31;
-        if (acc) {
-          s00 = FloatVector.fromArray(F, c, c0);
-          s01 = FloatVector.fromArray(F, c, c0 + l);
-          s10 = FloatVector.fromArray(F, c, c1);
-          s11 = FloatVector.fromArray(F, c, c1 + l);
-          s20 = FloatVector.fromArray(F, c, c2);
-          s21 = FloatVector.fromArray(F, c, c2 + l);
-          s30 = FloatVector.fromArray(F, c, c3);
-          s31 = FloatVector.fromArray(F, c, c3 + l);
-        } else {
-          s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = FloatVector.zero(F);
-        }
+        // Accumulators start at 0 and c is added after the loop: a vector that merges two paths
+        // (loaded or zero) is boxed by C2, which made this loop ~10× slower.
+        FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00;
+        FloatVector s20 = s00, s21 = s00, s30 = s00, s31 = s00;
         int bo = bOff + j;
         for (int k = 0; k < kk; k++, bo += bs) {
           FloatVector b0 = FloatVector.fromArray(F, b, bo),
@@ -101,15 +92,21 @@ final class SimdVector {
           s30 = x.fma(b0, s30);
           s31 = x.fma(b1, s31);
         }
-        s00.intoArray(c, c0);
-        s01.intoArray(c, c0 + l);
-        s10.intoArray(c, c1);
-        s11.intoArray(c, c1 + l);
-        s20.intoArray(c, c2);
-        s21.intoArray(c, c2 + l);
-        s30.intoArray(c, c3);
-        s31.intoArray(c, c3 + l);
+        store(s00, c, c0, acc);
+        store(s01, c, c0 + l, acc);
+        store(s10, c, c1, acc);
+        store(s11, c, c1 + l, acc);
+        store(s20, c, c2, acc);
+        store(s21, c, c2 + l, acc);
+        store(s30, c, c3, acc);
+        store(s31, c, c3 + l, acc);
       }
     }
+  }
+
+  /** c[at, at + lanes) = s, or += s. */
+  private static void store(FloatVector s, float[] c, int at, boolean acc) {
+    if (acc) s.add(FloatVector.fromArray(F, c, at)).intoArray(c, at);
+    else s.intoArray(c, at);
   }
 }
