@@ -95,9 +95,26 @@ final class FusedAttention {
     }
   }
 
-  /** Copies [T, D] rows at {@code off} into dst [Tp, Dp] (row-major) or, transposed, [Dp, Tp]. */
+  /** Per-thread [Tp, Dp] arrays reused across calls (allocated per call they grew the heap). */
+  private static final ThreadLocal<float[][]> SCRATCH = new ThreadLocal<>();
+
+  /** Five arrays of at least {@code size} floats for this thread (contents undefined). */
+  private static float[][] scratch(int size) {
+    float[][] s = SCRATCH.get();
+    if (s == null || s[0].length < size) {
+      s = new float[5][size];
+      SCRATCH.set(s);
+    }
+    return s;
+  }
+
+  /**
+   * Copies [T, D] rows at {@code off} into dst [Tp, Dp] (row-major) or, transposed, [Dp, Tp]; the
+   * padding is zeroed.
+   */
   private static void load(FloatBuffer src, int off, Dims dm, float[] dst, boolean transpose) {
     int d = dm.d(), dp = dm.dp(), tp = dm.tp();
+    java.util.Arrays.fill(dst, 0, dp * tp, 0f);
     if (!transpose) {
       for (int k = 0; k < dm.t(); k++) src.get(off + k * d, dst, k * dp, d);
       return;
@@ -132,7 +149,8 @@ final class FusedAttention {
         dm.rows() * dm.nH(),
         cost / 8,
         (from, to) -> {
-          float[] kT = new float[dp * tp], v = new float[tp * dp];
+          float[][] big = scratch(dp * tp);
+          float[] kT = big[0], v = big[1];
           float[] q = new float[BQ * dp], s = new float[BQ * BK], o = new float[BQ * dp];
           float[] max = new float[BQ], sum = new float[BQ], out = new float[d];
           TileKeys tk = new TileKeys();
@@ -214,8 +232,8 @@ final class FusedAttention {
         dm.rows() * dm.nKv(),
         cost / 8,
         (from, to) -> {
-          float[] kT = new float[dp * tp], kr = new float[tp * dp], vT = new float[dp * tp];
-          float[] dk = new float[tp * dp], dv = new float[tp * dp];
+          float[][] big = scratch(dp * tp);
+          float[] kT = big[0], kr = big[1], vT = big[2], dk = big[3], dv = big[4];
           float[] q = new float[BQ * dp], dO = new float[BQ * dp], dq = new float[BQ * dp];
           float[] p = new float[BQ * BK], ds = new float[BQ * BK], delta = new float[BQ];
           float[] rowY = new float[d], out = new float[d];
@@ -225,8 +243,8 @@ final class FusedAttention {
             load(heads, dm.kOffset(b, kv), dm, kT, true);
             load(heads, dm.kOffset(b, kv), dm, kr, false);
             load(heads, dm.vOffset(b, kv), dm, vT, true);
-            java.util.Arrays.fill(dk, 0f);
-            java.util.Arrays.fill(dv, 0f);
+            java.util.Arrays.fill(dk, 0, dp * tp, 0f);
+            java.util.Arrays.fill(dv, 0, dp * tp, 0f);
             for (int h = kv * g; h < (kv + 1) * g; h++) {
               for (int q0 = 0; q0 < t; q0 += BQ) {
                 int lseAt = (b * dm.nH() + h) * t + q0;
