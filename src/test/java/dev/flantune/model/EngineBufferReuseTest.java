@@ -72,8 +72,11 @@ class EngineBufferReuseTest {
 
   @Test
   void batchesPastTheIndexRangeAreAUsageErrorBeforeAnyAllocation() {
-    int t = 50_000; // attention scores 2 heads × t² > 2^31
-    dev.flantune.model.ModelConfig c = dev.flantune.model.family.Gpt2Family.of(61, t, 8, 1, 2, 60);
+    // MLP activations t × 2F > 2^31 (attention keeps no t² scores: long sequences alone fit).
+    int t = 20_000;
+    dev.flantune.model.ModelConfig c =
+        dev.flantune.model.family.LlamaFamily.of(
+            "llama", 61, t, 8, 1, 2, 1, 65_536, 10_000, true, null, 60);
     var engine = new dev.flantune.model.cpu.CpuEngine(CausalLm.random(c, 1));
     int[] zeros = new int[t], pos = new int[t], seg = new int[t];
     float[] mask = new float[t];

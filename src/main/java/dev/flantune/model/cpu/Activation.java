@@ -21,11 +21,13 @@ final class Activation {
     return FastMath.tanh((float) GELU_K0 * (x + (float) GELU_K1 * x * x * x));
   }
 
-  /** σ(x) by an exp that never overflows. */
+  /**
+   * σ(x) = 1/(1 + e^−x) for x ≥ 0, e^x/(1 + e^x) below (e^−|x| never overflows); the same values as
+   * {@link #swiglu}'s vectorized loop.
+   */
   static float sigmoid(float x) {
-    if (x >= 0) return 1f / (1f + FastMath.exp(-x));
-    float e = FastMath.exp(x);
-    return e / (1f + e);
+    float e = Simd.exp(-Math.abs(x));
+    return x >= 0 ? 1f / (1f + e) : e / (1f + e);
   }
 
   /** out = 0.5·x·(1 + t) over len elements, t kept for the backward pass. */
@@ -80,8 +82,10 @@ final class Activation {
           float[] ur = new float[2 * f], sr = new float[f], hr = new float[f];
           for (int i = from; i < to; i++) {
             u.get(i * 2 * f, ur, 0, 2 * f);
+            for (int k = 0; k < f; k++) sr[k] = -Math.abs(ur[k]);
+            Simd.exp(sr, 0, f);
             for (int k = 0; k < f; k++) {
-              float sg = sigmoid(ur[k]);
+              float e = sr[k], sg = ur[k] >= 0 ? 1f / (1f + e) : e / (1f + e);
               sr[k] = sg;
               hr[k] = ur[k] * sg * ur[f + k];
             }

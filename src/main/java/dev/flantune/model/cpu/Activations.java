@@ -5,54 +5,45 @@ import dev.flantune.model.cpu.Kernels.Buf;
 import dev.flantune.model.cpu.Kernels.Storage;
 import java.util.ArrayList;
 import java.util.List;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Every buffer of a step for one batch shape, cut from storages sized to a capacity and reused
  * across steps (no native allocation per step once the largest batch has been seen).
  *
  * <p>Shapes (n = B·T tokens, A = H·D, W = (H + 2KV)·D, U = F or 2F): residual streams [n, C]; per
- * layer the norm outputs [n, C], q|k|v in head-major layout ({@link Attention}), scores [B, H, T,
- * T], attention output [n, A], MLP input [n, U] and activation [n, F].
+ * layer the norm outputs [n, C], q|k|v in head-major layout ({@link Attention}), the attention's
+ * logsumexps [B, H, T] (no T×T scores: {@link FusedAttention}), attention output [n, A], MLP input
+ * [n, U] and activation [n, F].
  */
 final class Activations {
   /** Per-layer activations kept for the backward pass. */
   static final class Layer {
-    Buf ln1, heads, att, y, mid, ln2, u, t, g;
-    INDArray q, k, v; // [B·KV, G·T, D], [B·KV, T, D], [B·KV, T, D]
+    Buf ln1, heads, y, mid, ln2, u, t, g;
+    float[] lse; // [B, H, T]
     float[] stats1, stats2; // per row: mean, rstd
   }
 
   final int rows, len, n;
   final boolean inference;
   final int capTokens;
-  final long capAttention;
   private final List<Storage> storages = new ArrayList<>();
   final Buf[] resid;
   final Layer[] layer;
-  final Buf lnf, qkv, yh;
+  final Buf lnf, qkv;
   final float[] statsF;
   // Backward only.
-  Buf dres, dln, dy, dU, dH, datt, dheads, ones;
-  INDArray dq, dk, dv;
+  Buf dres, dln, dy, dU, dH, dheads, ones;
 
   /**
    * {@code inference}: forward only, so every layer reuses one set of buffers and the residual
    * stream is updated in place.
    */
   Activations(
-      ModelConfig c,
-      int rows,
-      int len,
-      int capTokens,
-      long capAttention,
-      boolean inference,
-      Activations reuse) {
+      ModelConfig c, int rows, int len, int capTokens, boolean inference, Activations reuse) {
     this.rows = rows;
     this.len = len;
     this.n = rows * len;
     this.capTokens = capTokens;
-    this.capAttention = capAttention;
     this.inference = inference;
     Storage[] old = reuse == null ? null : reuse.storages.toArray(new Storage[0]);
     int[] next = {0};
@@ -62,10 +53,9 @@ final class Activations {
           storages.add(s);
           return s;
         };
-    int nC = c.nEmbd(), nL = c.nLayer(), nD = c.headSize(), nF = c.innerSize();
-    int kvRows = rows * c.nKvHead(), gt = c.groupSize() * len, t = len;
+    int nC = c.nEmbd(), nL = c.nLayer(), nF = c.innerSize();
     int attW = c.attnWidth(), qkvW = c.qkvWidth(), upW = c.upWidth();
-    long tok = capTokens, qOff = (long) n * attW, kvLen = (long) n * c.nKvHead() * nD;
+    long tok = capTokens;
     resid = new Buf[nL + 1];
     for (int l = 0; l <= nL; l++)
       resid[l] = inference && l > 0 ? resid[0] : take.apply(tok * nC).view(0, n, nC);
@@ -77,12 +67,8 @@ final class Activations {
       }
       Layer la = new Layer();
       la.ln1 = take.apply(tok * nC).view(0, n, nC);
-      Storage h = take.apply(tok * qkvW);
-      la.heads = h.view(0, (long) n * qkvW);
-      la.q = h.view(0, kvRows, gt, nD).arr();
-      la.k = h.view(qOff, kvRows, t, nD).arr();
-      la.v = h.view(qOff + kvLen, kvRows, t, nD).arr();
-      la.att = take.apply(capAttention).view(0, kvRows, gt, t);
+      la.heads = take.apply(tok * qkvW).view(0, (long) n * qkvW);
+      la.lse = new float[n * c.nHead()];
       la.y = take.apply(tok * attW).view(0, n, attW);
       la.mid = take.apply(tok * nC).view(0, n, nC);
       la.ln2 = take.apply(tok * nC).view(0, n, nC);
@@ -95,7 +81,6 @@ final class Activations {
     }
     lnf = take.apply(tok * nC).view(0, n, nC);
     qkv = take.apply(tok * qkvW).view(0, n, qkvW);
-    yh = take.apply(tok * attW).view(0, kvRows, gt, nD);
     statsF = new float[2 * n];
     if (inference) return;
     dres = take.apply(tok * nC).view(0, n, nC);
@@ -103,12 +88,7 @@ final class Activations {
     dy = take.apply(tok * attW).view(0, n, attW);
     dU = take.apply(tok * upW).view(0, n, upW);
     dH = upW == nF ? dU : take.apply(tok * nF).view(0, n, nF);
-    datt = take.apply(capAttention).view(0, kvRows, gt, t);
-    Storage dh = take.apply(tok * qkvW);
-    dheads = dh.view(0, (long) n * qkvW);
-    dq = dh.view(0, kvRows, gt, nD).arr();
-    dk = dh.view(qOff, kvRows, t, nD).arr();
-    dv = dh.view(qOff + kvLen, kvRows, t, nD).arr();
+    dheads = take.apply(tok * qkvW).view(0, (long) n * qkvW);
     Storage one = take.apply(capTokens);
     ones = one.view(0, 1, n);
     ones.arr().assign(1);

@@ -1,12 +1,10 @@
 package dev.flantune.model.cpu;
 
-import static dev.flantune.model.cpu.Kernels.bmm;
 import static dev.flantune.model.cpu.Kernels.gemm;
 
 import dev.flantune.data.Batch;
 import dev.flantune.model.CausalLm;
 import dev.flantune.model.Decoder;
-import dev.flantune.model.FastMath;
 import dev.flantune.model.FlatParameters;
 import dev.flantune.model.GradientEngine;
 import dev.flantune.model.HalfPrecision;
@@ -337,7 +335,7 @@ public final class CpuEngine implements GradientEngine {
     Kernels.scatterRows(dIn.fb(), rows, a.dln.fb(), nC);
     finalNorm.backward(a.dln.fb(), a.resid[nL].fb(), a.statsF, a.dres.fb(), false, pw, gw, n);
     clock.lap("norm");
-    double scale = 1 / Math.sqrt(nD);
+    float scale = (float) (1 / Math.sqrt(nD));
     for (int l = nL - 1; l >= 0; l--) {
       Block p = blocks[l];
       Activations.Layer la = a.layer[l];
@@ -357,16 +355,9 @@ public final class CpuEngine implements GradientEngine {
       // Attention: mid = resid[l] + out(attend(qkv(norm(resid[l])))).
       p.out().backward(la.y, a.dres, a.dy, 0, a.ones, n);
       clock.lap("gemm");
-      Attention.splitHeads(a.dy.fb(), a.yh.fb(), a.rows, t, nD, nH); // dY as heads
-      clock.lap("attention: split/merge heads");
-      bmm(a.yh.arr(), false, la.v, true, a.datt.arr(), 1, 0); // dP = dY·Vᵀ
-      bmm(la.att.arr(), true, a.yh.arr(), false, a.dv, 1, 0); // dV = Pᵀ·dY
-      clock.lap("attention: batched matmul");
-      Attention.causalSoftmaxBackward(la.att.fb(), a.datt.fb(), keys, a.rows, nH, t);
-      clock.lap("attention: softmax");
-      bmm(a.datt.arr(), false, la.k, false, a.dq, scale, 0); // dQ = dS·K·scale
-      bmm(a.datt.arr(), true, la.q, false, a.dk, scale, 0); // dK = dSᵀ·Q·scale
-      clock.lap("attention: batched matmul");
+      FusedAttention.backward(
+          la.heads.fb(), la.y.fb(), la.lse, a.dy.fb(), a.dheads.fb(), keys, dims(a), scale);
+      clock.lap("attention: fused backward");
       if (rope != null) {
         rope.apply(a.dheads.fb(), 0, a.rows, nH, t, b.positionIds(), true);
         rope.apply(a.dheads.fb(), n * nH * nD, a.rows, nKv, t, b.positionIds(), true);
@@ -385,6 +376,10 @@ public final class CpuEngine implements GradientEngine {
     if (gw != null) embedBackward(b, a.dres.fb());
     clock.lap("embedding");
     return loss;
+  }
+
+  private FusedAttention.Dims dims(Activations a) {
+    return new FusedAttention.Dims(a.rows, a.len, nH, nKv, nD);
   }
 
   /** The q, k and v parts of head-major {@code heads} back into token rows [N, W]. */
@@ -432,9 +427,9 @@ public final class CpuEngine implements GradientEngine {
                 best = v;
               }
             }
-            double sum = 0;
-            for (int v = 0; v < nV; v++) sum += FastMath.exp(row[v] - max);
-            nll[rows[j]] = Math.log(sum) + max - row[labels[rows[j]]];
+            float target = row[labels[rows[j]]];
+            double sum = expShifted(row, max);
+            nll[rows[j]] = Math.log(sum) + max - target;
             argmax[rows[j]] = best;
           }
         });
@@ -519,7 +514,7 @@ public final class CpuEngine implements GradientEngine {
   /** The forward pass up to the final norm, into {@code a}. */
   private void forward(Batch b, KeyRanges keys, Activations a, Clock clock) {
     int n = a.n, t = a.len;
-    double scale = 1 / Math.sqrt(nD);
+    float scale = (float) (1 / Math.sqrt(nD));
     embed(b, a.resid[0].fb());
     clock.lap("embedding");
     for (int l = 0; l < nL; l++) {
@@ -537,14 +532,8 @@ public final class CpuEngine implements GradientEngine {
         clock.lap("rope");
       }
       if (capturing != null) capturing.store(l, la.heads.fb(), a.n, a.len);
-      bmm(la.q, false, la.k, true, la.att.arr(), scale, 0);
-      clock.lap("attention: batched matmul");
-      Attention.causalSoftmax(la.att.fb(), keys, a.rows, nH, t);
-      clock.lap("attention: softmax");
-      bmm(la.att.arr(), false, la.v, false, a.yh.arr(), 1, 0);
-      clock.lap("attention: batched matmul");
-      Attention.mergeHeads(a.yh.fb(), 0, nH, la.y.fb(), nH * nD, 0, a.rows, t, nD);
-      clock.lap("attention: split/merge heads");
+      FusedAttention.forward(la.heads.fb(), la.y.fb(), la.lse, keys, dims(a), scale);
+      clock.lap("attention: fused forward");
       p.out().forward(la.y, la.mid, a.resid[l].fb(), pw, n);
       clock.lap("gemm");
       p.mlpNorm().forward(la.mid.fb(), la.ln2.fb(), la.stats2, pw, n);
@@ -636,18 +625,15 @@ public final class CpuEngine implements GradientEngine {
   private Activations acts(Activations current, int rows, int len, boolean inference) {
     if (current != null && current.rows == rows && current.len == len) return current;
     int n = rows * len;
-    long att = (long) rows * nH * len * len;
     long widest = Math.max(cfg.upWidth(), cfg.qkvWidth());
-    if ((long) n * widest >= Integer.MAX_VALUE || att >= Integer.MAX_VALUE)
+    if ((long) n * widest >= Integer.MAX_VALUE)
       throw tooLarge("a batch of " + rows + " × " + len + " tokens");
-    if (current != null && n <= current.capTokens && att <= current.capAttention) {
-      return new Activations(
-          cfg, rows, len, current.capTokens, current.capAttention, inference, current);
+    if (current != null && n <= current.capTokens) {
+      return new Activations(cfg, rows, len, current.capTokens, inference, current);
     }
     int capTokens = Math.max(n, current == null ? 0 : current.capTokens);
-    long capAtt = Math.max(att, current == null ? 0 : current.capAttention);
     if (current != null) current.close();
-    return new Activations(cfg, rows, len, capTokens, capAtt, inference, null);
+    return new Activations(cfg, rows, len, capTokens, inference, null);
   }
 
   private static RuntimeException tooLarge(String what) {
@@ -736,8 +722,7 @@ public final class CpuEngine implements GradientEngine {
             float max = Float.NEGATIVE_INFINITY;
             for (int v = 0; v < nV; v++) max = Math.max(max, row[v]);
             float target = row[label];
-            double sum = 0;
-            for (int v = 0; v < nV; v++) sum += row[v] = FastMath.exp(row[v] - max);
+            double sum = expShifted(row, max);
             nll[j] = Math.log(sum) + max - target;
             float w = weights == null ? 1f : weights[rows[j]];
             float scale = (float) (w / sum);
@@ -749,6 +734,22 @@ public final class CpuEngine implements GradientEngine {
     double loss = 0;
     for (int j = 0; j < m; j++) loss += nll[j] * (weights == null ? 1 : weights[rows[j]]);
     return loss;
+  }
+
+  /** row ← e^(row − max) (vectorized); returns the sum, in four fixed partial sums. */
+  private double expShifted(float[] row, float max) {
+    for (int v = 0; v < nV; v++) row[v] -= max;
+    Simd.exp(row, 0, nV);
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int v = 0;
+    for (; v + 4 <= nV; v += 4) {
+      s0 += row[v];
+      s1 += row[v + 1];
+      s2 += row[v + 2];
+      s3 += row[v + 3];
+    }
+    for (; v < nV; v++) s0 += row[v];
+    return (s0 + s1) + (s2 + s3);
   }
 
   /** Time per phase, for {@code bench --profile}; free when profiling is off. */

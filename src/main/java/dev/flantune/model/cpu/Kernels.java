@@ -2,15 +2,13 @@ package dev.flantune.model.cpu;
 
 import dev.flantune.util.Parallel;
 import java.nio.FloatBuffer;
-import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The CPU engine's building blocks that know no model: contiguous buffers, GEMM and batched GEMM
- * into preallocated outputs, and row copies.
+ * The CPU engine's building blocks that know no model: contiguous buffers, GEMM into preallocated
+ * outputs, and row copies.
  *
  * <p>Every loop copies its row or chunk into a Java array first: arithmetic on arrays is vectorized
  * by the JIT, on direct FloatBuffers it is not (GELU measured 1.4 vs 15 ms over 2M elements).
@@ -66,14 +64,6 @@ final class Kernels {
   static void gemm(
       INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, double alpha, double beta) {
     Nd4j.gemm(a, b, c, ta, tb, alpha, beta);
-  }
-
-  /** Batched [X, R, K]·[X, K, S] → [X, R, S] with optional transposes of the last two axes. */
-  static void bmm(
-      INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, double alpha, double beta) {
-    Nd4j.exec(
-        new Mmul(
-            a, b, c, alpha, beta, MMulTranspose.builder().transposeA(ta).transposeB(tb).build()));
   }
 
   static void zero(FloatBuffer x, int len) {

@@ -1,0 +1,301 @@
+package dev.flantune.model.cpu;
+
+import dev.flantune.model.KeyRanges;
+import dev.flantune.util.Parallel;
+import java.nio.FloatBuffer;
+
+/**
+ * Causal attention in tiles with an online softmax (FlashAttention, Dao et al. 2022, and its
+ * backward as in FlashAttention-2, Dao 2023): queries in tiles of {@link #BQ}, keys in tiles of
+ * {@link #BK}, only the key tiles some query of the tile may see ({@link KeyRanges}: causal, packed
+ * segments, shared contexts), each query's running max and sum kept while its keys stream by. The
+ * T×T probabilities are never stored: the forward keeps one logsumexp per query and the backward
+ * recomputes each tile's probabilities from it. Tile products go to {@link Simd#mm}.
+ *
+ * <p>Layouts: q|k|v head-major as {@link Attention} splits them (q [B, H, T, D], then k and v [B,
+ * KV, T, D]); the output y and its gradient dy token-major [B·T, H·D]; the logsumexps [B, H, T].
+ * Query head h reads key/value head h / G (grouped heads, G = H / KV).
+ */
+final class FusedAttention {
+  private FusedAttention() {}
+
+  /** Query and key tile sizes (multiples of 4 and of 2·{@link Simd#LANES} for 8 or 16 lanes). */
+  static final int BQ = 64, BK = 64;
+
+  /** Sizes of one call: rows B, length T, heads H and KV, head size D. */
+  record Dims(int rows, int t, int nH, int nKv, int d) {
+    int group() {
+      return nH / nKv;
+    }
+
+    /** Head size padded to whole vector pairs, length padded to whole tiles. */
+    int dp() {
+      return Simd.roundUp(d, 2 * Simd.LANES);
+    }
+
+    int tp() {
+      return Simd.roundUp(t, Math.max(BQ, BK));
+    }
+
+    int qOffset(int b, int h) {
+      return (b * nH + h) * t * d;
+    }
+
+    int kOffset(int b, int kv) {
+      return rows * t * nH * d + (b * nKv + kv) * t * d;
+    }
+
+    int vOffset(int b, int kv) {
+      return rows * t * (nH + nKv) * d + (b * nKv + kv) * t * d;
+    }
+
+    /** Where (row b, position pos, head h) starts in a token-major [B·T, H·D] buffer. */
+    int tokenOffset(int b, int pos, int h) {
+      return ((b * t + pos) * nH + h) * d;
+    }
+  }
+
+  /** Which keys each query of a tile sees, and the span of keys the tile must visit. */
+  private static final class TileKeys {
+    final int[] lo = new int[BQ], shared = new int[BQ], pos = new int[BQ];
+    int keyFrom, keyTo; // [keyFrom, keyTo): every key some query of the tile sees
+
+    /** Fills the tile starting at position q0 of row b; false when no query sees anything. */
+    boolean of(KeyRanges keys, int b, int q0, int t) {
+      keyFrom = Integer.MAX_VALUE;
+      keyTo = 0;
+      for (int r = 0; r < BQ; r++) {
+        int q = q0 + r;
+        pos[r] = q;
+        if (q >= t) { // padding past the sequence: sees nothing
+          lo[r] = q + 1;
+          shared[r] = 0;
+          continue;
+        }
+        int i = b * t + q;
+        lo[r] = keys.lo()[i];
+        shared[r] = Math.min(keys.shared()[i], lo[r]);
+        if (shared[r] == 0 && lo[r] > q) continue;
+        keyFrom = Math.min(keyFrom, shared[r] > 0 ? 0 : lo[r]);
+        keyTo = Math.max(keyTo, q + 1);
+      }
+      return keyTo > 0;
+    }
+
+    /** s[r·BK + j] ← −∞ where query r does not see key k0 + j. */
+    void mask(float[] s, int k0) {
+      for (int r = 0; r < BQ; r++) {
+        int o = r * BK, sh = shared[r], l = lo[r], q = pos[r];
+        if ((k0 >= l && k0 + BK - 1 <= q) || k0 + BK <= sh) continue; // sees the whole tile
+        for (int j = 0; j < BK; j++) {
+          int k = k0 + j;
+          if (k >= sh && (k < l || k > q)) s[o + j] = Float.NEGATIVE_INFINITY;
+        }
+      }
+    }
+  }
+
+  /** Per-thread [Tp, Dp] arrays reused across calls (allocated per call they grew the heap). */
+  private static final ThreadLocal<float[][]> SCRATCH = new ThreadLocal<>();
+
+  /** Five arrays of at least {@code size} floats for this thread (contents undefined). */
+  private static float[][] scratch(int size) {
+    float[][] s = SCRATCH.get();
+    if (s == null || s[0].length < size) {
+      s = new float[5][size];
+      SCRATCH.set(s);
+    }
+    return s;
+  }
+
+  /**
+   * Copies [T, D] rows at {@code off} into dst [Tp, Dp] (row-major) or, transposed, [Dp, Tp]; the
+   * padding is zeroed.
+   */
+  private static void load(FloatBuffer src, int off, Dims dm, float[] dst, boolean transpose) {
+    int d = dm.d(), dp = dm.dp(), tp = dm.tp();
+    java.util.Arrays.fill(dst, 0, dp * tp, 0f);
+    if (!transpose) {
+      for (int k = 0; k < dm.t(); k++) src.get(off + k * d, dst, k * dp, d);
+      return;
+    }
+    float[] row = new float[d];
+    for (int k = 0; k < dm.t(); k++) {
+      src.get(off + k * d, row, 0, d);
+      for (int c = 0; c < d; c++) dst[c * tp + k] = row[c];
+    }
+  }
+
+  /** The query tile at q0, scaled: dst[r·Dp + c] = scale·q (rows past T stay 0). */
+  private static void loadQueries(
+      FloatBuffer heads, int off, Dims dm, int q0, float scale, float[] dst) {
+    int d = dm.d(), dp = dm.dp();
+    java.util.Arrays.fill(dst, 0f);
+    for (int r = 0; r < BQ && q0 + r < dm.t(); r++) {
+      heads.get(off + (q0 + r) * d, dst, r * dp, d);
+      for (int c = 0; c < d; c++) dst[r * dp + c] *= scale;
+    }
+  }
+
+  /**
+   * y = softmax(scale·q·kᵀ over each query's keys)·v into y (token-major), lse[(b·H + h)·T + q] =
+   * the logsumexp of each query's scaled scores (+∞ for a query that sees nothing; its y is 0).
+   */
+  static void forward(
+      FloatBuffer heads, FloatBuffer y, float[] lse, KeyRanges keys, Dims dm, float scale) {
+    int t = dm.t(), tp = dm.tp(), dp = dm.dp(), d = dm.d(), g = dm.group();
+    long cost = (long) t * t * dp * 2; // ≈ ns per (row, head), tiles skipped included
+    Parallel.range(
+        dm.rows() * dm.nH(),
+        cost / 8,
+        (from, to) -> {
+          float[][] big = scratch(dp * tp);
+          float[] kT = big[0], v = big[1];
+          float[] q = new float[BQ * dp], s = new float[BQ * BK], o = new float[BQ * dp];
+          float[] max = new float[BQ], sum = new float[BQ], out = new float[d];
+          TileKeys tk = new TileKeys();
+          int loadedKv = -1;
+          for (int bh = from; bh < to; bh++) {
+            int b = bh / dm.nH(), h = bh % dm.nH(), kv = b * dm.nKv() + h / g;
+            if (kv != loadedKv) {
+              load(heads, dm.kOffset(b, h / g), dm, kT, true);
+              load(heads, dm.vOffset(b, h / g), dm, v, false);
+              loadedKv = kv;
+            }
+            for (int q0 = 0; q0 < t; q0 += BQ) {
+              int lseAt = (b * dm.nH() + h) * t + q0;
+              if (!tk.of(keys, b, q0, t)) {
+                for (int r = 0; r < BQ && q0 + r < t; r++) {
+                  lse[lseAt + r] = Float.POSITIVE_INFINITY;
+                  y.put(dm.tokenOffset(b, q0 + r, h), new float[d]);
+                }
+                continue;
+              }
+              loadQueries(heads, dm.qOffset(b, h), dm, q0, scale, q);
+              java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+              java.util.Arrays.fill(sum, 0f);
+              java.util.Arrays.fill(o, 0f);
+              for (int k0 = tk.keyFrom / BK * BK; k0 < tk.keyTo; k0 += BK) {
+                Simd.mm(q, 0, dp, 1, kT, k0, tp, s, 0, BK, BQ, BK, dp, false);
+                tk.mask(s, k0);
+                for (int r = 0; r < BQ; r++) onlineSoftmaxRow(s, r, max, sum, o, dp);
+                Simd.mm(s, 0, BK, 1, v, k0 * dp, dp, o, 0, dp, BQ, dp, BK, true);
+              }
+              for (int r = 0; r < BQ && q0 + r < t; r++) {
+                boolean none = sum[r] == 0f;
+                float inv = none ? 0f : 1f / sum[r];
+                for (int c = 0; c < d; c++) out[c] = o[r * dp + c] * inv;
+                y.put(dm.tokenOffset(b, q0 + r, h), out);
+                lse[lseAt + r] = none ? Float.POSITIVE_INFINITY : max[r] + (float) Math.log(sum[r]);
+              }
+            }
+          }
+        });
+  }
+
+  /**
+   * One query's step of the online softmax over a key tile: new max, rescale of its running sum and
+   * output by e^(old max − new max), and s ← e^(s − new max) (the tile's unnormalized
+   * probabilities, 0 on masked keys).
+   */
+  private static void onlineSoftmaxRow(
+      float[] s, int r, float[] max, float[] sum, float[] o, int dp) {
+    int at = r * BK;
+    float m = max[r];
+    for (int j = 0; j < BK; j++) m = Math.max(m, s[at + j]);
+    if (m == Float.NEGATIVE_INFINITY) { // no key of this tile (nor before) is visible
+      java.util.Arrays.fill(s, at, at + BK, 0f);
+      return;
+    }
+    float corr = Simd.exp(max[r] - m); // 0 when this is the first visible tile
+    sum[r] = sum[r] * corr + Simd.expShifted(s, at, BK, m);
+    max[r] = m;
+    if (corr != 1f) for (int c = 0; c < dp; c++) o[r * dp + c] *= corr;
+  }
+
+  /**
+   * The gradients of q, k and v (head-major, into dheads, overwritten) from dy, the forward's y and
+   * lse, per (row, key/value head) with its G query heads, so dK and dV sum in a fixed order.
+   */
+  static void backward(
+      FloatBuffer heads,
+      FloatBuffer y,
+      float[] lse,
+      FloatBuffer dy,
+      FloatBuffer dheads,
+      KeyRanges keys,
+      Dims dm,
+      float scale) {
+    int t = dm.t(), tp = dm.tp(), dp = dm.dp(), d = dm.d(), g = dm.group();
+    long cost = (long) g * t * t * dp * 5;
+    Parallel.range(
+        dm.rows() * dm.nKv(),
+        cost / 8,
+        (from, to) -> {
+          float[][] big = scratch(dp * tp);
+          float[] kT = big[0], kr = big[1], vT = big[2], dk = big[3], dv = big[4];
+          float[] q = new float[BQ * dp], dO = new float[BQ * dp], dq = new float[BQ * dp];
+          float[] p = new float[BQ * BK], ds = new float[BQ * BK], delta = new float[BQ];
+          float[] rowY = new float[d], out = new float[d];
+          TileKeys tk = new TileKeys();
+          for (int bkv = from; bkv < to; bkv++) {
+            int b = bkv / dm.nKv(), kv = bkv % dm.nKv();
+            load(heads, dm.kOffset(b, kv), dm, kT, true);
+            load(heads, dm.kOffset(b, kv), dm, kr, false);
+            load(heads, dm.vOffset(b, kv), dm, vT, true);
+            java.util.Arrays.fill(dk, 0, dp * tp, 0f);
+            java.util.Arrays.fill(dv, 0, dp * tp, 0f);
+            for (int h = kv * g; h < (kv + 1) * g; h++) {
+              for (int q0 = 0; q0 < t; q0 += BQ) {
+                int lseAt = (b * dm.nH() + h) * t + q0;
+                boolean any = tk.of(keys, b, q0, t);
+                java.util.Arrays.fill(dq, 0f);
+                if (any) {
+                  loadQueries(heads, dm.qOffset(b, h), dm, q0, scale, q);
+                  java.util.Arrays.fill(dO, 0f);
+                  for (int r = 0; r < BQ && q0 + r < t; r++) {
+                    int at = dm.tokenOffset(b, q0 + r, h);
+                    dy.get(at, dO, r * dp, d);
+                    y.get(at, rowY, 0, d);
+                    float dot = 0;
+                    for (int c = 0; c < d; c++) dot += dO[r * dp + c] * rowY[c];
+                    delta[r] = dot; // Σ_k P·dP = dO·y
+                  }
+                  for (int k0 = tk.keyFrom / BK * BK; k0 < tk.keyTo; k0 += BK) {
+                    Simd.mm(q, 0, dp, 1, kT, k0, tp, p, 0, BK, BQ, BK, dp, false);
+                    tk.mask(p, k0);
+                    for (int r = 0; r < BQ; r++) {
+                      float l = q0 + r < t ? lse[lseAt + r] : Float.POSITIVE_INFINITY;
+                      Simd.expShifted(p, r * BK, BK, l);
+                    }
+                    // dV += Pᵀ·dO; dP = dO·Vᵀ; dS = P ⊙ (dP − delta); dQ += dS·K; dK +=
+                    // dSᵀ·(scale·Q).
+                    Simd.mm(p, 0, 1, BK, dO, 0, dp, dv, k0 * dp, dp, BK, dp, BQ, true);
+                    Simd.mm(dO, 0, dp, 1, vT, k0, tp, ds, 0, BK, BQ, BK, dp, false);
+                    for (int r = 0; r < BQ; r++) {
+                      float dr = r + q0 < t ? delta[r] : 0f;
+                      for (int j = 0; j < BK; j++) {
+                        int i = r * BK + j;
+                        ds[i] = p[i] * (ds[i] - dr);
+                      }
+                    }
+                    Simd.mm(ds, 0, BK, 1, kr, k0 * dp, dp, dq, 0, dp, BQ, dp, BK, true);
+                    Simd.mm(ds, 0, 1, BK, q, 0, dp, dk, k0 * dp, dp, BK, dp, BQ, true);
+                  }
+                }
+                int qAt = dm.qOffset(b, h) + q0 * d;
+                for (int r = 0; r < BQ && q0 + r < t; r++) {
+                  for (int c = 0; c < d; c++) out[c] = dq[r * dp + c] * scale;
+                  dheads.put(qAt + r * d, out);
+                }
+              }
+            }
+            int kAt = dm.kOffset(b, kv), vAt = dm.vOffset(b, kv);
+            for (int k = 0; k < t; k++) {
+              dheads.put(kAt + k * d, dk, k * dp, d);
+              dheads.put(vAt + k * d, dv, k * dp, d);
+            }
+          }
+        });
+  }
+}

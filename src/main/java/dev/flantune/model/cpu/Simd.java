@@ -1,0 +1,154 @@
+package dev.flantune.model.cpu;
+
+/**
+ * The CPU engine's SIMD kernels: exp over float arrays and a register-blocked matrix product for
+ * attention's tiles. With the JDK's Vector API (module jdk.incubator.vector, which the launcher and
+ * the tests add) they run on vector registers ({@link SimdVector}); without it, scalar loops here
+ * compute the same values bit for bit (every output element sees the same fused multiply-adds in
+ * the same order), so results never depend on which path or vector width ran.
+ */
+final class Simd {
+  private Simd() {}
+
+  /** Whether the Vector API is present (and not turned off with -Dflantune.simd=scalar). */
+  static final boolean VECTOR = vectorApi();
+
+  /** Floats per vector register (16 with AVX-512, 8 with AVX2); 8 on the scalar path. */
+  static final int LANES = VECTOR ? SimdVector.lanes() : 8;
+
+  private static boolean vectorApi() {
+    if ("scalar".equals(System.getProperty("flantune.simd"))) return false;
+    return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+        && SimdVector.lanes() >= 4;
+  }
+
+  // exp: x = k·ln2 + r (Cody-Waite split of ln2), e^r ≈ 1 + r + r²·P(r) with P of degree 5
+  // (the Cephes expf coefficients, relative error below 1 ulp on |r| ≤ ln2/2), times 2^k. 2^k is
+  // applied as two factors 2^(k>>1)·2^(k−(k>>1)), both normal floats for every k in range, so the
+  // result rounds once and underflows gradually into subnormals exactly like Math.exp.
+  static final float LOG2E = 1.44269504088896341f;
+  static final float ROUND = 12582912f; // 1.5·2^23: x + ROUND rounds x to an integer (|x| < 2^22)
+  static final int ROUND_BITS = 0x4b400000; // its bits: (x + ROUND)'s bits − ROUND_BITS = round(x)
+  static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+  static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f;
+  static final float P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+  /** Below this e^x rounds to 0 in fp32; above {@link #EXP_MAX} to +∞. */
+  static final float EXP_MIN = -104f, EXP_MAX = 89f;
+
+  /** e^x in fp32 (NaN → NaN, −∞ → 0, +∞ → +∞), a few ulp from {@link Math#exp} rounded to fp32. */
+  static float exp(float x) {
+    float v = Math.min(Math.max(x, EXP_MIN), EXP_MAX); // NaN stays NaN
+    float t = Math.fma(v, LOG2E, ROUND);
+    float k = t - ROUND;
+    float r = Math.fma(k, -LN2_HI, v);
+    r = Math.fma(k, -LN2_LO, r);
+    float p = Math.fma(P0, r, P1);
+    p = Math.fma(p, r, P2);
+    p = Math.fma(p, r, P3);
+    p = Math.fma(p, r, P4);
+    p = Math.fma(p, r, P5);
+    p = Math.fma(p, r * r, r) + 1f;
+    int ki = Float.floatToRawIntBits(t) - ROUND_BITS;
+    int k1 = ki >> 1, k2 = ki - k1;
+    return p * Float.intBitsToFloat((k1 + 127) << 23) * Float.intBitsToFloat((k2 + 127) << 23);
+  }
+
+  /** x[off, off + n) ← e^x, in place. */
+  static void exp(float[] x, int off, int n) {
+    expShifted(x, off, n, 0f);
+  }
+
+  /**
+   * x[off, off + n) ← e^(x − shift), in place; returns their sum (eight partial sums in a fixed
+   * order, so the same on every path).
+   */
+  static float expShifted(float[] x, int off, int n, float shift) {
+    int i = 0;
+    if (VECTOR) i = SimdVector.expShifted(x, off, n, shift);
+    for (; i < n; i++) x[off + i] = exp(x[off + i] - shift);
+    return sum(x, off, n);
+  }
+
+  /** Σ x[off, off + n) as eight interleaved partial sums, combined pairwise. */
+  static float sum(float[] x, int off, int n) {
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+      int o = off + i;
+      s0 += x[o];
+      s1 += x[o + 1];
+      s2 += x[o + 2];
+      s3 += x[o + 3];
+      s4 += x[o + 4];
+      s5 += x[o + 5];
+      s6 += x[o + 6];
+      s7 += x[o + 7];
+    }
+    for (; i < n; i++) s0 += x[off + i];
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+  }
+
+  /**
+   * c (+)= a·b for an m×n block: c[cOff + i·cs + j] (+)= Σ_k a(i, k)·b[bOff + k·bs + j], with a(i,
+   * k) = a[aOff + i·ars + k·acs] (any strides, so a may be read transposed). m must be a multiple
+   * of 4 and n of 2·{@link #LANES}; each element's sum runs over k in order from 0, one fused
+   * multiply-add at a time, and is then added to c (acc) or stored.
+   */
+  static void mm(
+      float[] a,
+      int aOff,
+      int ars,
+      int acs,
+      float[] b,
+      int bOff,
+      int bs,
+      float[] c,
+      int cOff,
+      int cs,
+      int m,
+      int n,
+      int kk,
+      boolean acc) {
+    if (m % 4 != 0 || n % (2 * LANES) != 0) throw new IllegalArgumentException(m + "×" + n);
+    if (VECTOR) SimdVector.mm(a, aOff, ars, acs, b, bOff, bs, c, cOff, cs, m, n, kk, acc);
+    else mmScalar(a, aOff, ars, acs, b, bOff, bs, c, cOff, cs, m, n, kk, acc);
+  }
+
+  /** {@link #mm} without the Vector API. */
+  static void mmScalar(
+      float[] a,
+      int aOff,
+      int ars,
+      int acs,
+      float[] b,
+      int bOff,
+      int bs,
+      float[] c,
+      int cOff,
+      int cs,
+      int m,
+      int n,
+      int kk,
+      boolean acc) {
+    // Row by row as s += a_ik·b_k (the JIT vectorizes the inner loop); per element the same
+    // fused multiply-adds in the same order as the vector path, then c added.
+    float[] s = new float[n];
+    for (int i = 0; i < m; i++) {
+      int ci = cOff + i * cs;
+      java.util.Arrays.fill(s, 0f);
+      for (int k = 0; k < kk; k++) {
+        float x = a[aOff + i * ars + k * acs];
+        int bk = bOff + k * bs;
+        for (int j = 0; j < n; j++) s[j] = Math.fma(x, b[bk + j], s[j]);
+      }
+      if (acc) for (int j = 0; j < n; j++) c[ci + j] += s[j];
+      else System.arraycopy(s, 0, c, ci, n);
+    }
+  }
+
+  /** n rounded up to a multiple of m. */
+  static int roundUp(int n, int m) {
+    return (n + m - 1) / m * m;
+  }
+}

@@ -1,0 +1,112 @@
+package dev.flantune.model.cpu;
+
+import static dev.flantune.model.cpu.Simd.*;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link Simd}'s kernels on the JDK's Vector API. Loaded only when the module is present; each lane
+ * does exactly the scalar path's arithmetic (same fused multiply-adds, same order).
+ */
+final class SimdVector {
+  private SimdVector() {}
+
+  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+  static int lanes() {
+    return F.length();
+  }
+
+  /** x[off, off + n) ← e^(x − shift) for the whole vectors; returns how many elements it did. */
+  static int expShifted(float[] x, int off, int n, float shift) {
+    int l = F.length(), i = 0;
+    FloatVector log2e = FloatVector.broadcast(F, LOG2E), round = FloatVector.broadcast(F, ROUND);
+    FloatVector lnHi = FloatVector.broadcast(F, -LN2_HI), lnLo = FloatVector.broadcast(F, -LN2_LO);
+    FloatVector p1 = FloatVector.broadcast(F, P1), p2 = FloatVector.broadcast(F, P2);
+    FloatVector p3 = FloatVector.broadcast(F, P3), p4 = FloatVector.broadcast(F, P4);
+    FloatVector p5 = FloatVector.broadcast(F, P5);
+    for (; i + l <= n; i += l) {
+      FloatVector v = FloatVector.fromArray(F, x, off + i).sub(shift).max(EXP_MIN).min(EXP_MAX);
+      FloatVector t = v.fma(log2e, round);
+      FloatVector k = t.sub(round);
+      FloatVector r = k.fma(lnHi, v);
+      r = k.fma(lnLo, r);
+      FloatVector p = r.fma(FloatVector.broadcast(F, P0), p1); // P0·r + P1, as Math.fma(P0, r, P1)
+      p = p.fma(r, p2);
+      p = p.fma(r, p3);
+      p = p.fma(r, p4);
+      p = p.fma(r, p5);
+      p = p.fma(r.mul(r), r).add(1f);
+      IntVector ki = t.reinterpretAsInts().sub(ROUND_BITS);
+      IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1), k2 = ki.sub(k1);
+      FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      p.mul(s1).mul(s2).intoArray(x, off + i);
+    }
+    return i;
+  }
+
+  /** {@link Simd#mm}: blocks of 4 rows × 2 vectors, eight accumulators in registers. */
+  static void mm(
+      float[] a,
+      int aOff,
+      int ars,
+      int acs,
+      float[] b,
+      int bOff,
+      int bs,
+      float[] c,
+      int cOff,
+      int cs,
+      int m,
+      int n,
+      int kk,
+      boolean acc) {
+    int l = F.length();
+    for (int i = 0; i < m; i += 4) {
+      int a0 = aOff + i * ars, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
+      for (int j = 0; j < n; j += 2 * l) {
+        int c0 = cOff + i * cs + j, c1 = c0 + cs, c2 = c1 + cs, c3 = c2 + cs;
+        // Accumulators start at 0 and c is added after the loop: a vector that merges two paths
+        // (loaded or zero) is boxed by C2, which made this loop ~10× slower.
+        FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00;
+        FloatVector s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+        int bo = bOff + j;
+        for (int k = 0; k < kk; k++, bo += bs) {
+          FloatVector b0 = FloatVector.fromArray(F, b, bo),
+              b1 = FloatVector.fromArray(F, b, bo + l);
+          int ak = k * acs;
+          FloatVector x = FloatVector.broadcast(F, a[a0 + ak]);
+          s00 = x.fma(b0, s00);
+          s01 = x.fma(b1, s01);
+          x = FloatVector.broadcast(F, a[a1 + ak]);
+          s10 = x.fma(b0, s10);
+          s11 = x.fma(b1, s11);
+          x = FloatVector.broadcast(F, a[a2 + ak]);
+          s20 = x.fma(b0, s20);
+          s21 = x.fma(b1, s21);
+          x = FloatVector.broadcast(F, a[a3 + ak]);
+          s30 = x.fma(b0, s30);
+          s31 = x.fma(b1, s31);
+        }
+        store(s00, c, c0, acc);
+        store(s01, c, c0 + l, acc);
+        store(s10, c, c1, acc);
+        store(s11, c, c1 + l, acc);
+        store(s20, c, c2, acc);
+        store(s21, c, c2 + l, acc);
+        store(s30, c, c3, acc);
+        store(s31, c, c3 + l, acc);
+      }
+    }
+  }
+
+  /** c[at, at + lanes) = s, or += s. */
+  private static void store(FloatVector s, float[] c, int at, boolean acc) {
+    if (acc) s.add(FloatVector.fromArray(F, c, at)).intoArray(c, at);
+    else s.intoArray(c, at);
+  }
+}

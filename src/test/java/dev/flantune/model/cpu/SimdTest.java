@@ -1,0 +1,118 @@
+package dev.flantune.model.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SIMD kernels: exp within a few ulp of the JDK's over the whole fp32 range (edges included),
+ * the vector and scalar paths bit-identical, the tile product against plain sums.
+ */
+class SimdTest {
+  /** Distance in units in the last place between a float and the exact value rounded to fp32. */
+  private static long ulps(float got, double exact) {
+    float want = (float) exact;
+    return Math.abs((long) Float.floatToIntBits(got) - Float.floatToIntBits(want));
+  }
+
+  @Test
+  void testsRunWithTheVectorApi() {
+    assertTrue(Simd.VECTOR, "surefire's argLine adds jdk.incubator.vector");
+  }
+
+  @Test
+  void expIsWithinTwoUlpOfTheJdkOnADenseGrid() {
+    long worst = 0;
+    float worstAt = 0;
+    int n = 0;
+    float[] grid = new float[1 << 20];
+    for (float x = -110f; x <= 90f; x += 1.9e-4f) {
+      grid[n++] = x;
+      if (n == grid.length || x + 1.9e-4f > 90f) {
+        float[] y = grid.clone();
+        Simd.exp(y, 0, n);
+        for (int i = 0; i < n; i++) {
+          long u = ulps(y[i], Math.exp(grid[i]));
+          assertEquals(Simd.exp(grid[i]), y[i], "vector and scalar paths at " + grid[i]);
+          if (u > worst) {
+            worst = u;
+            worstAt = grid[i];
+          }
+        }
+        n = 0;
+      }
+    }
+    assertTrue(worst <= 2, "worst " + worst + " ulp at " + worstAt);
+  }
+
+  @Test
+  void expEdges() {
+    float[] x = {
+      0f,
+      -0f,
+      88f,
+      -88f,
+      88.72f,
+      88.73f,
+      89f,
+      1000f,
+      -87.3f,
+      -100f,
+      -103.9f,
+      -104f,
+      -1e6f,
+      Float.NaN,
+      Float.POSITIVE_INFINITY,
+      Float.NEGATIVE_INFINITY,
+      Float.MIN_VALUE,
+      -Float.MIN_VALUE
+    };
+    // pad to whole vectors so every value also goes through the vector path
+    float[] y = new float[64];
+    System.arraycopy(x, 0, y, 0, x.length);
+    Simd.exp(y, 0, y.length);
+    for (int i = 0; i < x.length; i++) {
+      double want = Math.exp(x[i]);
+      assertEquals(Simd.exp(x[i]), y[i], "paths differ at " + x[i]);
+      if (Double.isNaN(want)) assertTrue(Float.isNaN(y[i]), "NaN at " + x[i]);
+      else if ((float) want == 0f || Float.isInfinite((float) want))
+        assertEquals((float) want, y[i], "at " + x[i]);
+      else assertTrue(ulps(y[i], want) <= 2, x[i] + ": " + y[i] + " vs " + want);
+    }
+    assertEquals(1f, Simd.exp(0f));
+    assertEquals(Float.POSITIVE_INFINITY, Simd.exp(89f));
+    assertEquals(0f, Simd.exp(-200f));
+  }
+
+  @Test
+  void tileProductMatchesPlainSumsAndBothPathsAgreeBitForBit() {
+    Random r = new Random(7);
+    int l = 2 * Simd.LANES;
+    for (int trial = 0; trial < 20; trial++) {
+      int m = 4 * (1 + r.nextInt(5)), n = l * (1 + r.nextInt(3)), kk = 1 + r.nextInt(70);
+      boolean transposed = r.nextBoolean(), acc = r.nextBoolean();
+      int ars = transposed ? 1 : kk, acs = transposed ? m : 1;
+      float[] a = rand(r, m * kk), b = rand(r, kk * n + 5), c0 = rand(r, m * n);
+      float[] vec = c0.clone(), scalar = c0.clone();
+      Simd.mm(a, 0, ars, acs, b, 5, n, vec, 0, n, m, n, kk, acc);
+      Simd.mmScalar(a, 0, ars, acs, b, 5, n, scalar, 0, n, m, n, kk, acc);
+      assertArrayEquals(scalar, vec, "vector vs scalar path");
+      for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++) {
+          double s = acc ? c0[i * n + j] : 0;
+          for (int k = 0; k < kk; k++) s += (double) a[i * ars + k * acs] * b[5 + k * n + j];
+          assertEquals(s, vec[i * n + j], 1e-5 * (1 + Math.abs(s)));
+        }
+      }
+    }
+  }
+
+  private static float[] rand(Random r, int n) {
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian();
+    return x;
+  }
+}
