@@ -33,7 +33,6 @@ import java.util.function.IntPredicate;
 public final class Generator {
   private final CausalLm model;
   private final Decoder decoder;
-  private BatchDecoder batch; // made on first batched use
   private final ArrayDeque<Decoder> idleRows = new ArrayDeque<>(); // finished rows' caches, reused
 
   public Generator(CausalLm model) {
@@ -138,7 +137,7 @@ public final class Generator {
   public List<Result> generate(List<Request> requests, int batchSize) {
     if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1");
     for (Request r : requests) checkPrompt(r.prompt());
-    if (batch == null) batch = BatchDecoder.forModel(model);
+    BatchDecoder batch = BatchDecoder.forModel(model); // per call: it may copy the weights
     Result[] results = new Result[requests.size()];
     List<Row> active = new ArrayList<>();
     int waiting = 0;

@@ -455,15 +455,15 @@ public final class CpuEngine implements GradientEngine {
    */
   float[] headRow(float[] hRow, Storage in, Storage out) {
     in.fb.put(0, hRow, 0, nC);
-    headRows(in.rows(1, nC), out.rows(1, nV));
+    gemm(in.rows(1, nC).arr(), false, head.w, true, out.rows(1, nV).arr(), 1, 0);
     float[] logits = new float[nV];
     out.fb.get(0, logits, 0, nV);
     return logits;
   }
 
-  /** logits [M, V] = head · h for the rows of h [M, C] (batched decoding's step). */
-  void headRows(Buf h, Buf logits) {
-    gemm(h.arr(), false, head.w, true, logits.arr(), 1, 0);
+  /** The LM head's weights [V, C] (batched decoding keeps a transposed copy). */
+  INDArray headWeights() {
+    return head.w;
   }
 
   // ---------------------------------------------------------------------------------------------
