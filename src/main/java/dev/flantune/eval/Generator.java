@@ -33,6 +33,10 @@ import java.util.function.IntPredicate;
 public final class Generator {
   private final CausalLm model;
   private final Decoder decoder;
+  // Made on the first batched call. On the CPU engine it holds transposed copies of [out, in]
+  // weights: a Generator reads the weights as they are at its first batched call (make a new one
+  // after changing them; evaluation and self-instruct make one per run).
+  private BatchDecoder batch;
   private final ArrayDeque<Decoder> idleRows = new ArrayDeque<>(); // finished rows' caches, reused
 
   public Generator(CausalLm model) {
@@ -137,7 +141,7 @@ public final class Generator {
   public List<Result> generate(List<Request> requests, int batchSize) {
     if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1");
     for (Request r : requests) checkPrompt(r.prompt());
-    BatchDecoder batch = BatchDecoder.forModel(model); // per call: it may copy the weights
+    if (batch == null) batch = BatchDecoder.forModel(model);
     Result[] results = new Result[requests.size()];
     List<Row> active = new ArrayList<>();
     int waiting = 0;

@@ -25,8 +25,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Weights stored [out, in] (torch's Linear layout, and the LM head [V, C]) are copied once,
  * transposed, when the decoder is made: at a few rows ND4J's GEMM with a transposed operand runs at
  * a fifth of the speed of the plain one (10 vs 60 GFLOP/s for [16, 512]·[512, 8000] here). So a
- * decoder sees the weights as they were when it was made; {@link dev.flantune.eval.Generator} makes
- * one per batched call.
+ * decoder sees the weights as they were when it was made ({@link dev.flantune.eval.Generator} makes
+ * one on its first batched call).
  */
 public final class CpuBatchDecoder implements BatchDecoder {
   private final CpuEngine engine;
