@@ -7,6 +7,10 @@ rotate-half RoPE, GQA with --kv-heads, SwiGLU with --inter) on random token ids,
       the trainer's causal_lm objective), backward, torch.optim.AdamW step, zero_grad.
   --mode score: forward only under torch.no_grad(), per-token log-probs of the labels
       (rank-classification scoring); B sequences per forward = B examples.
+  --mode generate: greedy decoding with a key/value cache (generate_torch.py) of --prompts
+      prompts of --seq/2..--seq tokens (flan-tune's GenerateBench.promptLength), --new-tokens
+      each, one prompt at a time and --batch at a time (left-padded), alternating for
+      --rounds rounds after one warm-up round.
 
 Prints ONE JSON object on stdout; warnings go to stderr.
 
@@ -57,7 +61,7 @@ def parse_args(argv=None):
                          "(default q_proj,v_proj for llama, c_attn for gpt2)")
     ap.add_argument("--seq", type=int, required=True)
     ap.add_argument("--batch", type=int, required=True)
-    ap.add_argument("--steps", type=int, required=True, help="timed steps")
+    ap.add_argument("--steps", type=int, default=None, help="timed steps (train, score)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
                     help="torch.set_num_threads and OpenBLAS threads (default os.cpu_count())")
@@ -65,7 +69,10 @@ def parse_args(argv=None):
                     help="set OMP_WAIT_POLICY before torch loads (default: leave the "
                          "environment alone). passive stops idle OpenMP threads spinning, which "
                          "on a busy 2-core machine was worth up to 10x on config i")
-    ap.add_argument("--mode", choices=("train", "score"), default="train")
+    ap.add_argument("--mode", choices=("train", "score", "generate"), default="train")
+    ap.add_argument("--new-tokens", type=int, default=64, help="generate: tokens per prompt")
+    ap.add_argument("--prompts", type=int, default=32, help="generate: prompts per round")
+    ap.add_argument("--rounds", type=int, default=3, help="generate: timed rounds")
     ap.add_argument("--positions", type=int, default=None,
                     help="n_positions (wpe rows); default max(1024, seq) as in GPT-2")
     ap.add_argument("--lr", type=float, default=1e-4)
@@ -75,6 +82,8 @@ def parse_args(argv=None):
                     help="clip_grad_norm_ max norm; 0 = no clipping (default)")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
+    if a.mode == "generate":
+        a.steps = a.steps or 1
     for k in ("vocab", "embd", "layers", "heads", "seq", "batch", "steps", "threads"):
         if getattr(a, k) is None or getattr(a, k) <= 0:
             ap.error(f"--{k} must be positive")
@@ -107,7 +116,7 @@ def parse_args(argv=None):
         if a.lora_targets is None:
             a.lora_targets = "q_proj,v_proj" if a.arch == "llama" else "c_attn"
     if a.positions is None:
-        a.positions = max(1024, a.seq)
+        a.positions = max(1024, a.seq + (a.new_tokens if a.mode == "generate" else 0))
     if a.seq > a.positions:
         ap.error("--seq exceeds --positions")
     return a
@@ -188,6 +197,9 @@ def main(argv=None):
         if a.qkv_bias == "true":  # Qwen2's biases: q/k/v only
             cfg.o_bias = False
     params = ref.init_params(cfg, seed=a.seed, dtype=torch.float32)
+    if a.mode == "generate":
+        print(json.dumps(bench_generate(a, torch, params, cfg, blas, blas_info)))
+        return 0
     B, T = a.batch, a.seq
     g = torch.Generator().manual_seed(a.seed + 1)
     tokens = torch.randint(0, a.vocab, (B, T + 1), generator=g)
@@ -289,6 +301,56 @@ def main(argv=None):
         del out["first_loss"], out["last_loss"]
     print(json.dumps(out))
     return 0
+
+
+def prompt_length(i, longest):
+    """flan-tune's GenerateBench.promptLength: lengths spread over [longest/2, longest]."""
+    lo = max(1, longest // 2)
+    return lo + (i * 37) % (longest - lo + 1)
+
+
+def bench_generate(a, torch, params, cfg, blas, blas_info):
+    """One at a time vs --batch at a time, A B per round; every row runs --new-tokens."""
+    import generate_torch
+
+    model = generate_torch.Model(params, cfg, a.arch)
+    g = torch.Generator().manual_seed(a.seed + 1)
+    prompts = [torch.randint(0, a.vocab, (prompt_length(i, a.seq),), generator=g).tolist()
+               for i in range(a.prompts)]
+    load_start = os.getloadavg()
+    single, batched, identical = [], [], 0
+    for rnd in range(-1, a.rounds):  # round -1: warm-up
+        t0 = time.perf_counter()
+        one = [generate_torch.generate(model, [p], a.new_tokens)[0] for p in prompts]
+        t1 = time.perf_counter()
+        many = torch.cat([generate_torch.generate(model, prompts[i:i + a.batch], a.new_tokens)
+                          for i in range(0, len(prompts), a.batch)])
+        t2 = time.perf_counter()
+        if rnd < 0:
+            continue
+        single.append(t1 - t0)
+        batched.append(t2 - t1)
+        identical += sum(bool(torch.equal(x, y)) for x, y in zip(one, many))
+    tokens = a.prompts * a.new_tokens
+
+    def side(sec):
+        med = statistics.median(sec)
+        return {"seconds_median": round(med, 4), "seconds_all": [round(x, 4) for x in sec],
+                "sequences_per_s": round(a.prompts / med, 3),
+                "tokens_per_s": round(tokens / med, 2)}
+
+    out = {"impl": "pytorch", "torch": torch.__version__, "blas": blas, "blas_info": blas_info,
+           "mode": "generate", "arch": a.arch, "prompts": a.prompts, "longest_prompt": a.seq,
+           "new_tokens": a.new_tokens, "batch": a.batch, "rounds": a.rounds,
+           "one_at_a_time": side(single), "batched": side(batched),
+           "identical_rows": identical, "compared_rows": a.rounds * a.prompts,
+           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+           "threads": a.threads, "loadavg_1m": [round(load_start[0], 2),
+                                                round(os.getloadavg()[0], 2)]}
+    out["tokens_per_s"] = out["batched"]["tokens_per_s"]
+    out["speedup_batched_over_one"] = round(statistics.median(single)
+                                            / statistics.median(batched), 3)
+    return out
 
 
 if __name__ == "__main__":

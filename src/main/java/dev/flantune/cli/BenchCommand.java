@@ -67,7 +67,9 @@ final class BenchCommand implements Callable<Integer> {
       defaultValue = "train",
       description =
           "train (a full training step) or score (forward + log-probability of every label, as"
-              + " evaluation runs; examples/s = sequences of --seq tokens per second).")
+              + " evaluation runs; examples/s = sequences of --seq tokens per second), or"
+              + " generate (greedy, one prompt at a time vs --batch at once; prompts of"
+              + " --seq/2 to --seq tokens).")
   String mode;
 
   @Option(
@@ -91,13 +93,32 @@ final class BenchCommand implements Callable<Integer> {
       description = "f32, or bf16/f16: the frozen base of a LoRA step held in two bytes.")
   String modelDtype;
 
+  @Option(
+      names = "--new-tokens",
+      defaultValue = "64",
+      description = "--mode generate: tokens generated per prompt (default: ${DEFAULT-VALUE}).")
+  int newTokens;
+
+  @Option(
+      names = "--prompts",
+      defaultValue = "32",
+      description = "--mode generate: prompts per round (default: ${DEFAULT-VALUE}).")
+  int prompts;
+
+  @Option(
+      names = "--rounds",
+      defaultValue = "3",
+      description = "--mode generate: timed rounds A B (default: ${DEFAULT-VALUE}).")
+  int rounds;
+
   @Override
   public Integer call() {
     if (!format.equals("text") && !format.equals("json")) {
       throw dev.flantune.util.FlanTuneException.badUsage("--format must be text or json");
     }
+    if (mode.equals("generate")) return generate();
     if (!mode.equals("train") && !mode.equals("score")) {
-      throw dev.flantune.util.FlanTuneException.badUsage("--mode must be train or score");
+      throw dev.flantune.util.FlanTuneException.badUsage("--mode must be train, score or generate");
     }
     boolean scoring = mode.equals("score");
     if (embd % heads != 0)
@@ -207,6 +228,41 @@ final class BenchCommand implements Callable<Integer> {
           "memory      peak RSS %.0f MB, off-heap %.0f MB, heap %.0f MB%n",
           r.peakRssMb(), r.peakOffHeapMb(), r.peakHeapMb());
     }
+    out.flush();
+    return 0;
+  }
+
+  /** {@code --mode generate}: one at a time vs batched on a random model of the given shape. */
+  private int generate() {
+    if (newTokens < 1 || prompts < 1 || rounds < 1 || batch < 1 || seq < 1)
+      throw dev.flantune.util.FlanTuneException.badUsage(
+          "--new-tokens, --prompts, --rounds, --batch and --seq must be >= 1");
+    dev.flantune.model.ModelConfig c =
+        new dev.flantune.model.family.Architecture(
+                arch,
+                vocab,
+                seq + newTokens,
+                embd,
+                layers,
+                heads,
+                kvHeads,
+                inter,
+                10000,
+                true,
+                null,
+                vocab - 1)
+            .config();
+    var model = dev.flantune.model.CausalLm.random(c, 0);
+    var o =
+        dev.flantune.eval.GenerateBench.run(
+            model,
+            new dev.flantune.eval.GenerateBench.Settings(prompts, seq, newTokens, batch, rounds));
+    o.put("arch", arch);
+    o.put("engine", model.engine() == dev.flantune.model.Engine.CPU ? "cpu" : "graph");
+    o.put("openblas_coretype", blasKernels());
+    var out = spec.commandLine().getOut();
+    if (format.equals("json")) out.println(o);
+    else dev.flantune.eval.GenerateBench.print(o, out);
     out.flush();
     return 0;
   }

@@ -11,7 +11,9 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -27,7 +29,8 @@ import picocli.CommandLine.Spec;
  * <p>The prompt is tokenized with no special tokens, as in training, after BOS where the model uses
  * one; without BOS an empty prompt starts from EOS. Generation stops at any of the model's EOS ids
  * ({@link SpecialTokens#eosIds}). A prompt longer than the context keeps its last n_positions − 1
- * tokens (BOS kept, with a warning).
+ * tokens (BOS kept, with a warning). {@code --batch-size B} decodes B lines of standard input at a
+ * time together, printing each group's continuations when the group is done.
  */
 @Command(
     name = "generate",
@@ -78,6 +81,15 @@ final class GenerateCommand implements Callable<Integer> {
       description = "Sampling seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(
+      names = "--batch-size",
+      defaultValue = "1",
+      description =
+          "Prompts from standard input decoded together, up to this many lines at a time (each"
+              + " continuation printed when its group is done; 1 streams tokens as they come;"
+              + " default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
   @Override
   public Integer call() throws IOException {
     validateOptions(); // before the slow model load
@@ -97,6 +109,10 @@ final class GenerateCommand implements Callable<Integer> {
       PrintWriter err = spec.commandLine().getErr();
       BufferedReader in =
           new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      if (batchSize > 1) {
+        continueBatches(in, generator, tok, s, out);
+        return 0;
+      }
       while (true) {
         if (interactive) {
           err.print("> ");
@@ -110,6 +126,7 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   private void validateOptions() {
+    if (batchSize < 1) throw FlanTuneException.badUsage("--batch-size must be >= 1");
     try {
       new Generator.Settings(maxNewTokens, temperature, topP, seed, -1);
     } catch (IllegalArgumentException e) {
@@ -122,9 +139,35 @@ final class GenerateCommand implements Callable<Integer> {
     return eos == null ? -1 : eos;
   }
 
+  /** Reads up to --batch-size lines, decodes them together, prints their lines in order. */
+  private void continueBatches(
+      BufferedReader in, Generator generator, Tokenizer tok, Generator.Settings s, PrintWriter out)
+      throws IOException {
+    while (true) {
+      List<Generator.Request> group = new ArrayList<>();
+      String line = null;
+      while (group.size() < batchSize && (line = in.readLine()) != null)
+        group.add(new Generator.Request(promptIds(line, generator, tok, s), s));
+      for (Generator.Result r : generator.generate(group, batchSize)) {
+        out.println(tok.decode(r.tokens()));
+      }
+      out.flush();
+      if (line == null) return;
+    }
+  }
+
   /** Generates after {@code text} and prints the continuation as it is decoded, then a newline. */
   private void continueText(
       String text, Generator generator, Tokenizer tok, Generator.Settings s, PrintWriter out) {
+    TextStream stream = new TextStream(tok, out);
+    generator.generate(promptIds(text, generator, tok, s), s, stream::accept);
+    stream.finish();
+    out.println();
+    out.flush();
+  }
+
+  /** The prompt's ids: BOS where the model uses one, the start cut to fit the context. */
+  private int[] promptIds(String text, Generator generator, Tokenizer tok, Generator.Settings s) {
     SpecialTokens special = tok.specialTokens();
     int[] ids = tok.encode(text);
     if (ids.length == 0 && !special.addBos()) {
@@ -143,12 +186,7 @@ final class GenerateCommand implements Callable<Integer> {
               ids.length + lead, keep, keep + 1);
       ids = Arrays.copyOfRange(ids, ids.length - (keep - lead), ids.length);
     }
-    ids = special.withBos(ids);
-    TextStream stream = new TextStream(tok, out);
-    generator.generate(ids, s, stream::accept);
-    stream.finish();
-    out.println();
-    out.flush();
+    return special.withBos(ids);
   }
 
   /**

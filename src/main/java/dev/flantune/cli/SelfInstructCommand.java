@@ -70,7 +70,9 @@ final class SelfInstructCommand implements Callable<Integer> {
   @Option(
       names = "--batch-size",
       defaultValue = "8",
-      description = "Instruction-generation prompts per round (default: ${DEFAULT-VALUE}).")
+      description =
+          "Instruction-generation prompts per round, decoded together (default:"
+              + " ${DEFAULT-VALUE}).")
   int batchSize;
 
   @Option(
@@ -105,7 +107,13 @@ final class SelfInstructCommand implements Callable<Integer> {
       PoolStore store = new PoolStore(out);
       AtomicBoolean stop = new AtomicBoolean();
       SelfInstruct run =
-          new SelfInstruct(new GeneratorSampler(lm, tok), seedTasks, options, store, stop, err);
+          new SelfInstruct(
+              new GeneratorSampler(lm, tok, Math.max(GeneratorSampler.ROWS, batchSize)),
+              seedTasks,
+              options,
+              store,
+              stop,
+              err);
       if (resume) {
         PoolStore.Saved saved = store.resume();
         checkSameRun(saved.options(), options);

@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * Greedy answers to many prompts at once: the seam where a batched decoder plugs in. {@link
- * GreedyAnswerer} decodes one prompt after another with the key/value-cache decoder.
+ * GreedyAnswerer} decodes them together with the batched key/value-cache decoder.
  */
 interface Answerer {
   /** Each prompt's greedy continuation (stopped at EOS or after maxNewTokens), stripped. */

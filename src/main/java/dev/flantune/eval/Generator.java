@@ -1,11 +1,17 @@
 package dev.flantune.eval;
 
+import dev.flantune.model.BatchDecoder;
 import dev.flantune.model.CausalLm;
 import dev.flantune.model.Decoder;
+import dev.flantune.util.Parallel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
+import java.util.function.IntPredicate;
 
 /**
  * Continues a prompt token by token with a key/value-cache {@link Decoder}: greedy (temperature 0,
@@ -15,12 +21,26 @@ import java.util.function.IntConsumer;
  * <p>Generation stops at the first of: an EOS token (any of the model's, e.g. Llama 3's {@code
  * <|end_of_text|>} and {@code <|eot_id|>}; not included in the output, so a model that learned to
  * emit EOS ends cleanly, the trap of trainers without it), {@code maxNewTokens}, or a full context
- * (n_positions). One prompt at a time.
+ * (n_positions), or when the caller's token hook says so.
+ *
+ * <p>{@link #generate(List, int)} decodes many prompts together (a {@link BatchDecoder} step over
+ * all unfinished rows), each row with its own settings and its own random stream seeded by its
+ * settings' seed: a row's tokens do not depend on which other prompts share the batch, and equal
+ * the tokens of {@link #generate(int[], Settings)} on that prompt alone, as far as the two paths'
+ * logits agree (they differ by float rounding, ~1e-6; a greedy choice between two logits that
+ * close, or a sampled draw that lands that close to a boundary, can differ).
  */
 public final class Generator {
+  private final CausalLm model;
   private final Decoder decoder;
+  // Made on the first batched call. On the CPU engine it holds transposed copies of [out, in]
+  // weights: a Generator reads the weights as they are at its first batched call (make a new one
+  // after changing them; evaluation and self-instruct make one per run).
+  private BatchDecoder batch;
+  private final ArrayDeque<Decoder> idleRows = new ArrayDeque<>(); // finished rows' caches, reused
 
   public Generator(CausalLm model) {
+    this.model = model;
     this.decoder = Decoder.forModel(model);
   }
 
@@ -68,7 +88,9 @@ public final class Generator {
     /** {@code maxNewTokens} were produced. */
     MAX_TOKENS,
     /** The sequence reached n_positions. */
-    CONTEXT_FULL
+    CONTEXT_FULL,
+    /** The caller's token hook asked to stop (after that token). */
+    STOPPED
   }
 
   /** The new tokens (EOS excluded) and why generation stopped. */
@@ -83,12 +105,7 @@ public final class Generator {
    * n_positions; {@code onToken} sees each new token as it is chosen (for streaming output).
    */
   public Result generate(int[] prompt, Settings s, IntConsumer onToken) {
-    int max = decoder.config().nPositions();
-    if (prompt.length == 0) throw new IllegalArgumentException("empty prompt");
-    if (prompt.length >= max) {
-      throw new IllegalArgumentException(
-          "prompt has " + prompt.length + " tokens; n_positions is " + max);
-    }
+    checkPrompt(prompt);
     SplittableRandom rng = new SplittableRandom(s.seed());
     decoder.reset();
     int[] out = new int[s.maxNewTokens()];
@@ -103,6 +120,122 @@ public final class Generator {
       if (n == s.maxNewTokens()) return new Result(out, Stop.MAX_TOKENS);
       if (decoder.remaining() == 0) return new Result(Arrays.copyOf(out, n), Stop.CONTEXT_FULL);
       logits = decoder.append(next);
+    }
+  }
+
+  /**
+   * One prompt of a batch with its settings (its seed included) and a hook that sees each new token
+   * as it is chosen and returns false to end the row there (the token kept, {@link Stop#STOPPED}).
+   */
+  public record Request(int[] prompt, Settings settings, IntPredicate onToken) {
+    public Request(int[] prompt, Settings settings) {
+      this(prompt, settings, id -> true);
+    }
+  }
+
+  /**
+   * Generates a continuation for every request, decoding up to {@code batchSize} rows together;
+   * when a row finishes, the next waiting request takes its place. Results are in request order.
+   * Hooks are called on this thread, in step order and row order within a step.
+   */
+  public List<Result> generate(List<Request> requests, int batchSize) {
+    if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1");
+    for (Request r : requests) checkPrompt(r.prompt());
+    if (batch == null) batch = BatchDecoder.forModel(model);
+    Result[] results = new Result[requests.size()];
+    List<Row> active = new ArrayList<>();
+    int waiting = 0;
+    while (true) {
+      while (active.size() < batchSize && waiting < requests.size()) {
+        int i = waiting++;
+        Request r = requests.get(i);
+        if (r.settings().maxNewTokens() == 0) {
+          results[i] = new Result(new int[0], Stop.MAX_TOKENS);
+          continue;
+        }
+        Row row = new Row(i, r, idleRows.isEmpty() ? batch.open() : idleRows.pop());
+        row.decoder.reset();
+        row.choose(row.decoder.append(r.prompt()));
+        if (row.accept()) active.add(row);
+        else finish(row, results);
+      }
+      if (active.isEmpty()) return Arrays.asList(results);
+      int m = active.size();
+      Decoder[] rows = new Decoder[m];
+      int[] tokens = new int[m];
+      for (int j = 0; j < m; j++) {
+        rows[j] = active.get(j).decoder;
+        tokens[j] = active.get(j).next;
+      }
+      float[][] logits = batch.step(rows, tokens);
+      List<Row> stepped = active;
+      Parallel.range(
+          m,
+          logits[0].length,
+          (from, to) -> {
+            for (int j = from; j < to; j++) stepped.get(j).choose(logits[j]);
+          });
+      List<Row> still = new ArrayList<>(m);
+      for (Row row : active) {
+        if (row.accept()) still.add(row);
+        else finish(row, results);
+      }
+      active = still;
+    }
+  }
+
+  private void finish(Row row, Result[] results) {
+    results[row.index] = row.result;
+    idleRows.push(row.decoder);
+  }
+
+  /** One request being decoded: its cache, random stream and tokens so far. */
+  private static final class Row {
+    final int index;
+    final Request request;
+    final Decoder decoder;
+    final SplittableRandom rng;
+    final int[] out;
+    int n, next;
+    Result result; // set when the row ends
+
+    Row(int index, Request request, Decoder decoder) {
+      this.index = index;
+      this.request = request;
+      this.decoder = decoder;
+      this.rng = new SplittableRandom(request.settings().seed());
+      this.out = new int[request.settings().maxNewTokens()];
+    }
+
+    /** Picks the next token from the logits (thread-safe across rows: each row has its rng). */
+    void choose(float[] logits) {
+      Settings s = request.settings();
+      next = pick(logits, s.temperature(), s.topP(), rng);
+    }
+
+    /** Takes the chosen token, exactly as {@link #generate(int[], Settings)}; false once done. */
+    boolean accept() {
+      Settings s = request.settings();
+      if (s.eosIds().contains(next)) return end(Stop.EOS);
+      out[n++] = next;
+      if (!request.onToken().test(next)) return end(Stop.STOPPED);
+      if (n == s.maxNewTokens()) return end(Stop.MAX_TOKENS);
+      if (decoder.remaining() == 0) return end(Stop.CONTEXT_FULL);
+      return true;
+    }
+
+    private boolean end(Stop stop) {
+      result = new Result(Arrays.copyOf(out, n), stop);
+      return false;
+    }
+  }
+
+  private void checkPrompt(int[] prompt) {
+    int max = decoder.config().nPositions();
+    if (prompt.length == 0) throw new IllegalArgumentException("empty prompt");
+    if (prompt.length >= max) {
+      throw new IllegalArgumentException(
+          "prompt has " + prompt.length + " tokens; n_positions is " + max);
     }
   }
 

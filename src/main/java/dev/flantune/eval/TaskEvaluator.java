@@ -249,10 +249,16 @@ final class TaskEvaluator {
     // Room for the longest reference twice over: enough to be judged, not enough to ramble for
     // long.
     int maxNew = Math.min(maxNewTokensCap, 2 * longest);
+    List<String> predictions = new ArrayList<>(items.size());
+    for (int start = 0; start < items.size(); start += CHUNK) {
+      List<String> prompts = new ArrayList<>();
+      for (int i = start; i < Math.min(items.size(), start + CHUNK); i++)
+        prompts.add(promptOf(rendered.get(i)));
+      predictions.addAll(answerer.answer(prompts, maxNew)); // decoded together
+    }
     for (int i = 0; i < items.size(); i++) {
       Rendered r = rendered.get(i);
-      String prompt = promptOf(r);
-      String prediction = answerer.answer(List.of(prompt), maxNew).get(0);
+      String prompt = promptOf(r), prediction = predictions.get(i);
       double s = tally.generated(i, prediction, r.target());
       if (tallies.cleanAt(i)) tallies.clean().generated(i, prediction, r.target());
       evaluations++;

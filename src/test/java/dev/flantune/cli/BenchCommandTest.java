@@ -50,6 +50,46 @@ class BenchCommandTest {
     assertTrue(o.get("peak_rss_mb").asDouble() > 0);
   }
 
+  /** Generation: both loops timed, every batched row equal to its one-at-a-time tokens. */
+  @Test
+  void generationComparesBatchOneWithBatched() throws Exception {
+    JsonNode o =
+        json(
+            CliTest.run(
+                "bench",
+                "--mode",
+                "generate",
+                "--vocab",
+                "64",
+                "--embd",
+                "16",
+                "--layers",
+                "1",
+                "--heads",
+                "2",
+                "--seq",
+                "8",
+                "--batch",
+                "3",
+                "--prompts",
+                "5",
+                "--new-tokens",
+                "6",
+                "--rounds",
+                "2",
+                "--format",
+                "json"));
+    assertEquals("generate", o.get("mode").asText());
+    assertEquals(10, o.get("compared_rows").asInt());
+    assertEquals(10, o.get("identical_rows").asInt());
+    for (String side : new String[] {"one_at_a_time", "batched"}) {
+      assertEquals(2, o.get(side).get("seconds_all").size());
+      double tps = o.get(side).get("tokens_per_s").asDouble();
+      assertEquals(6 * o.get(side).get("sequences_per_s").asDouble(), tps, 1e-6 * tps); // 6 each
+    }
+    assertEquals(o.get("batched").get("tokens_per_s").asDouble(), o.get("tokens_per_s").asDouble());
+  }
+
   @Test
   void scoringReportsExamplesPerSecond() throws Exception {
     String[] args = java.util.Arrays.copyOf(TINY, TINY.length + 2);

@@ -140,6 +140,32 @@ class GenerateCommandTest {
     }
   }
 
+  /** Lines decoded together print what one-at-a-time decoding prints, line for line. */
+  @Test
+  void batchedStandardInputEqualsOneLineAtATime() {
+    InputStream saved = System.in;
+    String input = "Hello\nabc\nThe cat sat on the\nx\nA longer line with more words in it\n";
+    try {
+      System.setIn(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)));
+      Run one = run("generate", "--model", modelDir.toString(), "--max-new-tokens", "12");
+      System.setIn(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)));
+      Run batched =
+          run(
+              "generate",
+              "--model",
+              modelDir.toString(),
+              "--max-new-tokens",
+              "12",
+              "--batch-size",
+              "3");
+      assertEquals(0, batched.code, batched.err);
+      assertTrue(one.out.strip().length() > 10, one.out);
+      assertEquals(one.out, batched.out);
+    } finally {
+      System.setIn(saved);
+    }
+  }
+
   @Test
   void badModelDirectoryIsExit3WithOneLine() {
     Run r = run("generate", "--model", tmp.resolve("missing").toString(), "--prompt", "x");

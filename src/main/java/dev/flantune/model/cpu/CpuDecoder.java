@@ -70,7 +70,7 @@ final class CpuDecoder implements Decoder {
   }
 
   /** Grows the cache (doubling, capped at the context) to hold {@code needed} positions. */
-  private void ensureCapacity(int needed) {
+  void ensureCapacity(int needed) {
     if (needed <= capacity) return;
     int cap = Math.min(cfg.nPositions(), Math.max(needed, Math.max(64, 2 * capacity)));
     for (int l = 0; l < nL; l++) {
@@ -166,6 +166,30 @@ final class CpuDecoder implements Decoder {
     normRow(engine.finalNorm(), x, h, pw);
     length++;
     return engine.headRow(h, lnf, out);
+  }
+
+  // The cache as {@link CpuBatchDecoder} reads and extends it: layer l's keys and values are
+  // [KV, capacity, D], the position p of KV head g at (g·capacity + p)·D.
+
+  CpuEngine engine() {
+    return engine;
+  }
+
+  float[] keys(int l) {
+    return keys[l];
+  }
+
+  float[] values(int l) {
+    return values[l];
+  }
+
+  int capacity() {
+    return capacity;
+  }
+
+  /** Counts the position a batched step has just written into the cache. */
+  void advance() {
+    length++;
   }
 
   private static void normRow(Norm norm, float[] x, float[] out, FloatBuffer pw) {

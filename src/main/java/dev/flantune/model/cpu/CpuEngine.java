@@ -558,14 +558,19 @@ public final class CpuEngine implements GradientEngine {
 
   /** A key/value-cache decoder on this model's live weights. */
   public Decoder decoder() {
-    if (adapter != null || halfStore != null)
-      throw new IllegalStateException(
-          "decode an fp32 model, with any adapter merged (LoraAdapter.mergeInto)");
+    requireDecodable();
     return new CpuDecoder(this);
   }
 
   ModelConfig config() {
     return cfg;
+  }
+
+  /** Decoders run fp32 weights with any adapter merged (inference loads models so). */
+  private void requireDecodable() {
+    if (adapter != null || halfStore != null)
+      throw new IllegalStateException(
+          "decode an fp32 model, with any adapter merged (LoraAdapter.mergeInto)");
   }
 
   Block block(int l) {
@@ -616,6 +621,12 @@ public final class CpuEngine implements GradientEngine {
     float[] logits = new float[nV];
     out.fb.get(0, logits, 0, nV);
     return logits;
+  }
+
+  /** The LM head's weights [V, C] (batched decoding keeps a transposed copy). */
+  INDArray headWeights() {
+    requireDecodable();
+    return head.w;
   }
 
   // ---------------------------------------------------------------------------------------------
