@@ -6,7 +6,6 @@ import dev.flantune.model.ModelConfig;
 import dev.flantune.model.family.Architecture;
 import dev.flantune.tokenizer.Tokenizer;
 import dev.flantune.util.FlanTuneException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -77,14 +76,7 @@ final class InitCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (!dtype.isFloat()) throw FlanTuneException.badUsage("--dtype must be F32, F16 or BF16");
-    if (Files.isDirectory(out)) {
-      try (var files = Files.list(out)) {
-        if (files.findAny().isPresent()) {
-          throw FlanTuneException.badUsage(
-              "--out " + out + " is not empty; choose a new directory");
-        }
-      }
-    }
+    OutputDirs.requireEmpty(out);
     int vocab;
     int eos;
     try (Tokenizer tok = Tokenizer.load(tokenizer)) {

@@ -2,13 +2,12 @@ package dev.flantune.cli;
 
 import dev.flantune.checkpoint.DType;
 import dev.flantune.model.CausalLm;
+import dev.flantune.train.RunDir;
 import dev.flantune.util.FlanTuneException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -47,20 +46,14 @@ final class MergeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (!dtype.isFloat()) throw FlanTuneException.badUsage("--dtype must be F32, F16 or BF16");
-    if (Files.isDirectory(out)) {
-      try (Stream<Path> files = Files.list(out)) {
-        if (files.findAny().isPresent())
-          throw FlanTuneException.badUsage(
-              "--out " + out + " is not empty; choose a new directory");
-      }
-    }
+    OutputDirs.requireEmpty(out);
     ModelArgs args = ModelArgs.of(model, adapter);
     CausalLm merged = args.load();
     Path parent = out.toAbsolutePath().getParent();
     Files.createDirectories(parent);
     Path tmp =
         parent.resolve(".tmp-merge-" + out.getFileName() + "-" + ProcessHandle.current().pid());
-    deleteTree(tmp);
+    RunDir.deleteTree(tmp);
     merged.save(tmp, dtype, args.tokenizer());
     if (Files.isDirectory(out)) Files.delete(out); // empty, checked above
     Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
@@ -70,12 +63,5 @@ final class MergeCommand implements Callable<Integer> {
             "wrote %s: %s + %s merged, %,d parameters, %s%n",
             out, args.model(), args.adapter(), merged.parameters().flat().length(), dtype);
     return 0;
-  }
-
-  private static void deleteTree(Path p) throws java.io.IOException {
-    if (!Files.exists(p)) return;
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
-    }
   }
 }

@@ -208,7 +208,8 @@ public final class RunDir {
     JSON.writeValue(file.toFile(), value);
   }
 
-  static void deleteTree(Path p) throws IOException {
+  /** Deletes a file or a directory tree (nothing if absent). */
+  public static void deleteTree(Path p) throws IOException {
     if (!Files.exists(p)) return;
     try (Stream<Path> s = Files.walk(p)) {
       for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
