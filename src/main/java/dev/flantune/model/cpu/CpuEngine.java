@@ -1,7 +1,5 @@
 package dev.flantune.model.cpu;
 
-import static dev.flantune.model.cpu.Kernels.gemm;
-
 import dev.flantune.data.Batch;
 import dev.flantune.model.CausalLm;
 import dev.flantune.model.Decoder;
@@ -55,8 +53,7 @@ public final class CpuEngine implements GradientEngine {
   private final Block[] blocks;
   private final Rope rope; // null with learned positions
   private Activations trainActs, inferActs;
-  private Storage headIn, logits, dHeadIn; // [M, C], [M, V], [M, C]: M = scored rows
-  private int scoredCapacity;
+  private final LmHead lmHead;
   private CpuDecoder capturing; // set while a decoder's prompt goes through forward()
   private long scoredBatches;
   // LoRA: the adapter whose paths sit beside the frozen projections (null: a full fine-tune).
@@ -67,9 +64,7 @@ public final class CpuEngine implements GradientEngine {
   // A frozen base held in two bytes (model_dtype bf16/f16): where it lives, and the fp32 scratch
   // its weights are widened into, a projection (or HEAD_CHUNK rows of the LM head) at a time.
   private final Param.Half halfStore;
-  private Storage widened, headChunk;
-  private final int HEAD_CHUNK =
-      Integer.getInteger("flantune.headChunkRows", 4096); // tests vary it
+  private Storage widened;
 
   /** One transformer block: pre-norm attention and pre-norm MLP, each added to the residual. */
   record Block(Norm attnNorm, Linear qkv, Linear out, Norm mlpNorm, Linear up, Linear down) {}
@@ -145,7 +140,7 @@ public final class CpuEngine implements GradientEngine {
     loraScratch = adapter == null ? null : attach(adapter, table);
     if (halfStore != null) {
       // One fp32 scratch into which each two-byte weight is widened right before its GEMM.
-      long widest = (long) HEAD_CHUNK * nC;
+      long widest = (long) LmHead.chunkRows() * nC;
       for (Block blk : blocks)
         for (Linear lin : List.of(blk.qkv(), blk.out(), blk.up(), blk.down()))
           widest = Math.max(widest, lin.w.length);
@@ -154,6 +149,7 @@ public final class CpuEngine implements GradientEngine {
         for (Linear lin : List.of(blk.qkv(), blk.out(), blk.up(), blk.down()))
           lin.widenInto(widened);
     }
+    lmHead = new LmHead(head, params.flat(), nC, nV, widened);
   }
 
   /** The bias role of each projection role. */
@@ -322,14 +318,13 @@ public final class CpuEngine implements GradientEngine {
 
     // LM head on the scored rows, cross-entropy, and its gradient in place of the logits.
     int m = rows.length;
-    Buf lg = headLogits(a, rows, clock), in = headIn.rows(m, nC);
-    double loss = crossEntropy(lg.fb(), m, b.labels(), rows, lossWeights);
+    Buf lg = lmHead.logits(a.lnf.fb(), rows, a.n);
+    clock.lap("gemm: LM head");
+    double loss = lmHead.crossEntropy(lg.fb(), m, b.labels(), rows, lossWeights);
     clock.lap("cross-entropy");
 
     // Backward.
-    Buf dIn = dHeadIn.rows(m, nC);
-    headBackward(lg, dIn, m);
-    if (head.g != null) gemm(lg.arr(), true, in.arr(), false, head.g, 1, 1);
+    Buf dIn = lmHead.backward(lg, m);
     clock.lap("gemm: LM head");
     Kernels.zero(a.dln.fb(), n * nC);
     Kernels.scatterRows(dIn.fb(), rows, a.dln.fb(), nC);
@@ -410,7 +405,8 @@ public final class CpuEngine implements GradientEngine {
     if (loraScratch != null) loraScratch.training = false;
     forward(b, keys, inferActs, clock);
     int m = rows.length;
-    FloatBuffer lg = headLogits(inferActs, rows, clock).fb();
+    FloatBuffer lg = lmHead.logits(inferActs.lnf.fb(), rows, inferActs.n).fb();
+    clock.lap("gemm: LM head");
     int[] labels = b.labels();
     Parallel.range(
         m,
@@ -428,7 +424,7 @@ public final class CpuEngine implements GradientEngine {
               }
             }
             float target = row[labels[rows[j]]];
-            double sum = expShifted(row, max);
+            double sum = lmHead.expShifted(row, max);
             nll[rows[j]] = Math.log(sum) + max - target;
             argmax[rows[j]] = best;
           }
@@ -440,75 +436,6 @@ public final class CpuEngine implements GradientEngine {
   /** Batches scored so far (tests check which engine scoring took). */
   public long scoredBatches() {
     return scoredBatches;
-  }
-
-  /**
-   * The LM head on the scored rows of the final hidden states: their rows gathered into {@link
-   * #headIn}, logits [M, V] into {@link #logits} (returned).
-   */
-  private Buf headLogits(Activations a, int[] rows, Clock clock) {
-    int m = rows.length;
-    ensureScoredCapacity(m, a.n);
-    Buf in = headIn.rows(m, nC), out = logits.rows(m, nV);
-    Kernels.gatherRows(a.lnf.fb(), rows, in.fb(), nC);
-    headForward(in, out, m);
-    clock.lap("gemm: LM head");
-    return out;
-  }
-
-  /** out [m, V] = in·headᵀ; a two-byte head is widened HEAD_CHUNK vocabulary rows at a time. */
-  private void headForward(Buf in, Buf out, int m) {
-    if (head.half == null) {
-      gemm(in.arr(), false, head.w, true, out.arr(), 1, 0);
-      return;
-    }
-    for (int v0 = 0; v0 < nV; v0 += HEAD_CHUNK) {
-      int vc = Math.min(HEAD_CHUNK, nV - v0), from = v0;
-      Buf t = headChunkBuffer(m, vc);
-      gemm(in.arr(), false, widenHeadRows(v0, vc), true, t.arr(), 1, 0);
-      Parallel.range(
-          m,
-          vc,
-          (a, b) -> {
-            for (int i = a; i < b; i++) out.fb().put(i * nV + from, t.fb(), i * vc, vc);
-          });
-    }
-  }
-
-  /** dIn [m, C] = dLogits·head, chunk by chunk as {@link #headForward}. */
-  private void headBackward(Buf lg, Buf dIn, int m) {
-    if (head.half == null) {
-      gemm(lg.arr(), false, head.w, false, dIn.arr(), 1, 0);
-      return;
-    }
-    for (int v0 = 0; v0 < nV; v0 += HEAD_CHUNK) {
-      int vc = Math.min(HEAD_CHUNK, nV - v0), from = v0;
-      Buf t = headChunkBuffer(m, vc);
-      Parallel.range(
-          m,
-          vc,
-          (a, b) -> {
-            for (int i = a; i < b; i++) t.fb().put(i * vc, lg.fb(), i * nV + from, vc);
-          });
-      gemm(t.arr(), false, widenHeadRows(v0, vc), false, dIn.arr(), 1, v0 == 0 ? 0 : 1);
-    }
-  }
-
-  /** Rows [v0, v0 + vc) of the two-byte head as fp32 [vc, C], in {@link #widened}. */
-  private INDArray widenHeadRows(int v0, int vc) {
-    INDArray rows = Kernels.view(params.flat(), head.off + (long) v0 * nC, vc, nC);
-    INDArray d = widened.view(0, vc, nC).arr();
-    d.assign(rows);
-    return d;
-  }
-
-  private Buf headChunkBuffer(int m, int vc) {
-    long need = (long) m * HEAD_CHUNK;
-    if (headChunk == null || headChunk.flat.length() < need) {
-      if (headChunk != null) headChunk.close();
-      headChunk = new Storage(need);
-    }
-    return headChunk.rows(m, vc);
   }
 
   /** The forward pass up to the final norm, into {@code a}. */
@@ -611,22 +538,15 @@ public final class CpuEngine implements GradientEngine {
     return inferActs.lnf.fb();
   }
 
-  /**
-   * logits = head · h for one row, by ND4J's GEMM: the head is the largest matrix (V × C) and this
-   * call streams it faster than Java does (0.8 vs 2.2 ms for V50257 C128).
-   */
+  /** logits = head · h for one row (decoding). */
   float[] headRow(float[] hRow, Storage in, Storage out) {
-    in.fb.put(0, hRow, 0, nC);
-    gemm(in.rows(1, nC).arr(), false, head.w, true, out.rows(1, nV).arr(), 1, 0);
-    float[] logits = new float[nV];
-    out.fb.get(0, logits, 0, nV);
-    return logits;
+    return lmHead.row(hRow, in, out);
   }
 
   /** The LM head's weights [V, C] (batched decoding keeps a transposed copy). */
   INDArray headWeights() {
     requireDecodable();
-    return head.w;
+    return lmHead.weights();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -647,30 +567,11 @@ public final class CpuEngine implements GradientEngine {
     return new Activations(cfg, rows, len, capTokens, inference, null);
   }
 
-  private static RuntimeException tooLarge(String what) {
+  static RuntimeException tooLarge(String what) {
     return dev.flantune.util.FlanTuneException.badUsage(
         what
             + " needs arrays past 2^31 values; lower train.batch_size (train.grad_accum keeps the"
             + " effective batch) or set FLAN_TUNE_ENGINE=graph");
-  }
-
-  /**
-   * Head buffers for {@code m} scored rows (of a batch of {@code n} tokens); grown, never shrunk.
-   */
-  private void ensureScoredCapacity(int m, int n) {
-    if (m <= scoredCapacity) return;
-    int cap = Math.max(m, Math.min(n, scoredCapacity + scoredCapacity / 4));
-    if ((long) cap * nV >= Integer.MAX_VALUE)
-      throw tooLarge(m + " scored positions × a vocabulary of " + nV);
-    if (headIn != null) {
-      headIn.close();
-      logits.close();
-      dHeadIn.close();
-    }
-    headIn = new Storage((long) cap * nC);
-    logits = new Storage((long) cap * nV);
-    dHeadIn = new Storage((long) cap * nC);
-    scoredCapacity = cap;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -713,54 +614,6 @@ public final class CpuEngine implements GradientEngine {
             }
           }
         });
-  }
-
-  /**
-   * Σ_j nll_j·w_j over scored rows j (token rows[j], label labels[rows[j]]); leaves
-   * d(loss)/d(logits) = (softmax − onehot)·w_j in place of the logits.
-   */
-  private double crossEntropy(
-      FloatBuffer logits, int m, int[] labels, int[] rows, float[] weights) {
-    double[] nll = new double[m];
-    Parallel.range(
-        m,
-        nV,
-        (from, to) -> {
-          float[] row = new float[nV];
-          for (int j = from; j < to; j++) {
-            int o = j * nV, label = labels[rows[j]];
-            logits.get(o, row, 0, nV);
-            float max = Float.NEGATIVE_INFINITY;
-            for (int v = 0; v < nV; v++) max = Math.max(max, row[v]);
-            float target = row[label];
-            double sum = expShifted(row, max);
-            nll[j] = Math.log(sum) + max - target;
-            float w = weights == null ? 1f : weights[rows[j]];
-            float scale = (float) (w / sum);
-            for (int v = 0; v < nV; v++) row[v] *= scale;
-            row[label] -= w;
-            logits.put(o, row, 0, nV);
-          }
-        });
-    double loss = 0;
-    for (int j = 0; j < m; j++) loss += nll[j] * (weights == null ? 1 : weights[rows[j]]);
-    return loss;
-  }
-
-  /** row ← e^(row − max) (vectorized); returns the sum, in four fixed partial sums. */
-  private double expShifted(float[] row, float max) {
-    for (int v = 0; v < nV; v++) row[v] -= max;
-    Simd.exp(row, 0, nV);
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int v = 0;
-    for (; v + 4 <= nV; v += 4) {
-      s0 += row[v];
-      s1 += row[v + 1];
-      s2 += row[v + 2];
-      s3 += row[v + 3];
-    }
-    for (; v < nV; v++) s0 += row[v];
-    return (s0 + s1) + (s2 + s3);
   }
 
   /** Time per phase, for {@code bench --profile}; free when profiling is off. */
