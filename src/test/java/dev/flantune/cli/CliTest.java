@@ -31,6 +31,34 @@ class CliTest {
     return initTiny(out, 32, extra);
   }
 
+  /**
+   * A random 2-layer Llama-family checkpoint ({@code arch}: llama, qwen2, mistral) with 4 heads
+   * over 2 KV heads, width 32, 256 positions, seed 1, and the byte-fallback SentencePiece
+   * tokenizer.
+   */
+  static Run initLlama(Path out, String arch) {
+    return run(
+        "init",
+        "--arch",
+        arch,
+        "--tokenizer",
+        "src/test/resources/tokenizer/sp-bytefallback",
+        "--out",
+        out.toString(),
+        "--layers",
+        "2",
+        "--heads",
+        "4",
+        "--kv-heads",
+        "2",
+        "--embd",
+        "32",
+        "--positions",
+        "256",
+        "--seed",
+        "1");
+  }
+
   /** As {@link #initTiny(Path, String...)} with {@code positions} positions. */
   static Run initTiny(Path out, int positions, String... extra) {
     List<String> args =

@@ -29,27 +29,7 @@ class LlamaCommandsTest {
   @ValueSource(strings = {"llama", "qwen2"})
   void initTrainResumeScoreGenerateEval(String arch) throws IOException {
     Path base = dir.resolve("base");
-    CliTest.Run init =
-        run(
-            "init",
-            "--arch",
-            arch,
-            "--tokenizer",
-            TOKENIZER.toString(),
-            "--out",
-            base.toString(),
-            "--layers",
-            "2",
-            "--heads",
-            "4",
-            "--kv-heads",
-            "2",
-            "--embd",
-            "32",
-            "--positions",
-            "256",
-            "--seed",
-            "1");
+    CliTest.Run init = CliTest.initLlama(base, arch);
     assertEquals(0, init.code(), init.err());
     assertTrue(init.out().contains("KV=2"), init.out());
     assertTrue(Files.exists(base.resolve("tokenizer_config.json")), "special tokens kept");

@@ -29,27 +29,7 @@ class LoraCommandsTest {
   @TempDir Path dir;
 
   private Path initLlama(Path out) {
-    CliTest.Run init =
-        run(
-            "init",
-            "--arch",
-            "llama",
-            "--tokenizer",
-            TOKENIZER.toString(),
-            "--out",
-            out.toString(),
-            "--layers",
-            "2",
-            "--heads",
-            "4",
-            "--kv-heads",
-            "2",
-            "--embd",
-            "32",
-            "--positions",
-            "256",
-            "--seed",
-            "1");
+    CliTest.Run init = CliTest.initLlama(out, "llama");
     assertEquals(0, init.code(), init.err());
     return out;
   }

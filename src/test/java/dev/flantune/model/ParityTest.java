@@ -1,5 +1,7 @@
 package dev.flantune.model;
 
+import static dev.flantune.model.FixtureBatches.meanWeights;
+import static dev.flantune.model.FixtureBatches.toInts;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.flantune.checkpoint.Safetensors;
@@ -37,35 +39,8 @@ class ParityTest {
     Path dir = FIXTURES.resolve(name);
     Map<String, Tensor> e = Safetensors.read(dir.resolve("expected.safetensors"));
     CausalLm model = CausalLm.load(dir);
-    int rows = (int) e.get("input_ids").shape()[0], t = (int) e.get("input_ids").shape()[1];
-    int[] segments =
-        e.containsKey("segment_ids")
-            ? e.get("segment_ids").ints()
-            : toInts(e.get("attention_mask").data());
-    Batch b =
-        new Batch(
-            rows,
-            t,
-            e.get("input_ids").ints(),
-            e.get("position_ids").ints(),
-            segments,
-            e.get("labels").ints(),
-            e.get("loss_mask").data());
+    Batch b = FixtureBatches.batch(e, e.get("loss_mask").data());
     return new Case(model, b, e);
-  }
-
-  static int[] toInts(float[] f) {
-    int[] out = new int[f.length];
-    for (int i = 0; i < f.length; i++) out[i] = (int) f[i];
-    return out;
-  }
-
-  static float[] meanWeights(float[] mask) {
-    double sum = 0;
-    for (float m : mask) sum += m;
-    float[] w = new float[mask.length];
-    for (int i = 0; i < mask.length; i++) w[i] = (float) (mask[i] / sum);
-    return w;
   }
 
   @ParameterizedTest

@@ -1,5 +1,7 @@
 package dev.flantune.model.lora;
 
+import static dev.flantune.model.FixtureBatches.batch;
+import static dev.flantune.model.FixtureBatches.meanWeights;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.flantune.checkpoint.Safetensors;
@@ -45,35 +47,6 @@ class LoraParityTest {
     LoraAdapter adapter = AdapterFiles.load(dir.resolve("adapter"), model);
     model.withAdapter(adapter);
     return new Case(model, adapter, batch(e, e.get("loss_mask").data()), e);
-  }
-
-  /** The fixture's batch with the given loss mask. */
-  static Batch batch(Map<String, Tensor> e, float[] lossMask) {
-    int rows = (int) e.get("input_ids").shape()[0], t = (int) e.get("input_ids").shape()[1];
-    float[] real = e.get("attention_mask").data();
-    int[] segments = e.containsKey("segment_ids") ? e.get("segment_ids").ints() : ints(real);
-    return new Batch(
-        rows,
-        t,
-        e.get("input_ids").ints(),
-        e.get("position_ids").ints(),
-        segments,
-        e.get("labels").ints(),
-        lossMask);
-  }
-
-  static int[] ints(float[] f) {
-    int[] out = new int[f.length];
-    for (int i = 0; i < f.length; i++) out[i] = (int) f[i];
-    return out;
-  }
-
-  static float[] meanWeights(float[] mask) {
-    double sum = 0;
-    for (float m : mask) sum += m;
-    float[] w = new float[mask.length];
-    for (int i = 0; i < mask.length; i++) w[i] = (float) (mask[i] / sum);
-    return w;
   }
 
   static GradientEngine engine(String kind, CausalLm model) {
