@@ -74,10 +74,8 @@ public final class CausalLm {
                     .tensors()
                     .get(name)
                     .readInto(
-                        (done, chunk, count) -> {
-                          for (int i = 0; i < count; i++)
-                            dst.put((int) (at + done + i), HalfPrecision.encode(storage, chunk[i]));
-                        });
+                        (done, chunk, count) ->
+                            HalfPrecision.encode(storage, chunk, count, dst, (int) (at + done)));
               });
     } else if (Nd4j.getEnvironment().isCPU()) {
       FloatBuffer dst = params.flat().data().asNioFloat();
@@ -130,8 +128,7 @@ public final class CausalLm {
             return;
           }
           float[] v = t.data();
-          int at = Math.toIntExact(view.offset());
-          for (int i = 0; i < v.length; i++) half.put(at + i, HalfPrecision.encode(storage, v[i]));
+          HalfPrecision.encode(storage, v, v.length, half, Math.toIntExact(view.offset()));
         });
     return new CausalLm(config, null, params);
   }

@@ -28,6 +28,11 @@ public final class HalfPrecision {
     return t == DataType.BFLOAT16 ? Safetensors.toBf16(f) : Half.fromFloat(f);
   }
 
+  /** dst[at, at + n) = src[0, n) rounded to {@code t}. */
+  public static void encode(DataType t, float[] src, int n, ShortBuffer dst, int at) {
+    for (int i = 0; i < n; i++) dst.put(at + i, encode(t, src[i]));
+  }
+
   public static float decode(DataType t, short s) {
     return t == DataType.BFLOAT16 ? Float.intBitsToFloat((s & 0xffff) << 16) : Half.toFloat(s);
   }
