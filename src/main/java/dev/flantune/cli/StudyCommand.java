@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -42,6 +43,13 @@ final class StudyCommand implements Callable<Integer> {
         description = "Study directory: one run directory per run, and study.{json,md,png}.")
     Path out;
 
+    @Parameters(
+        paramLabel = "key=value",
+        description =
+            "Config overrides for every run, e.g. model=path/to/base train.steps=1000 (the"
+                + " study's own data.held_out and data.weights win).")
+    List<String> overrides = new java.util.ArrayList<>();
+
     abstract Path defaultOut();
 
     abstract List<Study.Point> run(Study s) throws Exception;
@@ -52,7 +60,9 @@ final class StudyCommand implements Callable<Integer> {
       AtomicBoolean stop = new AtomicBoolean();
       TrainCommand.installInterruptHandler(stop, err);
       Path dir = out != null ? out : defaultOut();
-      Study study = new Study(config, dir, new Progress(err, System.console() != null, 50), stop);
+      for (String o : overrides) err.println("override: " + o);
+      Study study =
+          new Study(config, overrides, dir, new Progress(err, System.console() != null, 50), stop);
       List<Study.Point> points = run(study);
       spec.commandLine()
           .getOut()

@@ -34,14 +34,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class Study {
   private final Path config;
+  private final List<String> userOverrides; // the command line's key=value, before the study's own
   private final RunConfig cfg;
   private final Path out;
   private final Progress progress;
   private final AtomicBoolean stop;
 
-  public Study(Path config, Path out, Progress progress, AtomicBoolean stop) {
+  public Study(
+      Path config, List<String> overrides, Path out, Progress progress, AtomicBoolean stop) {
     this.config = config;
-    this.cfg = ConfigLoader.load(config, List.of());
+    this.userOverrides = List.copyOf(overrides);
+    this.cfg = ConfigLoader.load(config, userOverrides);
     this.out = out;
     this.progress = progress;
     this.stop = stop;
@@ -72,7 +75,7 @@ public final class Study {
       StudyRun.Done d =
           StudyRun.run(
               config,
-              List.of("data.held_out=[" + c + "]"),
+              withUserOverrides(List.of("data.held_out=[" + c + "]")),
               out.resolve("held-out-" + c),
               progress,
               stop);
@@ -123,7 +126,8 @@ public final class Study {
       List<String> overrides =
           List.of("data.held_out=[" + String.join(",", heldOut) + "]", weights.toString());
       StudyRun.Done d =
-          StudyRun.run(config, overrides, out.resolve("clusters-" + k), progress, stop);
+          StudyRun.run(
+              config, withUserOverrides(overrides), out.resolve("clusters-" + k), progress, stop);
       points.add(
           new Point(
               String.valueOf(k),
@@ -137,6 +141,13 @@ public final class Study {
       writeProgress(points, "clusters");
     }
     return points;
+  }
+
+  /** The command line's overrides, then the study's own for one run (later ones win). */
+  private List<String> withUserOverrides(List<String> studyOwn) {
+    List<String> all = new ArrayList<>(userOverrides);
+    all.addAll(studyOwn);
+    return all;
   }
 
   /**

@@ -26,6 +26,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class StudyRun {
   static final String TIMING = "study-run.json";
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper YAML =
+      new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
 
   private StudyRun() {}
 
@@ -37,6 +39,9 @@ final class StudyRun {
       throws IOException {
     Path report = dir.resolve("eval").resolve(Reports.JSON);
     Path timing = dir.resolve(TIMING);
+    RunConfig cfg = ConfigLoader.load(config, overrides);
+    String resolved = ConfigTree.yaml(cfg);
+    requireSameConfig(dir, resolved);
     if (Files.isRegularFile(report) && Files.isRegularFile(timing)) {
       progress.note("study: reusing the finished run " + dir);
       return new Done(
@@ -45,7 +50,6 @@ final class StudyRun {
           JSON.readTree(timing.toFile()).get("seconds").asDouble(),
           true);
     }
-    RunConfig cfg = ConfigLoader.load(config, overrides);
     boolean resume = new RunDir(dir).isNonEmpty();
     Path partial = dir.resolve(TIMING + ".partial");
     double before =
@@ -54,8 +58,7 @@ final class StudyRun {
             : 0;
     progress.note((resume ? "study: resuming " : "study: starting ") + dir + " " + overrides);
     long t0 = System.nanoTime();
-    TrainRecipe.Summary s =
-        new TrainRecipe(cfg, ConfigTree.yaml(cfg), progress, stop).run(dir, resume);
+    TrainRecipe.Summary s = new TrainRecipe(cfg, resolved, progress, stop).run(dir, resume);
     double seconds = before + (System.nanoTime() - t0) / 1e9;
     ObjectNode t = JSON.createObjectNode().put("seconds", seconds);
     t.putPOJO("overrides", overrides);
@@ -72,5 +75,45 @@ final class StudyRun {
     Files.writeString(timing, t.toString());
     Files.deleteIfExists(partial);
     return new Done(dir, JSON.readTree(report.toFile()), seconds, false);
+  }
+
+  /**
+   * A run directory left by an earlier invocation is reused or resumed only if it was made with the
+   * config this invocation would use: after an edit of the config (more steps, another base) its
+   * scores would otherwise be reported as the new config's.
+   */
+  static void requireSameConfig(Path dir, String resolved) throws IOException {
+    Path earlier = dir.resolve("config.resolved.yaml");
+    if (!Files.isRegularFile(earlier)) return;
+    JsonNode was = YAML.readTree(Files.readString(earlier)), now = YAML.readTree(resolved);
+    String field = firstDifference("", was, now);
+    if (field == null) return;
+    throw FlanTuneException.badUsage(
+        dir
+            + " was run with a different config ("
+            + field
+            + "); delete that run directory to redo it with this config, or pass a new --out");
+  }
+
+  /** The dotted path of the first field whose value differs (null when none does). */
+  static String firstDifference(String path, JsonNode was, JsonNode now) {
+    if (was == null || now == null || !was.isObject() || !now.isObject()) {
+      if (java.util.Objects.equals(was, now)) return null;
+      return path
+          + ": "
+          + (was == null ? "absent" : was.toString())
+          + " then, "
+          + (now == null ? "absent" : now.toString())
+          + " now";
+    }
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    was.fieldNames().forEachRemaining(names::add);
+    now.fieldNames().forEachRemaining(names::add);
+    for (String name : names) {
+      String d =
+          firstDifference(path.isEmpty() ? name : path + "." + name, was.get(name), now.get(name));
+      if (d != null) return d;
+    }
+    return null;
   }
 }

@@ -163,6 +163,48 @@ class StudyCommandTest {
   }
 
   @Test
+  void overridesReachEveryRunAndAnEditedConfigIsNotReusedSilently() throws IOException {
+    Path cfg = config();
+    Path out = dir.resolve("over");
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "study",
+                "held-out",
+                "--config",
+                cfg.toString(),
+                "--clusters",
+                "sentiment",
+                "--out",
+                out.toString(),
+                "train.steps=3",
+                "data.held_out=[commonsense]"));
+    CliTest.Run r = run(args.toArray(String[]::new));
+    assertEquals(0, r.code(), r.err());
+    Path runDir = out.resolve("held-out-sentiment");
+    String resolved = Files.readString(runDir.resolve("config.resolved.yaml"));
+    assertTrue(resolved.contains("steps: 3"), resolved);
+    assertTrue(
+        resolved.contains("held_out:\n  - sentiment") || resolved.contains("held_out: [sentiment]"),
+        "the study's own held-out cluster wins over the command line's:\n" + resolved);
+    long steps;
+    try (Stream<String> lines = Files.lines(runDir.resolve("metrics.jsonl"))) {
+      steps = lines.filter(l -> l.contains("\"step\"")).count();
+    }
+    assertEquals(3, steps, "the run trained the overridden number of steps");
+
+    // The same study with another step count must not report the 3-step run as its own.
+    args.set(args.indexOf("train.steps=3"), "train.steps=4");
+    assertOneLineError(
+        run(args.toArray(String[]::new)), 2, "held-out-sentiment", "train.steps: 3 then, 4 now");
+    // Unchanged, it is reused.
+    args.set(args.indexOf("train.steps=4"), "train.steps=3");
+    CliTest.Run again = run(args.toArray(String[]::new));
+    assertEquals(0, again.code(), again.err());
+    assertTrue(again.err().contains("reusing the finished run"), again.err());
+  }
+
+  @Test
   void badCountsAndClustersAreUsageErrors() throws IOException {
     Path cfg = config();
     assertOneLineError(
