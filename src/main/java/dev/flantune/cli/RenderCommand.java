@@ -90,9 +90,10 @@ final class RenderCommand implements Callable<Integer> {
 
   @Option(
       names = "--shots",
-      defaultValue = "0",
-      description = "Exemplars from the train split (default: 0).")
-  int shots;
+      description =
+          "Exemplars from the train split for every example (default: as training draws them,"
+              + " from the config's data.shots; zero-shot without a config).")
+  Integer shots;
 
   @Option(
       names = "--format",
@@ -135,7 +136,9 @@ final class RenderCommand implements Callable<Integer> {
     if (!format.equals("text") && !format.equals("jsonl"))
       throw FlanTuneException.badUsage("--format must be text or jsonl");
     if (limit < 1) throw FlanTuneException.badUsage("--limit must be >= 1");
-    RenderOptions options = setup.renderOptions().withSeed(seed).withShots(shots);
+    RenderOptions options =
+        setup.renderOptions().withSeed(seed).withShots(shots == null ? 0 : shots);
+    if (shots != null && shots < 0) throw FlanTuneException.badUsage("--shots must be >= 0");
     PrintWriter out = spec.commandLine().getOut();
     Truncation truncation = new Truncation();
     try (Tokenizer tok = Tokenizer.load(setup.tokenizer())) {
@@ -147,10 +150,14 @@ final class RenderCommand implements Callable<Integer> {
           only == null ? setup.tasks().tasks() : only.stream().map(setup.tasks()::task).toList();
       for (Task task : tasks) {
         if (!task.hasSplit(s)) continue;
-        ExemplarPool pool = shots > 0 ? ExemplarPool.of(task, 64, seed) : null;
+        ExemplarPool pool =
+            shots != null && shots > 0 ? ExemplarPool.of(task, Renderer.EXEMPLAR_POOL, seed) : null;
         List<Rendered> rendered = new ArrayList<>();
         for (Example e : task.split(s).first(limit)) {
-          List<Example> exemplars = pool == null ? List.of() : pool.pick(e, shots);
+          List<Example> exemplars =
+              shots == null
+                  ? renderer.exemplarsFor(task, e) // the training rendering's draw
+                  : pool == null ? List.of() : pool.pick(e, shots);
           if (allTemplates) rendered.addAll(renderer.renderAll(task, e, exemplars));
           else rendered.add(renderer.render(task, e, renderer.templateFor(task, e), exemplars));
         }

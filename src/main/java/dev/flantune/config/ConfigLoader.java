@@ -122,6 +122,7 @@ public final class ConfigLoader {
     if (raw == List.class) {
       Type elem = ((ParameterizedType) type).getActualTypeArguments()[0];
       if (n.isTextual() && elem == String.class) return List.of(n.asText()); // one item
+      if (n.isIntegralNumber() && elem == Integer.class) return List.of(n.asInt()); // one item
       if (!n.isArray()) return typeError(path, "a list", n);
       List<Object> out = new ArrayList<>();
       for (int i = 0; i < n.size(); i++) out.add(value(elem, n.get(i), path + "[" + i + "]"));

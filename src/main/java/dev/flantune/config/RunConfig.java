@@ -103,7 +103,7 @@ public record RunConfig(
       Map<String, List<String>> overlapping,
       int cap,
       Map<String, Double> weights,
-      int shots,
+      List<Integer> shots,
       OptionsFormat optionsFormat,
       PromptFormat promptFormat,
       TextFiles text,
@@ -192,7 +192,10 @@ public record RunConfig(
     if (data.promptFormat == PromptFormat.CHAT_TEMPLATE) chatTemplateProblem(p);
     positive(p, "data.cap", data.cap);
     positive(p, "data.max_length", data.maxLength);
-    if (data.shots < 0) p.add("data.shots must be ≥ 0");
+    if (data.shots.isEmpty() || data.shots.stream().anyMatch(k -> k == null || k < 0))
+      p.add(
+          "data.shots must be a count ≥ 0 or a list of them to mix (e.g. [0, 2]), got "
+              + data.shots);
     positive(p, "train.steps", train.steps);
     positive(p, "train.batch_size", train.batchSize);
     positive(p, "train.grad_accum", train.gradAccum);

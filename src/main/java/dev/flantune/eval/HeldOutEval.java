@@ -120,7 +120,6 @@ public final class HeldOutEval {
   }
 
   /** Exemplars are drawn from a seeded sample of this many train examples per task. */
-  private static final int EXEMPLAR_POOL = 64;
 
   /**
    * Runs the evaluation. {@code base} may be null (tuned only). Fails with a bad-usage error (exit
@@ -364,7 +363,10 @@ public final class HeldOutEval {
   private static List<List<Example>> exemplars(
       Task task, List<EvalExamples.Item> items, Settings s) {
     List<List<Example>> out = new ArrayList<>(items.size());
-    ExemplarPool pool = s.shots() > 0 ? ExemplarPool.of(task, EXEMPLAR_POOL, s.seed()) : null;
+    ExemplarPool pool =
+        s.shots() > 0
+            ? ExemplarPool.of(task, dev.flantune.tasks.Renderer.EXEMPLAR_POOL, s.seed())
+            : null;
     for (EvalExamples.Item it : items)
       out.add(pool == null ? List.of() : pool.pick(it.example(), s.shots()));
     return out;

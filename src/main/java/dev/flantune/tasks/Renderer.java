@@ -45,10 +45,36 @@ public final class Renderer {
     return Seeds.index(Seeds.mix(options.seed(), ex.key(), 0x7e3a1), task.templates().size());
   }
 
-  /** Zero-shot rendering with the seeded template. */
+  /**
+   * The training rendering: the seeded template, with the seeded number of exemplars from the
+   * options' shot mix in front (none for the default mix {@code [0]}).
+   */
   public Rendered render(Task task, Example ex) {
-    return render(task, ex, templateFor(task, ex), List.of());
+    return render(task, ex, templateFor(task, ex), exemplarsFor(task, ex));
   }
+
+  /**
+   * The exemplars the training rendering puts in front of {@code ex}: a count drawn from the shot
+   * mix by the example's identity, then that many distinct examples of the task's train split
+   * (never {@code ex} itself) from a seeded pool.
+   */
+  public List<Example> exemplarsFor(Task task, Example ex) {
+    List<Integer> mix = options.shotMix();
+    int k =
+        mix.size() == 1
+            ? mix.get(0)
+            : mix.get(Seeds.index(Seeds.mix(options.seed(), ex.key(), 0x5407), mix.size()));
+    if (k == 0) return List.of();
+    return pools
+        .computeIfAbsent(task.name(), n -> ExemplarPool.of(task, EXEMPLAR_POOL, options.seed()))
+        .pick(ex, k);
+  }
+
+  /** Train examples sampled per task to draw exemplars from (bounded memory for large splits). */
+  public static final int EXEMPLAR_POOL = 64;
+
+  private final java.util.Map<String, ExemplarPool> pools =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Renders through template {@code t}, with {@code exemplars} (may be empty) in front. */
   public Rendered render(Task task, Example ex, int t, List<Example> exemplars) {

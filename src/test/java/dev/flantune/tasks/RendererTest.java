@@ -112,7 +112,8 @@ class RendererTest {
     int queryChars = r.prompt(sentiment, q, 1).length();
     int nearest = blocks[2].length() + 2;
     RenderOptions tight =
-        new RenderOptions(OptionsFormat.Policy.FLAN_ONLY, "\n", 3, "\n\n", queryChars + nearest, 0);
+        new RenderOptions(
+            OptionsFormat.Policy.FLAN_ONLY, "\n", 3, List.of(0), "\n\n", queryChars + nearest, 0);
     Rendered one = new Renderer(tight, String::length).render(sentiment, q, 1, ex);
     assertEquals(1, one.shots());
     assertTrue(
