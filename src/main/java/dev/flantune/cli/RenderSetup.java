@@ -38,7 +38,7 @@ interface RenderSetup {
               + cfg.data().objective().name().toLowerCase()
               + "; render shows instruction-tuning data (objective instruction)");
     }
-    RenderOptions options = RenderOptions.of(cfg);
+    RenderOptions options = RenderOptions.forTraining(cfg, cfg.data().maxLength());
     Path tokenizer = cfg.model() != null ? cfg.model() : cfg.init().tokenizer();
     return of(
         cfg.data().tasks(), tokenizer, options, cfg.data().maxLength(), cfg.data().promptFormat());

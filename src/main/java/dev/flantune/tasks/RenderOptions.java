@@ -51,9 +51,23 @@ public record RenderOptions(
     return DEFAULTS.withOptionsFormat(policy).withShotMix(cfg.data().shots()).withSeed(cfg.seed());
   }
 
+  /**
+   * The training rendering for sequences of {@code length} tokens: few-shot prompts keep only the
+   * exemplars that fit in three quarters of the sequence, leaving room for the target (exemplars
+   * beyond that would be cut off by truncation anyway).
+   */
+  public static RenderOptions forTraining(dev.flantune.config.RunConfig cfg, int length) {
+    return of(cfg).withFewShotTokenBudget(Math.max(1, length - length / 4));
+  }
+
   /** Whether the training rendering ever puts exemplars in front of a prompt. */
   public boolean fewShotTraining() {
     return shotMix.stream().anyMatch(k -> k > 0);
+  }
+
+  public RenderOptions withFewShotTokenBudget(int tokens) {
+    return new RenderOptions(
+        optionsFormat, targetSeparator, shots, shotMix, exemplarDelimiter, tokens, seed);
   }
 
   public RenderOptions withShotMix(java.util.List<Integer> mix) {

@@ -354,7 +354,7 @@ public final class TrainRecipe {
     Mixture mixture =
         Mixture.plan(
             registry, new Mixture.Config(d.cap(), d.weights(), heldOut, overlaps(d), cfg.seed()));
-    RenderOptions options = RenderOptions.of(cfg);
+    RenderOptions options = RenderOptions.forTraining(cfg, length);
     Renderer renderer = new Renderer(options, s -> tok.encode(s).length);
     ExampleTokenizer examples =
         new ExampleTokenizer(tok, length, ChatFormat.forTraining(tok, d.promptFormat()));
