@@ -73,12 +73,12 @@ public final class ModelGraph {
       if (adapter == null) sd.var(e.getKey(), w);
       else sd.constant(e.getKey(), w);
     }
-    Map<String, LoraAdapter.Module> lora = new java.util.HashMap<>();
+    Map<ParamTable.Slot, LoraAdapter.Module> lora = new java.util.HashMap<>();
     if (adapter != null) {
       for (LoraAdapter.Module m : adapter.modules()) {
         sd.var(m.aName(), adapter.a(m));
         sd.var(m.bName(), adapter.b(m));
-        lora.put(m.role() + "@" + m.layer(), m);
+        lora.put(m.slot(), m);
       }
     }
     return new Builder(sd, c, table, lora, adapter == null ? 0 : adapter.spec().scaling()).emit();
@@ -90,7 +90,7 @@ public final class ModelGraph {
     final ModelConfig c;
     final ParamTable table;
     final boolean outIn;
-    final Map<String, LoraAdapter.Module> lora; // role@layer → adapter module
+    final Map<ParamTable.Slot, LoraAdapter.Module> lora; // projection → adapter module
     final double loraScale;
     SDVariable bias, cos, sin, b, t; // b, t: [1] long, the batch's own sizes
 
@@ -98,7 +98,7 @@ public final class ModelGraph {
         SameDiff sd,
         ModelConfig c,
         ParamTable table,
-        Map<String, LoraAdapter.Module> lora,
+        Map<ParamTable.Slot, LoraAdapter.Module> lora,
         double loraScale) {
       this.sd = sd;
       this.c = c;
@@ -160,7 +160,7 @@ public final class ModelGraph {
     /** x·W (+ b) in the config's weight layout, plus s·(x·Aᵀ)·Bᵀ where an adapter targets it. */
     SDVariable linear(SDVariable x, Role role, int l, Role biasRole) {
       SDVariable y = sd.mmul(x, p(role, l), false, outIn, false);
-      LoraAdapter.Module m = lora.get(role + "@" + l);
+      LoraAdapter.Module m = lora.get(new ParamTable.Slot(role, l));
       if (m != null) {
         SDVariable h = sd.mmul(x, sd.getVariable(m.aName()), false, true, false); // [N, r]
         y = y.add(sd.mmul(h, sd.getVariable(m.bName()), false, true, false).mul(loraScale));

@@ -17,6 +17,9 @@ import java.util.function.UnaryOperator;
  */
 public final class ParamTable implements dev.flantune.checkpoint.TensorTable {
   /** What a tensor does. Layer roles exist once per layer. */
+  /** A weight's place in the model: its role, in layer {@code layer} (−1 outside the blocks). */
+  public record Slot(Role role, int layer) {}
+
   public enum Role {
     EMBED, // [V, C]
     POSITIONS, // [P, C] learned positions

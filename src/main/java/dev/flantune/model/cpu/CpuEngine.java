@@ -174,7 +174,7 @@ public final class CpuEngine implements GradientEngine {
     Linear lin = new Linear(param(table, layer, roles), optional(table, layer, biases), outIn);
     int col = 0;
     for (Role r : roles) {
-      projections.put(r + "@" + layer, new Placement(lin, col));
+      projections.put(new ParamTable.Slot(r, layer), new Placement(lin, col));
       long[] shape = table.shapes().get(table.name(r, layer));
       col += (int) shape[outIn ? 0 : 1];
     }
@@ -184,14 +184,14 @@ public final class CpuEngine implements GradientEngine {
   /** Where a projection's outputs sit inside the (possibly fused) {@link Linear} computing it. */
   private record Placement(Linear linear, int col) {}
 
-  private final Map<String, Placement> projections = new java.util.HashMap<>();
+  private final Map<ParamTable.Slot, Placement> projections = new java.util.HashMap<>();
 
   /** Puts each adapter module's low-rank path beside its frozen projection. */
   private LoraPath.Scratch attach(LoraAdapter adapter, ParamTable table) {
     LoraPath.Scratch scratch = new LoraPath.Scratch(adapter.spec().dropout());
     int index = 0;
     for (LoraAdapter.Module m : adapter.modules()) {
-      Placement at = projections.get(m.role() + "@" + m.layer());
+      Placement at = projections.get(m.slot());
       if (at == null) throw new IllegalStateException("no projection for " + m.path());
       LoraPath path =
           new LoraPath(adapter.a(m), adapter.b(m), at.col(), adapter.spec().scaling(), index++);

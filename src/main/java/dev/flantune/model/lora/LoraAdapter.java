@@ -40,6 +40,11 @@ public final class LoraAdapter {
    * its input and output widths.
    */
   public record Module(String path, Role role, int layer, String weightName, int in, int out) {
+    /** The projection this module sits beside. */
+    public dev.flantune.model.ParamTable.Slot slot() {
+      return new dev.flantune.model.ParamTable.Slot(role, layer);
+    }
+
     public String aName() {
       return PEFT_PREFIX + path + ".lora_A.weight";
     }
