@@ -4,9 +4,7 @@ import dev.flantune.checkpoint.DType;
 import dev.flantune.model.CausalLm;
 import dev.flantune.train.RunDir;
 import dev.flantune.util.FlanTuneException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -49,14 +47,7 @@ final class MergeCommand implements Callable<Integer> {
     OutputDirs.requireEmpty(out);
     ModelArgs args = ModelArgs.of(model, adapter);
     CausalLm merged = args.load();
-    Path parent = out.toAbsolutePath().getParent();
-    Files.createDirectories(parent);
-    Path tmp =
-        parent.resolve(".tmp-merge-" + out.getFileName() + "-" + ProcessHandle.current().pid());
-    RunDir.deleteTree(tmp);
-    merged.save(tmp, dtype, args.tokenizer());
-    if (Files.isDirectory(out)) Files.delete(out); // empty, checked above
-    Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+    RunDir.writeAtomically(out, tmp -> merged.save(tmp, dtype, args.tokenizer()));
     spec.commandLine()
         .getOut()
         .printf(

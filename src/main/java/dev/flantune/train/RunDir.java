@@ -73,22 +73,22 @@ public final class RunDir {
     Path dir = root.resolve(CHECKPOINTS);
     Files.createDirectories(dir);
     Path target = dir.resolve(String.format("step-%08d", state.step()));
-    Path tmp = dir.resolve(".tmp-" + target.getFileName() + "-" + ProcessHandle.current().pid());
-    deleteTree(tmp);
-    saveModel(model, tmp, DType.F32, tokenizerSource);
-    Map<String, ArraySource> moments = new LinkedHashMap<>();
-    adam.firstMoments().forEach((k, v) -> moments.put("m." + k, new ArraySource(v)));
-    adam.secondMoments().forEach((k, v) -> moments.put("v." + k, new ArraySource(v)));
-    Safetensors.write(
-        tmp.resolve(OPTIMIZER),
-        moments,
-        DType.F32,
-        Map.of("adam_step", Long.toString(adam.step())));
-    JSON.writeValue(
-        tmp.resolve(STATE).toFile(),
-        state); // written last: its presence marks a complete checkpoint
-    if (Files.exists(target)) deleteTree(target);
-    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    writeAtomically(
+        target,
+        tmp -> {
+          saveModel(model, tmp, DType.F32, tokenizerSource);
+          Map<String, ArraySource> moments = new LinkedHashMap<>();
+          adam.firstMoments().forEach((k, v) -> moments.put("m." + k, new ArraySource(v)));
+          adam.secondMoments().forEach((k, v) -> moments.put("v." + k, new ArraySource(v)));
+          Safetensors.write(
+              tmp.resolve(OPTIMIZER),
+              moments,
+              DType.F32,
+              Map.of("adam_step", Long.toString(adam.step())));
+          JSON.writeValue(
+              tmp.resolve(STATE).toFile(),
+              state); // written last: its presence marks a complete checkpoint
+        });
     List<Path> all = checkpoints();
     for (int i = 0; i < all.size() - keep; i++) deleteTree(all.get(i));
     return target;
@@ -97,14 +97,36 @@ public final class RunDir {
   /** Writes final/ atomically (a loadable Hugging Face checkpoint). */
   public Path saveFinal(CausalLm model, DType dtype, Path tokenizerSource) throws IOException {
     Path target = root.resolve(FINAL);
-    Path tmp = root.resolve(".tmp-final-" + ProcessHandle.current().pid());
+    writeAtomically(target, tmp -> saveModel(model, tmp, dtype, tokenizerSource));
+    return target;
+  }
+
+  /** Fills a directory; may throw, leaving the directory to be discarded. */
+  @FunctionalInterface
+  public interface DirectoryWriter {
+    void writeInto(Path dir) throws IOException;
+  }
+
+  /**
+   * Writes directory {@code target} through a temporary sibling that is renamed into place, so a
+   * kill at any moment leaves the previous {@code target} (or none) or the complete new one, never
+   * a half-written one. An existing {@code target} is replaced.
+   */
+  public static void writeAtomically(Path target, DirectoryWriter writer) throws IOException {
+    Path parent = target.toAbsolutePath().getParent();
+    Files.createDirectories(parent);
+    String suffix = target.getFileName() + "-" + ProcessHandle.current().pid();
+    Path tmp = parent.resolve(".tmp-" + suffix), old = parent.resolve(".old-" + suffix);
     deleteTree(tmp);
-    saveModel(model, tmp, dtype, tokenizerSource);
-    Path old = root.resolve(".old-final-" + ProcessHandle.current().pid());
+    try {
+      writer.writeInto(Files.createDirectories(tmp));
+    } catch (IOException | RuntimeException e) {
+      deleteTree(tmp);
+      throw e;
+    }
     if (Files.exists(target)) Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     deleteTree(old);
-    return target;
   }
 
   /**

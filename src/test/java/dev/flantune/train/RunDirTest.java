@@ -63,4 +63,32 @@ class RunDirTest {
     assertTrue(e.getMessage().contains(RunDir.OPTIMIZER), e.getMessage());
     assertTrue(e.getMessage().contains("has shape [97, 32]"), e.getMessage());
   }
+
+  @Test
+  void aDirectoryIsReplacedWholeOrNotAtAll(@TempDir Path dir) throws Exception {
+    Path target = dir.resolve("final");
+    RunDir.writeAtomically(target, tmp -> java.nio.file.Files.writeString(tmp.resolve("a"), "1"));
+    assertEquals("1", java.nio.file.Files.readString(target.resolve("a")));
+    // A writer that fails halfway leaves the previous directory as it was.
+    assertThrows(
+        java.io.IOException.class,
+        () ->
+            RunDir.writeAtomically(
+                target,
+                tmp -> {
+                  java.nio.file.Files.writeString(tmp.resolve("a"), "2");
+                  throw new java.io.IOException("disk full");
+                }));
+    assertEquals("1", java.nio.file.Files.readString(target.resolve("a")));
+    // A complete write replaces it, and nothing of the old one remains.
+    RunDir.writeAtomically(target, tmp -> java.nio.file.Files.writeString(tmp.resolve("b"), "3"));
+    assertFalse(java.nio.file.Files.exists(target.resolve("a")));
+    assertEquals("3", java.nio.file.Files.readString(target.resolve("b")));
+    try (var left = java.nio.file.Files.list(dir)) {
+      assertEquals(
+          java.util.List.of("final"),
+          left.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".tmp-")).toList(),
+          "no .old- directory left behind");
+    }
+  }
 }
