@@ -86,7 +86,7 @@ final class StudyRun {
     Path earlier = dir.resolve("config.resolved.yaml");
     if (!Files.isRegularFile(earlier)) return;
     JsonNode was = YAML.readTree(Files.readString(earlier)), now = YAML.readTree(resolved);
-    String field = firstDifference("", was, now);
+    String field = firstDifference("", was, now, ConfigTree.defaults());
     if (field == null) return;
     throw FlanTuneException.badUsage(
         dir
@@ -95,10 +95,15 @@ final class StudyRun {
             + "); delete that run directory to redo it with this config, or pass a new --out");
   }
 
-  /** The dotted path of the first field whose value differs (null when none does). */
-  static String firstDifference(String path, JsonNode was, JsonNode now) {
+  /**
+   * The dotted path of the first field whose value differs (null when none does). A scalar equals
+   * the one-item list of it (the config accepts either), and a key the earlier run did not have yet
+   * equals its default (a newer version's new option, left at the old behaviour).
+   */
+  static String firstDifference(String path, JsonNode was, JsonNode now, JsonNode defaults) {
+    if (was == null && now != null && now.equals(defaults)) return null;
     if (was == null || now == null || !was.isObject() || !now.isObject()) {
-      if (java.util.Objects.equals(was, now)) return null;
+      if (sameValue(was, now)) return null;
       return path
           + ": "
           + (was == null ? "absent" : was.toString())
@@ -111,9 +116,21 @@ final class StudyRun {
     now.fieldNames().forEachRemaining(names::add);
     for (String name : names) {
       String d =
-          firstDifference(path.isEmpty() ? name : path + "." + name, was.get(name), now.get(name));
+          firstDifference(
+              path.isEmpty() ? name : path + "." + name,
+              was.get(name),
+              now.get(name),
+              defaults == null ? null : defaults.get(name));
       if (d != null) return d;
     }
     return null;
+  }
+
+  private static boolean sameValue(JsonNode a, JsonNode b) {
+    if (java.util.Objects.equals(a, b)) return true;
+    if (a == null || b == null) return false;
+    if (a.isArray() && a.size() == 1 && !b.isArray()) return a.get(0).equals(b);
+    if (b.isArray() && b.size() == 1 && !a.isArray()) return b.get(0).equals(a);
+    return false;
   }
 }
