@@ -8,7 +8,6 @@ import dev.flantune.data.Batch;
 import dev.flantune.model.cpu.CpuEngine;
 import dev.flantune.model.family.Family;
 import dev.flantune.model.lora.LoraAdapter;
-import dev.flantune.util.FlanTuneException;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -212,11 +211,6 @@ public final class CausalLm {
 
   /** The SameDiff graph of this model, its variables views of the parameter buffer. */
   SameDiff graph() {
-    if (storage() != DataType.FLOAT)
-      throw FlanTuneException.badUsage(
-          "a base held in "
-              + storage()
-              + " runs on the CPU engine only (FLAN_TUNE_ENGINE=cpu); use model_dtype: f32");
     if (sd == null) sd = ModelGraph.build(config, table, parameters.views(), adapter);
     return sd;
   }

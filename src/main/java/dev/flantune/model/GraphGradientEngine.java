@@ -47,6 +47,10 @@ public final class GraphGradientEngine implements GradientEngine {
   private int calls;
 
   public GraphGradientEngine(CausalLm model) {
+    if (model.storage() != org.nd4j.linalg.api.buffer.DataType.FLOAT && model.adapter() == null)
+      throw dev.flantune.util.FlanTuneException.badUsage(
+          "a base held in two bytes is frozen: train a LoRA adapter on it (lora:), or use"
+              + " model_dtype: f32");
     this.model = model;
     SameDiff sd = model.graph();
     if (sd.getFunction("grad") == null) sd.createGradFunction();

@@ -70,7 +70,8 @@ public final class ModelGraph {
     for (Map.Entry<String, long[]> e : table.shapes().entrySet()) {
       INDArray w = weights.get(e.getKey());
       if (w == null) throw new IllegalArgumentException("missing weight " + e.getKey());
-      if (adapter == null) sd.var(e.getKey(), w);
+      // Trainable only in a full fine-tune of an fp32 model; a two-byte base is always frozen.
+      if (adapter == null && w.dataType() == DataType.FLOAT) sd.var(e.getKey(), w);
       else sd.constant(e.getKey(), w);
     }
     Map<ParamTable.Slot, LoraAdapter.Module> lora = new java.util.HashMap<>();
@@ -151,11 +152,20 @@ public final class ModelGraph {
       return p(role, -1);
     }
 
-    /** A role's variable in a layer, or null when the model has no such tensor. */
+    /**
+     * A role's variable in a layer, or null when the model has no such tensor. A base held in two
+     * bytes (model_dtype bf16/f16) is widened to fp32 inside the graph, once per tensor: it is
+     * stored at half the memory and computed in fp32, as on the CPU engine.
+     */
     SDVariable p(Role role, int layer) {
       String name = table.name(role, layer);
-      return name == null ? null : sd.getVariable(name);
+      if (name == null) return null;
+      SDVariable v = sd.getVariable(name);
+      if (v.dataType() == DataType.FLOAT) return v;
+      return widened.computeIfAbsent(name, n -> v.castTo(n + ".f32", DataType.FLOAT));
     }
+
+    private final Map<String, SDVariable> widened = new java.util.HashMap<>();
 
     /** x·W (+ b) in the config's weight layout, plus s·(x·Aᵀ)·Bᵀ where an adapter targets it. */
     SDVariable linear(SDVariable x, Role role, int l, Role biasRole) {
