@@ -25,7 +25,13 @@ final class ChatAnswerer implements Answerer {
     this.maxLength = Math.min(maxLength, generator.contextLength());
   }
 
+  /** The decoded reply to one rendered conversation, stripped of surrounding whitespace. */
   String answer(String renderedPrompt, int maxNewTokens) {
+    return answer(List.of(renderedPrompt), maxNewTokens).get(0);
+  }
+
+  /** The conversation's ids (one BOS at most, start cut to fit) and its greedy settings. */
+  Generator.Request request(String renderedPrompt, int maxNewTokens) {
     int[] ids = chat.encodeRendered(renderedPrompt);
     int bos = tokenizer.specialTokens().bosId();
     int lead = ids.length > 0 && bos >= 0 && ids[0] == bos ? 1 : 0;
@@ -37,14 +43,20 @@ final class ChatAnswerer implements Answerer {
       ids = kept;
     }
     int budget = Math.max(0, Math.min(maxNewTokens, maxLength - ids.length));
-    Generator.Result r = generator.generate(ids, Generator.Settings.greedy(budget, chat.stopIds()));
-    return tokenizer.decode(r.tokens()).strip();
+    return new Generator.Request(ids, Generator.Settings.greedy(budget, chat.stopIds()));
   }
 
+  /**
+   * Up to {@link GreedyAnswerer#BATCH} conversations decoded together (batched greedy decoding
+   * gives each the tokens it gets alone), each row ending at EOS or the end-of-turn token.
+   */
   @Override
   public List<String> answer(List<String> prompts, int maxNewTokens) {
+    List<Generator.Request> requests = new ArrayList<>(prompts.size());
+    for (String p : prompts) requests.add(request(p, maxNewTokens));
     List<String> out = new ArrayList<>(prompts.size());
-    for (String p : prompts) out.add(answer(p, maxNewTokens));
+    for (Generator.Result r : generator.generate(requests, GreedyAnswerer.BATCH))
+      out.add(tokenizer.decode(r.tokens()).strip());
     return out;
   }
 

@@ -3,13 +3,15 @@ package dev.flantune.report;
 import dev.flantune.report.EvalReport.ClusterResult;
 import dev.flantune.report.EvalReport.TaskResult;
 import java.awt.Color;
+import java.awt.Font;
+import java.awt.font.FontRenderContext;
+import java.awt.font.TextLayout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -18,6 +20,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.AxesChartStyler;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
@@ -28,13 +31,16 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 final class Plots {
   static final int WIDTH = 720, HEIGHT = 360;
 
-  /** At most this many step labels on the loss plot's x axis: they must never run together. */
-  static final int MAX_STEP_TICKS = 8;
-
   /** Weight of the past in the loss curve's moving average (debiased, as TensorBoard draws). */
   static final double EMA_BETA = 0.9;
 
-  private static final Color BASE = new Color(0x9e9e9e), TUNED = new Color(0x1f77b4);
+  static final Color BASE = new Color(0x9e9e9e), TUNED = new Color(0x1f77b4);
+
+  /**
+   * The loss plot's raw per-step loss (a light blue, opaque: thousands of overlapping steps stay
+   * light, under the moving average in tuned's blue) and validation markers.
+   */
+  static final Color RAW_LOSS = new Color(0xaec7e8), VALIDATION = new Color(0xff7f0e);
 
   private Plots() {}
 
@@ -86,10 +92,12 @@ final class Plots {
             .yAxisTitle("score (%)")
             .build();
     c.getStyler().setYAxisMin(0.0).setYAxisMax(100.0);
-    c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+    // Below the plot, where it can hide no bar (inside, it covered a high last bar).
+    c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+    c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
     c.getStyler().setErrorBarsColor(Color.DARK_GRAY);
     List<String> names = r.clusters().stream().map(ClusterResult::name).toList();
-    for (String m : r.models()) {
+    for (String m : baseFirst(r)) {
       List<Double> means = new ArrayList<>(), whiskers = new ArrayList<>();
       boolean any = false;
       for (ClusterResult cl : r.clusters()) {
@@ -116,10 +124,15 @@ final class Plots {
    * diamond). One category series per template slot, so XChart lays the dots out side by side.
    */
   static CategoryChart templateSpreadChart(EvalReport r, ClusterResult cluster) {
+    List<String> tasks = cluster.tasks().stream().map(TaskResult::task).toList();
+    double widest = widestLabel(tasks);
+    boolean slanted = widest + 12 >= 0.8 * WIDTH / tasks.size(); // the plot is >80% of the width
+    double sin = Math.sin(Math.toRadians(TASK_LABEL_ROTATION));
     CategoryChart c =
         new CategoryChartBuilder()
             .width(WIDTH)
-            .height(HEIGHT)
+            // Slanted names take height: the chart grows by it, so the plot keeps its own.
+            .height(HEIGHT + (slanted ? (int) Math.ceil(widest * sin) : 0))
             .title("Per-template scores: " + cluster.name())
             .xAxisTitle("task")
             .yAxisTitle("score (%)")
@@ -132,13 +145,17 @@ final class Plots {
     c.getStyler().setYAxisMin(0.0).setYAxisMax(100.0);
     c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
     c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
-    List<String> tasks = cluster.tasks().stream().map(TaskResult::task).toList();
+    if (slanted) {
+      // Each name ends under its task's centre, all starting at the axis; the lines are parallel
+      // and a task's width apart, so they never cross.
+      c.getStyler().setXAxisLabelRotation(TASK_LABEL_ROTATION);
+      c.getStyler().setXAxisLabelAlignment(AxesChartStyler.TextAlignment.Right);
+      c.getStyler().setXAxisLabelAlignmentVertical(AxesChartStyler.TextAlignment.Right);
+    }
     int slots = 0;
     for (TaskResult t : cluster.tasks())
       slots = Math.max(slots, t.scores(EvalReport.TUNED).templates().size());
-    List<String> models = new ArrayList<>(r.models());
-    if (r.compared()) models = List.of(EvalReport.BASE, EvalReport.TUNED); // base on the left
-    for (String m : models) {
+    for (String m : baseFirst(r)) {
       Color color = m.equals(EvalReport.BASE) ? BASE : TUNED;
       for (int slot = 0; slot < slots; slot++) {
         List<Double> ys = new ArrayList<>();
@@ -163,16 +180,32 @@ final class Plots {
     return c;
   }
 
-  static byte[] lossCurve(LossCurve curve) {
-    return png(lossCurveChart(curve, Function.identity()));
+  /** Degrees the task names turn when they do not fit side by side. */
+  static final int TASK_LABEL_ROTATION = 30;
+
+  /** The width in pixels of the widest of {@code names} in the axis tick font. */
+  static double widestLabel(List<String> names) {
+    Font font = new CategoryChartBuilder().build().getStyler().getAxisTickLabelsFont();
+    FontRenderContext frc = new FontRenderContext(null, true, false);
+    double widest = 0;
+    for (String n : names)
+      widest = Math.max(widest, new TextLayout(n, font, frc).getBounds().getWidth());
+    return widest;
   }
+
+  static byte[] lossCurve(LossCurve curve) {
+    return png(lossCurvePlot(curve).chart());
+  }
+
+  /** The loss plot and its step axis (which tests read for the labels it drew). */
+  record LossPlot(XYChart chart, StepAxis steps) {}
 
   /**
    * Training loss against step: the raw per-step loss faint, its moving average on top, and the
-   * validation loss as markers. Step labels are whole numbers with thousands separators, at most
-   * {@link #MAX_STEP_TICKS} of them. {@code stepLabels} sees every label drawn (tests record them).
+   * validation loss as markers. Step labels are round whole numbers with thousands separators, at
+   * most {@link StepAxis#MAX_TICKS} of them ({@link StepAxis}).
    */
-  static XYChart lossCurveChart(LossCurve curve, Function<String, String> stepLabels) {
+  static LossPlot lossCurvePlot(LossCurve curve) {
     XYChart c =
         new XYChartBuilder()
             .width(WIDTH)
@@ -183,31 +216,20 @@ final class Plots {
             .build();
     c.getStyler().setMarkerSize(7);
     c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-    c.getStyler().setXAxisMaxLabelCount(MAX_STEP_TICKS);
-    c.getStyler().setXAxisTickMarkSpacingHint(WIDTH / MAX_STEP_TICKS);
     List<Double> steps = curve.train().stream().map(p -> (double) p.step()).toList();
-    // XChart may put a tick at every step of a short run and then drop labels that collide,
-    // which is how "201226251276" happened: label only multiples of a round interval instead.
-    double first = steps.get(0), last = steps.get(steps.size() - 1);
-    long every = roundInterval((last - first) / (MAX_STEP_TICKS - 1));
-    c.getStyler()
-        .setxAxisTickLabelsFormattingFunction(
-            x ->
-                stepLabels.apply(
-                    x >= first - 1e-9 && x <= last + 1e-9 && Math.round(x) % every == 0
-                        ? stepLabel(x)
-                        : NO_LABEL));
     XYSeries raw =
         c.addSeries("loss", steps, curve.train().stream().map(LossCurve.Point::loss).toList());
     raw.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
     raw.setMarker(SeriesMarkers.NONE);
-    raw.setLineColor(new Color(0x1f, 0x77, 0xb4, 0x55));
+    raw.setLineColor(RAW_LOSS);
     XYSeries smooth =
         c.addSeries(
             String.format(Locale.ROOT, "loss, moving average (β = %.2f)", EMA_BETA),
             steps,
             LossCurve.ema(curve.train(), EMA_BETA));
-    smooth.setMarker(SeriesMarkers.NONE);
+    // A one-step run has no line to draw: its point is a dot.
+    smooth.setMarker(curve.train().size() == 1 ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+    smooth.setMarkerColor(TUNED);
     smooth.setLineColor(TUNED);
     smooth.setLineWidth(2.5f);
     if (!curve.validation().isEmpty()) {
@@ -218,25 +240,23 @@ final class Plots {
               curve.validation().stream().map(LossCurve.Point::loss).toList());
       val.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
       val.setMarker(SeriesMarkers.DIAMOND);
-      val.setMarkerColor(new Color(0xff7f0e));
+      val.setMarkerColor(VALIDATION);
     }
-    return c;
+    long first = Long.MAX_VALUE, last = Long.MIN_VALUE;
+    for (LossCurve.Point p : curve.train()) {
+      first = Math.min(first, p.step());
+      last = Math.max(last, p.step());
+    }
+    for (LossCurve.Point p : curve.validation()) {
+      first = Math.min(first, p.step());
+      last = Math.max(last, p.step());
+    }
+    return new LossPlot(c, StepAxis.install(c, first, last));
   }
 
-  /** The smallest of 1, 2, 5, 10, 20, 50, … steps that is at least {@code atLeast}. */
-  static long roundInterval(double atLeast) {
-    for (long scale = 1; ; scale *= 10) {
-      for (long m : new long[] {1, 2, 5}) if (m * scale >= atLeast) return m * scale;
-    }
-  }
-
-  /** An unlabelled tick (XChart cannot lay out an empty string). */
-  static final String NO_LABEL = " ";
-
-  /** A step tick: a whole number with thousands separators; none at fractional positions. */
-  static String stepLabel(double x) {
-    long i = Math.round(x);
-    return Math.abs(x - i) > 1e-9 ? NO_LABEL : String.format(Locale.ROOT, "%,d", i);
+  /** The models left to right, base before tuned (as the summary table's columns). */
+  private static List<String> baseFirst(EvalReport r) {
+    return r.compared() ? List.of(EvalReport.BASE, EvalReport.TUNED) : r.models();
   }
 
   private static double zeroIfNaN(double v) {

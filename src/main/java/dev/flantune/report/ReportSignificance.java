@@ -81,7 +81,11 @@ final class ReportSignificance {
         double delta =
             ReportStats.clusterMean(c, EvalReport.TUNED, m)
                 - ReportStats.clusterMean(c, EvalReport.BASE, m);
-        sb.append(" **").append(marked(delta, stats.cluster(c, m))).append("** |");
+        // Each cell bold on its own; the significance mark stays outside the bold ("**+3.0** *"):
+        // a closing "**" right after " *" would not close in Markdown.
+        Test t = stats.cluster(c, m);
+        sb.append(" **").append(Reports.signed(delta)).append("**");
+        sb.append(t.significant() ? " *" : "").append(" | **").append(p(t.p())).append("** |");
       }
       sb.append('\n');
     }
