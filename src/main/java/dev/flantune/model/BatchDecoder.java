@@ -23,6 +23,19 @@ public interface BatchDecoder {
   float[][] step(Decoder[] rows, int[] tokens);
 
   /**
+   * Appends {@code tokens[i]} (one or more tokens) to {@code rows[i]} (distinct rows opened by this
+   * decoder) and returns each row's logits [V] after its last token, e.g. every prompt of a batch
+   * prefilled at once. The arrays are the decoder's and are overwritten by the next call.
+   */
+  default float[][] append(Decoder[] rows, int[][] tokens) {
+    if (tokens.length != rows.length)
+      throw new IllegalArgumentException(rows.length + " rows, " + tokens.length);
+    float[][] out = new float[rows.length][];
+    for (int i = 0; i < rows.length; i++) out[i] = rows[i].append(tokens[i]);
+    return out;
+  }
+
+  /**
    * The CPU engine's batched key/value-cache decoder, or, on the graph engine, rows of {@link
    * GraphDecoder} stepped one after another.
    */

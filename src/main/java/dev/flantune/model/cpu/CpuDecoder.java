@@ -187,9 +187,9 @@ final class CpuDecoder implements Decoder {
     return capacity;
   }
 
-  /** Counts the position a batched step has just written into the cache. */
-  void advance() {
-    length++;
+  /** Counts the {@code n} positions a batched pass has just written into the cache. */
+  void advance(int n) {
+    length += n;
   }
 
   private static void normRow(Norm norm, float[] x, float[] out, FloatBuffer pw) {
