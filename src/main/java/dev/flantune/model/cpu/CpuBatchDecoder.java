@@ -211,16 +211,25 @@ public final class CpuBatchDecoder implements BatchDecoder {
         });
   }
 
-  /** act = silu(gate)·up (SwiGLU) or gelu_new(u), row by row. */
+  /**
+   * act = silu(gate)·up (SwiGLU, with {@link Activation#sigmoid}'s formula on a vectorized exp) or
+   * gelu_new(u), row by row.
+   */
   private void activate(int n) {
     Parallel.range(
         n,
-        8L * nF,
+        4L * nF,
         (a, b) -> {
+          float[] e = new float[nF];
           for (int t = a; t < b; t++) {
             float[] ut = u[t], at = act[t];
             if (swiglu) {
-              for (int f = 0; f < nF; f++) at[f] = ut[f] * Activation.sigmoid(ut[f]) * ut[nF + f];
+              for (int f = 0; f < nF; f++) e[f] = -Math.abs(ut[f]);
+              Simd.exp(e, 0, nF);
+              for (int f = 0; f < nF; f++) {
+                float g = ut[f], sig = g >= 0 ? 1f / (1f + e[f]) : e[f] / (1f + e[f]);
+                at[f] = g * sig * ut[nF + f];
+              }
             } else {
               for (int f = 0; f < nF; f++) at[f] = 0.5f * ut[f] * (1 + Activation.geluTanh(ut[f]));
             }
@@ -284,13 +293,22 @@ public final class CpuBatchDecoder implements BatchDecoder {
       float[] r, int q, float[] k, float[] v, int base, int p, float[] scores, float[] out) {
     float max = Float.NEGATIVE_INFINITY;
     for (int s = 0; s <= p; s++) {
-      scores[s] = Kernels.dot(r, q, k, base + s * nD, nD) * scale;
+      float dot =
+          Simd.VECTOR
+              ? DecodeVector.dot(r, q, k, base + s * nD, nD)
+              : Kernels.dot(r, q, k, base + s * nD, nD);
+      scores[s] = dot * scale;
       max = Math.max(max, scores[s]);
     }
     float inv = 1 / Simd.expShifted(scores, 0, p + 1, max);
+    for (int s = 0; s <= p; s++) scores[s] *= inv;
+    if (Simd.VECTOR && nD % Simd.LANES == 0) {
+      DecodeVector.weightedSum(scores, p + 1, v, base, nD, out, q);
+      return;
+    }
     Arrays.fill(out, q, q + nD, 0f);
     for (int s = 0; s <= p; s++) {
-      float wgt = scores[s] * inv;
+      float wgt = scores[s];
       int o = base + s * nD;
       for (int e = 0; e < nD; e++) out[q + e] += wgt * v[o + e];
     }

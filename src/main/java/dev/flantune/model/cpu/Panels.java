@@ -8,15 +8,15 @@ import java.nio.FloatBuffer;
  * panel's K rows contiguous, for the products of batched decoding: y (+)= x·W + b over a few to a
  * few hundred token rows. ND4J's GEMM costs 40-150 µs per call at 16 rows whatever the size (the
  * tiny base's [16, 128]·[128, 384] ran at 4-37 GFLOP/s) and a fifth of its speed with a transposed
- * operand; this kernel reads each panel once per block of 8 rows from the Java heap, in order, and
+ * operand; this kernel reads each panel once per block of 4 rows from the Java heap, in order, and
  * reached 100-170 GFLOP/s on the same shapes (docs/benchmarks.md, issue #15).
  *
  * <p>Every output element is Σ_k x_k·w_kj by fused multiply-adds in k order from 0, then + b_j,
  * then added to y when accumulating: the same value on the vector and the scalar path.
  */
 final class Panels {
-  /** Columns per panel: two vector registers. */
-  static final int WIDTH = 2 * Simd.LANES;
+  /** Columns per panel: four vector registers. */
+  static final int WIDTH = 4 * Simd.LANES;
 
   final int k, n, panels;
   final float[] w; // [panels, K, WIDTH], the last panel padded with zeros
@@ -69,12 +69,12 @@ final class Panels {
    * of at least K values, y rows of at least N. Panels are split between threads.
    */
   void multiply(float[][] x, int m, float[][] y, boolean accumulate) {
-    long perPanel = (long) m * k * WIDTH / 16; // ≈ ns at ~32 flops/ns
+    long perPanel = (long) m * k * WIDTH / 64; // ≈ ns at ~128 GFLOP/s
     Parallel.range(
         panels,
         perPanel,
         (from, to) -> {
-          float[] tile = new float[8 * WIDTH];
+          float[] tile = new float[4 * WIDTH];
           for (int p = from; p < to; p++) panel(x, m, y, accumulate, p, tile);
         });
   }
@@ -82,12 +82,12 @@ final class Panels {
   private void panel(float[][] x, int m, float[][] y, boolean accumulate, int p, float[] tile) {
     int i = 0;
     if (Simd.VECTOR) {
-      for (; i + 8 <= m; i += 8) {
-        PanelsVector.rows8(this, x, i, p, tile);
-        finish(tile, 8, y, i, p, accumulate);
+      for (; i + 4 <= m; i += 4) {
+        DecodeVector.rows4(this, x, i, p, tile);
+        finish(tile, 4, y, i, p, accumulate);
       }
       for (; i < m; i++) {
-        PanelsVector.row1(this, x[i], p, tile);
+        DecodeVector.row1(this, x[i], p, tile);
         finish(tile, 1, y, i, p, accumulate);
       }
     } else {
