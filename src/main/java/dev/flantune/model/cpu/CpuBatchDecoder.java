@@ -11,11 +11,11 @@ import java.util.Arrays;
  * The CPU engine's batched decoding: any number of new tokens for each of M rows in one forward
  * pass, every row a {@link CpuDecoder} with its own key/value cache, length and positions. A step
  * is one token per row; a prefill is each row's whole prompt, all rows together (long prompts in
- * chunks of at most {@link #CHUNK_TOKENS} tokens, the cache carrying the rest). The token-wise
- * parts run over all new tokens at once ({@link Panels}: weights read once per step, not once per
- * row, bias and residual added in the same pass); attention is per token, over its own row's cache
- * up to its own position, so rows of different lengths need no padding or masks and each row's
- * attention is exactly its own. The LM head runs only on each row's last new token.
+ * chunks of at most 512 tokens, the cache carrying the rest). The token-wise parts run over all new
+ * tokens at once ({@link Panels}: weights read once per step, not once per row, bias and residual
+ * added in the same pass); attention is per token, over its own row's cache up to its own position,
+ * so rows of different lengths need no padding or masks and each row's attention is exactly its
+ * own. The LM head runs only on each row's last new token.
  *
  * <p>Rows are independent: a row's logits depend only on its own tokens, whatever other rows share
  * the pass (the sums run in the same order whichever rows and threads compute them).
@@ -25,8 +25,11 @@ import java.util.Arrays;
  * so a decoder sees the weights as they were then.
  */
 public final class CpuBatchDecoder implements BatchDecoder {
-  /** The most new tokens one forward pass takes; longer prefills go in chunks. */
-  static final int CHUNK_TOKENS = 512;
+  /**
+   * The most new tokens one forward pass takes (a system property lets tests make several chunks);
+   * longer prefills go in chunks.
+   */
+  private final int chunkTokens = Integer.getInteger("flantune.prefillChunkTokens", 512);
 
   private final CpuEngine engine;
   private final ModelConfig cfg;
@@ -118,12 +121,12 @@ public final class CpuBatchDecoder implements BatchDecoder {
       for (int i = rowLogits.length; i < grown.length; i++) grown[i] = new float[nV];
       rowLogits = grown;
     }
-    // Passes of at most CHUNK_TOKENS tokens (but at least one per row): rows in order, each
+    // Passes of at most chunkTokens tokens (but at least one per row): rows in order, each
     // contributing what is left of it until the pass is full.
     int[] fed = new int[m];
     int next = 0;
     while (next < m) {
-      int budget = Math.max(CHUNK_TOKENS, m - next);
+      int budget = Math.max(chunkTokens, m - next);
       int[] seg = new int[m - next], from = new int[m - next], to = new int[m - next];
       int s = 0;
       for (int i = next; i < m && budget > 0; i++) {
