@@ -20,9 +20,10 @@ import java.util.Arrays;
  * <p>Rows are independent: a row's logits depend only on its own tokens, whatever other rows share
  * the pass (the sums run in the same order whichever rows and threads compute them).
  *
- * <p>The weights are copied once, into panels on the Java heap, when the decoder is made (the
- * model's size once more; {@link dev.flantune.eval.Generator} makes one on its first batched call),
- * so a decoder sees the weights as they were then.
+ * <p>The weights are copied once, into panels (on the Java heap, or in native memory for a model
+ * too large for it), when the decoder is made (the model's size once more; {@link
+ * dev.flantune.eval.Generator} makes one on its first batched call), so a decoder sees the weights
+ * as they were then.
  */
 public final class CpuBatchDecoder implements BatchDecoder {
   /**
@@ -39,6 +40,7 @@ public final class CpuBatchDecoder implements BatchDecoder {
   private final Panels[][] layer; // per layer: qkv, out, up, down
   private final float[][] norms; // per layer: attention gain, bias, MLP gain, bias; then final
   private final boolean swiglu;
+  private final boolean onHeap; // where the panel copies live
   // Token rows of the forward pass, grown as needed: residual, normed, q|k|v, attended, up, act.
   private float[][] x = new float[0][], h = x, qkv = x, y = x, u = x, act = x;
   private float[][] rowLogits = new float[0][];
@@ -59,7 +61,9 @@ public final class CpuBatchDecoder implements BatchDecoder {
     swiglu = cfg.mlp() == ModelConfig.Mlp.SWIGLU;
     scale = (float) (1 / Math.sqrt(nD));
     FloatBuffer pw = engine.weights();
-    head = Panels.copy(pw, (int) engine.headWeights().offset(), nC, nV, true, null);
+    int headAt = (int) engine.headWeights().offset();
+    onHeap = fitsOnHeap(engine);
+    head = Panels.copy(pw, headAt, nC, nV, true, null, onHeap);
     layer = new Panels[nL][];
     norms = new float[4 * nL + 2][];
     for (int l = 0; l < nL; l++) {
@@ -78,9 +82,26 @@ public final class CpuBatchDecoder implements BatchDecoder {
     norms[4 * nL + 1] = f.b == null ? null : f.b.read(pw);
   }
 
-  private static Panels panels(Linear lin, FloatBuffer pw) {
-    return Panels.copy(
-        pw, lin.w.off, lin.in, lin.out, lin.outIn, lin.b == null ? null : lin.b.read(pw));
+  private Panels panels(Linear lin, FloatBuffer pw) {
+    float[] bias = lin.b == null ? null : lin.b.read(pw);
+    return Panels.copy(pw, lin.w.off, lin.in, lin.out, lin.outIn, bias, onHeap);
+  }
+
+  /**
+   * Whether the panel copies of all weights take at most half of the heap still free (the launcher
+   * gives the JVM 1 GB: about 100M parameters); larger models keep them in native memory.
+   */
+  private static boolean fitsOnHeap(CpuEngine engine) {
+    ModelConfig c = engine.config();
+    long floats = Panels.size(c.nEmbd(), c.vocabSize());
+    for (int l = 0; l < c.nLayer(); l++) {
+      CpuEngine.Block w = engine.block(l);
+      for (Linear lin : new Linear[] {w.qkv(), w.out(), w.up(), w.down()})
+        floats += Panels.size(lin.in, lin.out);
+    }
+    Runtime rt = Runtime.getRuntime();
+    long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    return 4 * floats <= free / 2;
   }
 
   @Override

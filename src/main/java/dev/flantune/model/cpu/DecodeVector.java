@@ -1,5 +1,7 @@
 package dev.flantune.model.cpu;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -81,6 +83,79 @@ final class DecodeVector {
       s1 = v.fma(FloatVector.fromArray(F, b, bo + l), s1);
       s2 = v.fma(FloatVector.fromArray(F, b, bo + 2 * l), s2);
       s3 = v.fma(FloatVector.fromArray(F, b, bo + 3 * l), s3);
+    }
+    s0.intoArray(tile, 0);
+    s1.intoArray(tile, l);
+    s2.intoArray(tile, 2 * l);
+    s3.intoArray(tile, 3 * l);
+  }
+
+  /** {@link #rows4} with the panels in native memory. */
+  static void rows4(Panels w, ByteBuffer b, float[][] x, int i, int p, float[] tile) {
+    int l = F.length(), kk = w.k;
+    ByteOrder o = ByteOrder.nativeOrder();
+    float[] x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3];
+    FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s03 = s00;
+    FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+    FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+    FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+    int bo = 4 * p * kk * 4 * l;
+    for (int k = 0; k < kk; k++, bo += 16 * l) {
+      FloatVector b0 = FloatVector.fromByteBuffer(F, b, bo, o);
+      FloatVector b1 = FloatVector.fromByteBuffer(F, b, bo + 4 * l, o);
+      FloatVector b2 = FloatVector.fromByteBuffer(F, b, bo + 8 * l, o);
+      FloatVector b3 = FloatVector.fromByteBuffer(F, b, bo + 12 * l, o);
+      FloatVector v = FloatVector.broadcast(F, x0[k]);
+      s00 = v.fma(b0, s00);
+      s01 = v.fma(b1, s01);
+      s02 = v.fma(b2, s02);
+      s03 = v.fma(b3, s03);
+      v = FloatVector.broadcast(F, x1[k]);
+      s10 = v.fma(b0, s10);
+      s11 = v.fma(b1, s11);
+      s12 = v.fma(b2, s12);
+      s13 = v.fma(b3, s13);
+      v = FloatVector.broadcast(F, x2[k]);
+      s20 = v.fma(b0, s20);
+      s21 = v.fma(b1, s21);
+      s22 = v.fma(b2, s22);
+      s23 = v.fma(b3, s23);
+      v = FloatVector.broadcast(F, x3[k]);
+      s30 = v.fma(b0, s30);
+      s31 = v.fma(b1, s31);
+      s32 = v.fma(b2, s32);
+      s33 = v.fma(b3, s33);
+    }
+    s00.intoArray(tile, 0);
+    s01.intoArray(tile, l);
+    s02.intoArray(tile, 2 * l);
+    s03.intoArray(tile, 3 * l);
+    s10.intoArray(tile, 4 * l);
+    s11.intoArray(tile, 5 * l);
+    s12.intoArray(tile, 6 * l);
+    s13.intoArray(tile, 7 * l);
+    s20.intoArray(tile, 8 * l);
+    s21.intoArray(tile, 9 * l);
+    s22.intoArray(tile, 10 * l);
+    s23.intoArray(tile, 11 * l);
+    s30.intoArray(tile, 12 * l);
+    s31.intoArray(tile, 13 * l);
+    s32.intoArray(tile, 14 * l);
+    s33.intoArray(tile, 15 * l);
+  }
+
+  /** {@link #row1} with the panels in native memory. */
+  static void row1(Panels w, ByteBuffer b, float[] x, int p, float[] tile) {
+    int l = F.length(), kk = w.k;
+    ByteOrder o = ByteOrder.nativeOrder();
+    FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+    int bo = 4 * p * kk * 4 * l;
+    for (int k = 0; k < kk; k++, bo += 16 * l) {
+      FloatVector v = FloatVector.broadcast(F, x[k]);
+      s0 = v.fma(FloatVector.fromByteBuffer(F, b, bo, o), s0);
+      s1 = v.fma(FloatVector.fromByteBuffer(F, b, bo + 4 * l, o), s1);
+      s2 = v.fma(FloatVector.fromByteBuffer(F, b, bo + 8 * l, o), s2);
+      s3 = v.fma(FloatVector.fromByteBuffer(F, b, bo + 12 * l, o), s3);
     }
     s0.intoArray(tile, 0);
     s1.intoArray(tile, l);

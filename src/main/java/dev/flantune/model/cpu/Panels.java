@@ -1,6 +1,8 @@
 package dev.flantune.model.cpu;
 
 import dev.flantune.util.Parallel;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
@@ -11,6 +13,9 @@ import java.nio.FloatBuffer;
  * operand; this kernel reads each panel once per block of 4 rows from the Java heap, in order, and
  * reached 100-170 GFLOP/s on the same shapes (docs/benchmarks.md, issue #15).
  *
+ * <p>A model too large for the Java heap keeps its copy in native memory, read through a ByteBuffer
+ * (about 1.5× slower in the kernel).
+ *
  * <p>Every output element is Σ_k x_k·w_kj by fused multiply-adds in k order from 0, then + b_j,
  * then added to y when accumulating: the same value on the vector and the scalar path.
  */
@@ -19,49 +24,56 @@ final class Panels {
   static final int WIDTH = 4 * Simd.LANES;
 
   final int k, n, panels;
-  final float[] w; // [panels, K, WIDTH], the last panel padded with zeros
+  final float[] w; // [panels, K, WIDTH], the last panel padded with zeros; or null (off the heap)
+  final ByteBuffer off; // the same in native memory when the heap has no room; or null
+  private final Kernels.Storage store; // owns off's memory
   final float[] bias; // [panels · WIDTH] padded, or null
 
-  private Panels(int k, int n, float[] w, float[] bias) {
+  private Panels(int k, int n, float[] w, Kernels.Storage store, float[] bias) {
     this.k = k;
     this.n = n;
     this.panels = (n + WIDTH - 1) / WIDTH;
     this.w = w;
+    this.store = store;
+    this.off = store == null ? null : store.flat.data().asNio().order(ByteOrder.nativeOrder());
     this.bias = bias;
   }
 
+  /** Floats a copy of a [K, N] matrix holds. */
+  static long size(int k, int n) {
+    return (long) ((n + WIDTH - 1) / WIDTH) * k * WIDTH;
+  }
+
   /**
-   * Copies W from the flat buffer at {@code off}: stored [K, N] (GPT-2's Conv1D), or [N, K] when
-   * {@code outIn} (torch's Linear, the LM head); {@code bias} of N values or null.
+   * Copies W from the flat buffer at {@code at}: stored [K, N] (GPT-2's Conv1D), or [N, K] when
+   * {@code outIn} (torch's Linear, the LM head); {@code bias} of N values or null. The copy lives
+   * on the Java heap when {@code onHeap} (the faster kernel), else in native memory.
    */
-  static Panels copy(FloatBuffer pw, int off, int k, int n, boolean outIn, float[] bias) {
+  static Panels copy(
+      FloatBuffer pw, int at, int k, int n, boolean outIn, float[] bias, boolean onHeap) {
     int panels = (n + WIDTH - 1) / WIDTH;
-    long size = (long) panels * k * WIDTH;
-    if (size >= Integer.MAX_VALUE) throw CpuEngine.tooLarge("a " + k + " × " + n + " matrix");
-    float[] w = new float[(int) size];
-    if (outIn) {
-      float[] row = new float[k];
-      for (int j = 0; j < n; j++) {
-        pw.get(off + j * k, row, 0, k);
-        int at = (j / WIDTH) * k * WIDTH + j % WIDTH;
-        for (int i = 0; i < k; i++) w[at + i * WIDTH] = row[i];
-      }
-    } else {
-      for (int i = 0; i < k; i++) {
-        for (int p = 0; p < panels; p++) {
-          int cols = Math.min(WIDTH, n - p * WIDTH);
-          pw.get(off + i * n + p * WIDTH, w, (p * k + i) * WIDTH, cols);
+    long size = size(k, n);
+    if (size >= Integer.MAX_VALUE / 4) throw CpuEngine.tooLarge("a " + k + " × " + n + " matrix");
+    float[] w = onHeap ? new float[(int) size] : null;
+    Kernels.Storage store = onHeap ? null : new Kernels.Storage(size);
+    float[] panel = new float[k * WIDTH], row = new float[k];
+    for (int p = 0; p < panels; p++) {
+      int cols = Math.min(WIDTH, n - p * WIDTH);
+      java.util.Arrays.fill(panel, 0f);
+      if (outIn) {
+        for (int c = 0; c < cols; c++) {
+          pw.get(at + (p * WIDTH + c) * k, row, 0, k);
+          for (int i = 0; i < k; i++) panel[i * WIDTH + c] = row[i];
         }
+      } else {
+        for (int i = 0; i < k; i++) pw.get(at + i * n + p * WIDTH, panel, i * WIDTH, cols);
       }
+      if (onHeap) System.arraycopy(panel, 0, w, p * k * WIDTH, k * WIDTH);
+      else store.fb.put(p * k * WIDTH, panel, 0, k * WIDTH);
     }
     float[] b = null;
     if (bias != null) b = java.util.Arrays.copyOf(bias, panels * WIDTH);
-    return new Panels(k, n, w, b);
-  }
-
-  /** Floats held: the copy's size. */
-  long size() {
-    return w.length;
+    return new Panels(k, n, w, store, b);
   }
 
   /**
@@ -81,13 +93,22 @@ final class Panels {
 
   private void panel(float[][] x, int m, float[][] y, boolean accumulate, int p, float[] tile) {
     int i = 0;
-    if (Simd.VECTOR) {
+    if (Simd.VECTOR && w != null) {
       for (; i + 4 <= m; i += 4) {
         DecodeVector.rows4(this, x, i, p, tile);
         finish(tile, 4, y, i, p, accumulate);
       }
       for (; i < m; i++) {
         DecodeVector.row1(this, x[i], p, tile);
+        finish(tile, 1, y, i, p, accumulate);
+      }
+    } else if (Simd.VECTOR) {
+      for (; i + 4 <= m; i += 4) {
+        DecodeVector.rows4(this, off, x, i, p, tile);
+        finish(tile, 4, y, i, p, accumulate);
+      }
+      for (; i < m; i++) {
+        DecodeVector.row1(this, off, x[i], p, tile);
         finish(tile, 1, y, i, p, accumulate);
       }
     } else {
@@ -114,10 +135,13 @@ final class Panels {
   private void rowScalar(float[] x, int p, float[] tile) {
     java.util.Arrays.fill(tile, 0, WIDTH, 0f);
     int base = p * k * WIDTH;
+    float[] wr = new float[WIDTH];
     for (int i = 0; i < k; i++) {
       float xi = x[i];
       int at = base + i * WIDTH;
-      for (int j = 0; j < WIDTH; j++) tile[j] = Math.fma(xi, w[at + j], tile[j]);
+      if (w != null) System.arraycopy(w, at, wr, 0, WIDTH);
+      else store.fb.get(at, wr, 0, WIDTH);
+      for (int j = 0; j < WIDTH; j++) tile[j] = Math.fma(xi, wr[j], tile[j]);
     }
   }
 }

@@ -32,7 +32,8 @@ class CpuBatchDecoderTest {
 
   /**
    * y (+)= x·W + b for every row count 1-9 (full 4-row blocks and single rows), widths that leave a
-   * partial last panel, both storage layouts, with and without bias and accumulation.
+   * partial last panel, both storage layouts, with and without bias and accumulation, panels on the
+   * heap and in native memory.
    */
   @Test
   void panelProductEqualsAFloat64Reference() {
@@ -49,8 +50,10 @@ class CpuBatchDecoderTest {
         float[] flat = new float[3 + k * n];
         for (int i = 0; i < k; i++)
           for (int j = 0; j < n; j++) flat[3 + (outIn ? j * k + i : i * n + j)] = w[i * n + j];
-        for (boolean withBias : new boolean[] {false, true}) {
-          Panels p = Panels.copy(FloatBuffer.wrap(flat), 3, k, n, outIn, withBias ? bias : null);
+        for (int variant = 0; variant < 4; variant++) {
+          boolean withBias = variant % 2 == 1, onHeap = variant < 2;
+          Panels p =
+              Panels.copy(FloatBuffer.wrap(flat), 3, k, n, outIn, withBias ? bias : null, onHeap);
           for (int m = 1; m <= 9; m++) {
             for (boolean acc : new boolean[] {false, true}) {
               float[][] x = new float[m][k], y = new float[m][n];
