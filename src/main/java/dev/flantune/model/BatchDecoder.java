@@ -4,10 +4,10 @@ import dev.flantune.model.cpu.CpuBatchDecoder;
 
 /**
  * Many sequences decoded together, what batched generation runs. Each sequence is a row: a {@link
- * Decoder} of its own (its own cache, length and positions; its prompt goes in through {@link
- * Decoder#append}), and {@link #step} appends one token to each of any set of rows at once, so the
- * rows' products share one pass over the weights. Rows join and leave between steps: a finished row
- * simply stops being passed.
+ * Decoder} of its own (its own cache, length and positions). {@link #append} feeds any tokens to
+ * each of any set of rows at once (the prompts of the rows joining a batch), {@link #step} one
+ * token to each, so the rows' products share one pass over the weights. Rows join and leave between
+ * steps: a finished row simply stops being passed.
  */
 public interface BatchDecoder {
   ModelConfig config();
