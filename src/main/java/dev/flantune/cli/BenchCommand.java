@@ -253,6 +253,7 @@ final class BenchCommand implements Callable<Integer> {
                 vocab - 1)
             .config();
     var model = dev.flantune.model.CausalLm.random(c, 0);
+    if (profile) dev.flantune.model.StepProfile.enable();
     var o =
         dev.flantune.eval.GenerateBench.run(
             model,
@@ -260,6 +261,11 @@ final class BenchCommand implements Callable<Integer> {
     o.put("arch", arch);
     o.put("engine", model.engine() == dev.flantune.model.Engine.CPU ? "cpu" : "graph");
     o.put("openblas_coretype", blasKernels());
+    if (profile) { // the phases of the last round's batched side
+      var all = o.get("batched").get("seconds_all");
+      long nanos = (long) (all.get(all.size() - 1).asDouble() * 1e9);
+      dev.flantune.model.StepProfile.print(System.err, nanos, 1);
+    }
     var out = spec.commandLine().getOut();
     if (format.equals("json")) out.println(o);
     else dev.flantune.eval.GenerateBench.print(o, out);

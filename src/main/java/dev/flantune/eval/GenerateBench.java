@@ -47,6 +47,7 @@ public final class GenerateBench {
       long t0 = System.nanoTime();
       List<int[]> one = new ArrayList<>();
       for (int[] p : prompts) one.add(g.generate(p, greedy).tokens());
+      if (dev.flantune.model.StepProfile.enabled()) dev.flantune.model.StepProfile.reset();
       long t1 = System.nanoTime();
       List<Generator.Result> many = g.generate(requests, s.batch);
       long t2 = System.nanoTime();

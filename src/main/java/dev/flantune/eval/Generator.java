@@ -146,18 +146,26 @@ public final class Generator {
     List<Row> active = new ArrayList<>();
     int waiting = 0;
     while (true) {
+      // Waiting requests take the free places, their prompts prefilled together (again while
+      // some end at their first token).
       while (active.size() < batchSize && waiting < requests.size()) {
-        int i = waiting++;
-        Request r = requests.get(i);
-        if (r.settings().maxNewTokens() == 0) {
-          results[i] = new Result(new int[0], Stop.MAX_TOKENS);
-          continue;
+        List<Row> joining = new ArrayList<>();
+        while (active.size() + joining.size() < batchSize && waiting < requests.size()) {
+          int i = waiting++;
+          Request r = requests.get(i);
+          if (r.settings().maxNewTokens() == 0) {
+            results[i] = new Result(new int[0], Stop.MAX_TOKENS);
+            continue;
+          }
+          Row row = new Row(i, r, idleRows.isEmpty() ? batch.open() : idleRows.pop());
+          row.decoder.reset();
+          joining.add(row);
         }
-        Row row = new Row(i, r, idleRows.isEmpty() ? batch.open() : idleRows.pop());
-        row.decoder.reset();
-        row.choose(row.decoder.append(r.prompt()));
-        if (row.accept()) active.add(row);
-        else finish(row, results);
+        prefill(joining);
+        for (Row row : joining) {
+          if (row.accept()) active.add(row);
+          else finish(row, results);
+        }
       }
       if (active.isEmpty()) return Arrays.asList(results);
       int m = active.size();
@@ -167,14 +175,14 @@ public final class Generator {
         rows[j] = active.get(j).decoder;
         tokens[j] = active.get(j).next;
       }
+      long t0 = System.nanoTime();
       float[][] logits = batch.step(rows, tokens);
-      List<Row> stepped = active;
-      Parallel.range(
-          m,
-          logits[0].length,
-          (from, to) -> {
-            for (int j = from; j < to; j++) stepped.get(j).choose(logits[j]);
-          });
+      long t1 = System.nanoTime();
+      chooseAll(active, logits);
+      if (dev.flantune.model.StepProfile.enabled()) {
+        dev.flantune.model.StepProfile.add("step (whole)", t1 - t0);
+        dev.flantune.model.StepProfile.add("pick (argmax/sample)", System.nanoTime() - t1);
+      }
       List<Row> still = new ArrayList<>(m);
       for (Row row : active) {
         if (row.accept()) still.add(row);
@@ -182,6 +190,31 @@ public final class Generator {
       }
       active = still;
     }
+  }
+
+  /** The rows' prompts in one batched pass, each row's first token chosen. */
+  private void prefill(List<Row> rows) {
+    if (rows.isEmpty()) return;
+    long t0 = System.nanoTime();
+    Decoder[] decoders = new Decoder[rows.size()];
+    int[][] prompts = new int[decoders.length][];
+    for (int j = 0; j < decoders.length; j++) {
+      decoders[j] = rows.get(j).decoder;
+      prompts[j] = rows.get(j).request.prompt();
+    }
+    chooseAll(rows, batch.append(decoders, prompts));
+    if (dev.flantune.model.StepProfile.enabled())
+      dev.flantune.model.StepProfile.add("prefill (whole)", System.nanoTime() - t0);
+  }
+
+  /** Each row picks its next token from its logits, rows split between threads. */
+  private static void chooseAll(List<Row> rows, float[][] logits) {
+    Parallel.range(
+        rows.size(),
+        logits[0].length,
+        (from, to) -> {
+          for (int j = from; j < to; j++) rows.get(j).choose(logits[j]);
+        });
   }
 
   private void finish(Row row, Result[] results) {

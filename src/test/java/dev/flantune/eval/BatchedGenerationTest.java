@@ -144,4 +144,33 @@ class BatchedGenerationTest {
     assertEquals(10, out.get(0).tokens().length);
     assertArrayEquals(g.generate(prompts.get(2), s).tokens(), out.get(2).tokens());
   }
+
+  /**
+   * When every row of a prefill ends at its first token (EOS), the requests still waiting take the
+   * freed places: all results come back, each equal to its prompt decoded alone.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"gpt2", "llama"})
+  void rowsEndingAtTheirFirstTokenMakeRoomForTheWaitingOnes(String arch) {
+    CausalLm lm = TinyModels.random(config(arch), 5);
+    Generator g = new Generator(lm);
+    List<int[]> prompts = prompts();
+    List<Generator.Request> requests = new ArrayList<>();
+    List<Generator.Result> alone = new ArrayList<>();
+    for (int i = 0; i < prompts.size(); i++) {
+      int first = g.generate(prompts.get(i), Generator.Settings.greedy(1, -1)).tokens()[0];
+      // The first four rows stop on their own first token; the others run to 5 tokens.
+      Generator.Settings s = Generator.Settings.greedy(5, i < 4 ? first : -1);
+      requests.add(new Generator.Request(prompts.get(i), s));
+      alone.add(g.generate(prompts.get(i), s));
+    }
+    for (int i = 0; i < 4; i++) assertEquals(0, alone.get(i).tokens().length);
+    for (int batch : new int[] {2, 4}) {
+      List<Generator.Result> together = g.generate(requests, batch);
+      for (int i = 0; i < prompts.size(); i++) {
+        assertArrayEquals(alone.get(i).tokens(), together.get(i).tokens(), "row " + i);
+        assertEquals(alone.get(i).stop(), together.get(i).stop(), "row " + i);
+      }
+    }
+  }
 }

@@ -2,45 +2,48 @@ package dev.flantune.model.cpu;
 
 import dev.flantune.model.BatchDecoder;
 import dev.flantune.model.Decoder;
-import dev.flantune.model.FastMath;
 import dev.flantune.model.ModelConfig;
-import dev.flantune.model.cpu.Kernels.Buf;
-import dev.flantune.model.cpu.Kernels.Storage;
 import dev.flantune.util.Parallel;
 import java.nio.FloatBuffer;
-import org.nd4j.linalg.api.ndarray.INDArray;
+import java.util.Arrays;
 
 /**
- * The CPU engine's batched decoding step: one new token for each of M rows, every row a {@link
- * CpuDecoder} with its own key/value cache, length and positions. The token-wise parts run as GEMMs
- * over all rows at once ([M, C]·[C, N] through {@link Linear#forward}, the head [M, C]·[C, V]), so
- * the weights are read once per step rather than once per row; attention is per row, over that
- * row's own cache only, so rows of different lengths need no padding or masks and each row's
- * attention is exactly its own. Prompts go in through each row's {@link CpuDecoder#append} (the
- * engine's forward pass), exactly as when decoding one sequence.
+ * The CPU engine's batched decoding: any number of new tokens for each of M rows in one forward
+ * pass, every row a {@link CpuDecoder} with its own key/value cache, length and positions. A step
+ * is one token per row; a prefill is each row's whole prompt, all rows together (long prompts in
+ * chunks of at most 512 tokens, the cache carrying the rest). The token-wise parts run over all new
+ * tokens at once ({@link Panels}: weights read once per step, not once per row, bias and residual
+ * added in the same pass); attention is per token, over its own row's cache up to its own position,
+ * so rows of different lengths need no padding or masks and each row's attention is exactly its
+ * own. The LM head runs only on each row's last new token.
  *
  * <p>Rows are independent: a row's logits depend only on its own tokens, whatever other rows share
- * the step (up to the GEMM's own rounding, which this class does not control).
+ * the pass (the sums run in the same order whichever rows and threads compute them).
  *
- * <p>Weights stored [out, in] (torch's Linear layout, and the LM head [V, C]) are copied once,
- * transposed, when the decoder is made: at a few rows ND4J's GEMM with a transposed operand runs at
- * a fifth of the speed of the plain one (10 vs 60 GFLOP/s for [16, 512]·[512, 8000] here). So a
- * decoder sees the weights as they were when it was made ({@link dev.flantune.eval.Generator} makes
- * one on its first batched call).
+ * <p>The weights are copied once, into panels (on the Java heap, or in native memory for a model
+ * too large for it), when the decoder is made (the model's size once more; {@link
+ * dev.flantune.eval.Generator} makes one on its first batched call), so a decoder sees the weights
+ * as they were then.
  */
 public final class CpuBatchDecoder implements BatchDecoder {
+  /**
+   * The most new tokens one forward pass takes (a system property lets tests make several chunks);
+   * longer prefills go in chunks.
+   */
+  private final int chunkTokens = Integer.getInteger("flantune.prefillChunkTokens", 512);
+
   private final CpuEngine engine;
   private final ModelConfig cfg;
-  private final int nC, nH, nKv, nD, nF, nV, nL, group, qkvWidth;
+  private final int nC, nH, nKv, nD, nF, nV, nL, group, qkvWidth, upWidth;
   private final float scale;
-  private int capacity; // rows the buffers hold
-  private Storage resid, normed, qkv, attended, up, act, scratch, logits;
-  private float[] stats = new float[0];
+  private final Panels head; // [C, V]
+  private final Panels[][] layer; // per layer: qkv, out, up, down
+  private final float[][] norms; // per layer: attention gain, bias, MLP gain, bias; then final
+  private final boolean swiglu;
+  private final boolean onHeap; // where the panel copies live
+  // Token rows of the forward pass, grown as needed: residual, normed, q|k|v, attended, up, act.
+  private float[][] x = new float[0][], h = x, qkv = x, y = x, u = x, act = x;
   private float[][] rowLogits = new float[0][];
-  private final INDArray headT; // [C, V]
-  private final INDArray[][] layerT; // per layer: qkv, out, up, down as [in, out]; null entries
-
-  // for weights already stored [in, out] (GPT-2's Conv1D)
 
   public CpuBatchDecoder(CpuEngine engine) {
     this.engine = engine;
@@ -54,17 +57,51 @@ public final class CpuBatchDecoder implements BatchDecoder {
     nL = cfg.nLayer();
     group = cfg.groupSize();
     qkvWidth = cfg.qkvWidth();
+    upWidth = cfg.upWidth();
+    swiglu = cfg.mlp() == ModelConfig.Mlp.SWIGLU;
     scale = (float) (1 / Math.sqrt(nD));
-    headT = engine.headWeights().transpose().dup('c');
-    layerT = new INDArray[nL][];
+    FloatBuffer pw = engine.weights();
+    int headAt = (int) engine.headWeights().offset();
+    onHeap = fitsOnHeap(engine);
+    head = Panels.copy(pw, headAt, nC, nV, true, null, onHeap);
+    layer = new Panels[nL][];
+    norms = new float[4 * nL + 2][];
     for (int l = 0; l < nL; l++) {
       CpuEngine.Block w = engine.block(l);
-      layerT[l] = new INDArray[] {inOut(w.qkv()), inOut(w.out()), inOut(w.up()), inOut(w.down())};
+      layer[l] =
+          new Panels[] {
+            panels(w.qkv(), pw), panels(w.out(), pw), panels(w.up(), pw), panels(w.down(), pw)
+          };
+      norms[4 * l] = w.attnNorm().g.read(pw);
+      norms[4 * l + 1] = w.attnNorm().b == null ? null : w.attnNorm().b.read(pw);
+      norms[4 * l + 2] = w.mlpNorm().g.read(pw);
+      norms[4 * l + 3] = w.mlpNorm().b == null ? null : w.mlpNorm().b.read(pw);
     }
+    Norm f = engine.finalNorm();
+    norms[4 * nL] = f.g.read(pw);
+    norms[4 * nL + 1] = f.b == null ? null : f.b.read(pw);
   }
 
-  private static INDArray inOut(Linear lin) {
-    return lin.outIn ? lin.w.w.transpose().dup('c') : null;
+  private Panels panels(Linear lin, FloatBuffer pw) {
+    float[] bias = lin.b == null ? null : lin.b.read(pw);
+    return Panels.copy(pw, lin.w.off, lin.in, lin.out, lin.outIn, bias, onHeap);
+  }
+
+  /**
+   * Whether the panel copies of all weights take at most half of the heap still free (the launcher
+   * gives the JVM 1 GB: about 100M parameters); larger models keep them in native memory.
+   */
+  private static boolean fitsOnHeap(CpuEngine engine) {
+    ModelConfig c = engine.config();
+    long floats = Panels.size(c.nEmbd(), c.vocabSize());
+    for (int l = 0; l < c.nLayer(); l++) {
+      CpuEngine.Block w = engine.block(l);
+      for (Linear lin : new Linear[] {w.qkv(), w.out(), w.up(), w.down()})
+        floats += Panels.size(lin.in, lin.out);
+    }
+    Runtime rt = Runtime.getRuntime();
+    long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    return 4 * floats <= free / 2;
   }
 
   @Override
@@ -79,97 +116,167 @@ public final class CpuBatchDecoder implements BatchDecoder {
 
   @Override
   public float[][] step(Decoder[] rows, int[] tokens) {
+    if (tokens.length != rows.length)
+      throw new IllegalArgumentException(rows.length + " rows, " + tokens.length);
+    int[][] each = new int[rows.length][];
+    for (int i = 0; i < rows.length; i++) each[i] = new int[] {tokens[i]};
+    return append(rows, each);
+  }
+
+  @Override
+  public float[][] append(Decoder[] rows, int[][] tokens) {
     int m = rows.length;
     if (tokens.length != m) throw new IllegalArgumentException(m + " rows, " + tokens.length);
     CpuDecoder[] d = new CpuDecoder[m];
-    int[] pos = new int[m];
     for (int i = 0; i < m; i++) {
       if (!(rows[i] instanceof CpuDecoder c) || c.engine() != engine)
         throw new IllegalArgumentException("row " + i + " was not opened by this decoder");
-      Decoder.checkAppend(new int[] {tokens[i]}, c.length(), cfg);
+      for (int j = 0; j < i; j++)
+        if (d[j] == c) throw new IllegalArgumentException("row " + i + " is also row " + j);
+      Decoder.checkAppend(tokens[i], c.length(), cfg);
       d[i] = c;
-      pos[i] = c.length();
-      c.ensureCapacity(pos[i] + 1);
+      c.ensureCapacity(c.length() + tokens[i].length);
     }
-    ensureRows(m);
-    FloatBuffer pw = engine.weights();
-    Buf x = resid.rows(m, nC), h = normed.rows(m, nC);
-    embed(tokens, pos, x.fb());
-    for (int l = 0; l < nL; l++) {
-      CpuEngine.Block w = engine.block(l);
-      w.attnNorm().forward(x.fb(), h.fb(), stats, pw, m);
-      Buf q = qkv.rows(m, qkvWidth), y = attended.rows(m, nH * nD);
-      INDArray[] t = layerT[l];
-      linear(w.qkv(), t[0], h, q, null, pw, m);
-      attend(l, d, pos, q.fb(), y.fb());
-      linear(w.out(), t[1], y, x, x.fb(), pw, m); // x += y·Wo + b
-      w.mlpNorm().forward(x.fb(), h.fb(), stats, pw, m);
-      Buf u = up.rows(m, cfg.upWidth()), a = act.rows(m, nF);
-      linear(w.up(), t[2], h, u, null, pw, m);
-      if (cfg.mlp() == ModelConfig.Mlp.SWIGLU) {
-        Activation.swiglu(u.fb(), scratch.fb, a.fb(), m, nF);
-      } else {
-        Activation.gelu(u.fb(), scratch.fb, a.fb(), m * nF);
+    if (rowLogits.length < m) {
+      float[][] grown = Arrays.copyOf(rowLogits, Math.max(m, 2 * rowLogits.length));
+      for (int i = rowLogits.length; i < grown.length; i++) grown[i] = new float[nV];
+      rowLogits = grown;
+    }
+    // Passes of at most chunkTokens tokens (but at least one per row): rows in order, each
+    // contributing what is left of it until the pass is full.
+    int[] fed = new int[m];
+    int next = 0;
+    while (next < m) {
+      int budget = Math.max(chunkTokens, m - next);
+      int[] seg = new int[m - next], from = new int[m - next], to = new int[m - next];
+      int s = 0;
+      for (int i = next; i < m && budget > 0; i++) {
+        if (fed[i] == tokens[i].length) continue;
+        int take = Math.min(tokens[i].length - fed[i], Math.max(1, budget - (m - i - 1)));
+        seg[s] = i;
+        from[s] = fed[i];
+        to[s] = fed[i] + take;
+        fed[i] += take;
+        budget -= take;
+        s++;
       }
-      linear(w.down(), t[3], a, x, x.fb(), pw, m); // x += act·Wd + b
+      forward(d, tokens, Arrays.copyOf(seg, s), Arrays.copyOf(from, s), Arrays.copyOf(to, s));
+      while (next < m && fed[next] == tokens[next].length) next++;
     }
-    engine.finalNorm().forward(x.fb(), h.fb(), stats, pw, m);
-    Buf out = logits.rows(m, nV);
-    Kernels.gemm(h.arr(), false, headT, false, out.arr(), 1, 0);
-    float[][] result = new float[m][];
-    for (int i = 0; i < m; i++) {
-      out.fb().get(i * nV, rowLogits[i], 0, nV);
-      result[i] = rowLogits[i];
-      d[i].advance();
-    }
-    return result;
+    return Arrays.copyOf(rowLogits, m);
   }
 
   /**
-   * y = x·W + b, or y = residual + x·W + b: {@link Linear#forward} for weights stored [in, out],
-   * the same with the transposed copy {@code wT} otherwise.
+   * One pass over segments: tokens[seg[s]][from[s], to[s]) appended to row seg[s]; the logits of
+   * each row whose segment ends its tokens go to rowLogits[row].
    */
-  private static void linear(
-      Linear lin, INDArray wT, Buf x, Buf y, FloatBuffer residual, FloatBuffer pw, int m) {
-    if (wT == null) {
-      lin.forward(x, y, residual, pw, m);
-      return;
+  private void forward(CpuDecoder[] d, int[][] tokens, int[] seg, int[] from, int[] to) {
+    int segs = seg.length, n = 0;
+    for (int s = 0; s < segs; s++) n += to[s] - from[s];
+    int[] tokRow = new int[n], tokPos = new int[n], ids = new int[n];
+    for (int s = 0, t = 0; s < segs; s++) {
+      int r = seg[s];
+      for (int j = from[s]; j < to[s]; j++, t++) {
+        tokRow[t] = r;
+        tokPos[t] = d[r].length() + j - from[s];
+        ids[t] = tokens[r][j];
+      }
     }
-    float[] bias = lin.b == null ? null : lin.b.read(pw);
-    double beta = 1;
-    if (residual != null) Kernels.copyAddRows(residual, bias, y.fb(), m, lin.out);
-    else if (bias != null) Kernels.fillRows(y.fb(), bias, m, lin.out);
-    else beta = 0;
-    Kernels.gemm(x.arr(), false, wT, false, y.arr(), 1, beta);
+    ensureTokens(n);
+    CpuEngine.Clock clock = new CpuEngine.Clock();
+    Parallel.range(
+        n,
+        nC,
+        (a, b) -> {
+          for (int t = a; t < b; t++) engine.embedRow(ids[t], tokPos[t], x[t]);
+        });
+    clock.lap("batch: embedding");
+    for (int l = 0; l < nL; l++) {
+      Panels[] w = layer[l];
+      normRows(x, h, n, norms[4 * l], norms[4 * l + 1], engine.block(l).attnNorm());
+      clock.lap("batch: norm");
+      w[0].multiply(h, n, qkv, false);
+      clock.lap("batch: gemm layers");
+      attend(l, d, tokRow, tokPos, n);
+      clock.lap("batch: attention (rope, cache, softmax)");
+      w[1].multiply(y, n, x, true); // x += y·Wo + b
+      clock.lap("batch: gemm layers");
+      normRows(x, h, n, norms[4 * l + 2], norms[4 * l + 3], engine.block(l).mlpNorm());
+      clock.lap("batch: norm");
+      w[2].multiply(h, n, u, false);
+      clock.lap("batch: gemm layers");
+      activate(n);
+      clock.lap("batch: mlp activation");
+      w[3].multiply(act, n, x, true); // x += act·Wd + b
+      clock.lap("batch: gemm layers");
+    }
+    // The head on each finished row's last token only, its final norm into h[0, done).
+    int done = 0;
+    float[][] out = new float[segs][];
+    for (int s = 0, t = 0; s < segs; s++) {
+      t += to[s] - from[s];
+      if (to[s] == tokens[seg[s]].length) {
+        engine.finalNorm().row(x[t - 1], h[done], norms[4 * nL], norms[4 * nL + 1], null, 0);
+        out[done++] = rowLogits[seg[s]];
+      }
+    }
+    clock.lap("batch: norm");
+    head.multiply(h, done, out, false);
+    clock.lap("batch: gemm LM head");
+    for (int s = 0; s < segs; s++) d[seg[s]].advance(to[s] - from[s]);
   }
 
-  /** x[i] = the embedding of tokens[i] at position pos[i]. */
-  private void embed(int[] tokens, int[] pos, FloatBuffer x) {
-    float[] row = new float[nC];
-    for (int i = 0; i < tokens.length; i++) {
-      engine.embedRow(tokens[i], pos[i], row);
-      x.put(i * nC, row, 0, nC);
-    }
+  private void normRows(float[][] in, float[][] out, int n, float[] g, float[] b, Norm norm) {
+    Parallel.range(
+        n,
+        3L * nC,
+        (a, c) -> {
+          for (int t = a; t < c; t++) norm.row(in[t], out[t], g, b, null, 0);
+        });
   }
 
   /**
-   * For each row: RoPE on its q and k heads at its position, its k and v into its cache, then each
-   * query head's softmax-weighted sum over that row's cached positions 0..pos into y [M, H·D].
+   * act = silu(gate)·up (SwiGLU, with {@link Activation#sigmoid}'s formula on a vectorized exp) or
+   * gelu_new(u), row by row.
    */
-  private void attend(int l, CpuDecoder[] d, int[] pos, FloatBuffer qkvRows, FloatBuffer y) {
+  private void activate(int n) {
+    Parallel.range(
+        n,
+        4L * nF,
+        (a, b) -> {
+          float[] e = new float[nF];
+          for (int t = a; t < b; t++) {
+            float[] ut = u[t], at = act[t];
+            if (swiglu) {
+              for (int f = 0; f < nF; f++) e[f] = -Math.abs(ut[f]);
+              Simd.exp(e, 0, nF);
+              for (int f = 0; f < nF; f++) {
+                float g = ut[f], sig = g >= 0 ? 1f / (1f + e[f]) : e[f] / (1f + e[f]);
+                at[f] = g * sig * ut[nF + f];
+              }
+            } else {
+              for (int f = 0; f < nF; f++) at[f] = 0.5f * ut[f] * (1 + Activation.geluTanh(ut[f]));
+            }
+          }
+        });
+  }
+
+  /**
+   * RoPE on every token's q and k heads at its position and its k and v into its row's cache; then
+   * each token's query heads attend over their row's cached positions 0..pos into y [N, H·D].
+   */
+  private void attend(int l, CpuDecoder[] d, int[] tokRow, int[] tokPos, int n) {
     Rope rope = engine.rope();
     int longest = 0;
-    for (int p : pos) longest = Math.max(longest, p + 1);
-    int span = longest;
+    for (int p : tokPos) longest = Math.max(longest, p + 1);
+    if (rope != null) rope.ensure(longest);
     Parallel.range(
-        d.length,
-        4L * nH * nD * span,
-        (from, to) -> {
-          float[] r = new float[qkvWidth], out = new float[nH * nD], scores = new float[span];
-          for (int i = from; i < to; i++) {
-            int p = pos[i], cap = d[i].capacity();
-            float[] k = d[i].keys(l), v = d[i].values(l);
-            qkvRows.get(i * qkvWidth, r, 0, qkvWidth);
+        n,
+        8L * (nH + nKv) * nD,
+        (a, b) -> {
+          for (int t = a; t < b; t++) {
+            float[] r = qkv[t], k = d[tokRow[t]].keys(l), v = d[tokRow[t]].values(l);
+            int p = tokPos[t], cap = d[tokRow[t]].capacity();
             if (rope != null) {
               for (int head = 0; head < nH + nKv; head++) rope.rotate(r, head * nD, p, false);
             }
@@ -177,10 +284,30 @@ public final class CpuBatchDecoder implements BatchDecoder {
               System.arraycopy(r, (nH + g) * nD, k, (g * cap + p) * nD, nD);
               System.arraycopy(r, (nH + nKv + g) * nD, v, (g * cap + p) * nD, nD);
             }
+          }
+        });
+    int span = longest;
+    long avg = 0;
+    for (int p : tokPos) avg += p + 1;
+    Parallel.range(
+        n,
+        Math.max(1, 4L * nH * nD * avg / n),
+        (a, b) -> {
+          float[] scores = new float[span];
+          for (int t = a; t < b; t++) {
+            CpuDecoder row = d[tokRow[t]];
+            int cap = row.capacity();
             for (int head = 0; head < nH; head++) {
-              attendHead(r, head * nD, k, v, (head / group) * cap * nD, p, scores, out);
+              attendHead(
+                  qkv[t],
+                  head * nD,
+                  row.keys(l),
+                  row.values(l),
+                  (head / group) * cap * nD,
+                  tokPos[t],
+                  scores,
+                  y[t]);
             }
-            y.put(i * nH * nD, out, 0, nH * nD);
           }
         });
   }
@@ -190,42 +317,42 @@ public final class CpuBatchDecoder implements BatchDecoder {
       float[] r, int q, float[] k, float[] v, int base, int p, float[] scores, float[] out) {
     float max = Float.NEGATIVE_INFINITY;
     for (int s = 0; s <= p; s++) {
-      scores[s] = Kernels.dot(r, q, k, base + s * nD, nD) * scale;
+      float dot =
+          Simd.VECTOR
+              ? DecodeVector.dot(r, q, k, base + s * nD, nD)
+              : Kernels.dot(r, q, k, base + s * nD, nD);
+      scores[s] = dot * scale;
       max = Math.max(max, scores[s]);
     }
-    float sum = 0;
-    for (int s = 0; s <= p; s++) sum += scores[s] = FastMath.exp(scores[s] - max);
-    java.util.Arrays.fill(out, q, q + nD, 0f);
+    float inv = 1 / Simd.expShifted(scores, 0, p + 1, max);
+    for (int s = 0; s <= p; s++) scores[s] *= inv;
+    if (Simd.VECTOR && nD % Simd.LANES == 0) {
+      DecodeVector.weightedSum(scores, p + 1, v, base, nD, out, q);
+      return;
+    }
+    Arrays.fill(out, q, q + nD, 0f);
     for (int s = 0; s <= p; s++) {
-      float wgt = scores[s] / sum;
+      float wgt = scores[s];
       int o = base + s * nD;
       for (int e = 0; e < nD; e++) out[q + e] += wgt * v[o + e];
     }
   }
 
-  /** Buffers for {@code m} rows; grown (doubling), never shrunk. */
-  private void ensureRows(int m) {
-    if (m > capacity) {
-      int cap = Math.max(m, 2 * capacity);
-      if (resid != null) {
-        for (Storage s : new Storage[] {resid, normed, qkv, attended, up, act, scratch, logits})
-          s.close();
-      }
-      resid = new Storage((long) cap * nC);
-      normed = new Storage((long) cap * nC);
-      qkv = new Storage((long) cap * qkvWidth);
-      attended = new Storage((long) cap * nH * nD);
-      up = new Storage((long) cap * cfg.upWidth());
-      act = new Storage((long) cap * nF);
-      scratch = new Storage((long) cap * nF);
-      logits = new Storage((long) cap * nV);
-      stats = new float[2 * cap];
-      capacity = cap;
-    }
-    if (rowLogits.length < m) {
-      float[][] grown = java.util.Arrays.copyOf(rowLogits, capacity);
-      for (int i = rowLogits.length; i < capacity; i++) grown[i] = new float[nV];
-      rowLogits = grown;
-    }
+  /** Token rows for {@code n} tokens; grown (doubling), never shrunk. */
+  private void ensureTokens(int n) {
+    if (n <= x.length) return;
+    int cap = Math.max(n, 2 * x.length);
+    x = rows(x, cap, nC);
+    h = rows(h, cap, nC);
+    qkv = rows(qkv, cap, qkvWidth);
+    y = rows(y, cap, nH * nD);
+    u = rows(u, cap, upWidth);
+    act = rows(act, cap, nF);
+  }
+
+  private static float[][] rows(float[][] old, int cap, int width) {
+    float[][] grown = Arrays.copyOf(old, cap);
+    for (int i = old.length; i < cap; i++) grown[i] = new float[width];
+    return grown;
   }
 }

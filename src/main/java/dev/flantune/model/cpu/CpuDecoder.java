@@ -2,7 +2,6 @@ package dev.flantune.model.cpu;
 
 import dev.flantune.data.Batch;
 import dev.flantune.model.Decoder;
-import dev.flantune.model.FastMath;
 import dev.flantune.model.ModelConfig;
 import dev.flantune.model.cpu.Kernels.Storage;
 import java.nio.FloatBuffer;
@@ -145,8 +144,7 @@ final class CpuDecoder implements Decoder {
           scores[s] = Kernels.dot(qkv, q, k, base + s * nD, nD) * scale;
           max = Math.max(max, scores[s]);
         }
-        float sum = 0;
-        for (int s = 0; s <= p; s++) sum += scores[s] = FastMath.exp(scores[s] - max);
+        float sum = Simd.expShifted(scores, 0, p + 1, max);
         java.util.Arrays.fill(y, q, q + nD, 0f);
         for (int s = 0; s <= p; s++) {
           float wgt = scores[s] / sum;
@@ -187,9 +185,9 @@ final class CpuDecoder implements Decoder {
     return capacity;
   }
 
-  /** Counts the position a batched step has just written into the cache. */
-  void advance() {
-    length++;
+  /** Counts the {@code n} positions a batched pass has just written into the cache. */
+  void advance(int n) {
+    length += n;
   }
 
   private static void normRow(Norm norm, float[] x, float[] out, FloatBuffer pw) {
