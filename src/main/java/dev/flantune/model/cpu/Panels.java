@@ -53,7 +53,14 @@ final class Panels {
       FloatBuffer pw, int at, int k, int n, boolean outIn, float[] bias, boolean onHeap) {
     int panels = (n + WIDTH - 1) / WIDTH;
     long size = size(k, n);
-    if (size >= Integer.MAX_VALUE / 4) throw CpuEngine.tooLarge("a " + k + " × " + n + " matrix");
+    if (size >= Integer.MAX_VALUE / 4)
+      throw dev.flantune.util.FlanTuneException.badUsage(
+          "a "
+              + k
+              + " × "
+              + n
+              + " weight matrix is past the batched decoder's 2^29 values; set"
+              + " FLAN_TUNE_ENGINE=graph to generate through the graph engine");
     float[] w = onHeap ? new float[(int) size] : null;
     Kernels.Storage store = onHeap ? null : new Kernels.Storage(size);
     float[] panel = new float[k * WIDTH], row = new float[k];
