@@ -115,9 +115,7 @@ public final class FlatParameters {
           for (int b = from; b < to; b++) {
             int start = b * NORM_BLOCK, m = Math.min(NORM_BLOCK, len - start);
             fb.get(off + start, chunk, 0, m);
-            double sum = 0;
-            for (int i = 0; i < m; i++) sum += (double) chunk[i] * chunk[i];
-            partial[b] = sum;
+            partial[b] = sumOfSquares(chunk, m);
           }
         });
     double total = 0;
@@ -126,6 +124,30 @@ public final class FlatParameters {
   }
 
   private static final int NORM_BLOCK = 1 << 14;
+
+  /**
+   * Σ x[i]² over x[0, m) in fp64 as eight interleaved partial sums combined pairwise: a fixed
+   * order, so the norm is reproducible, and eight independent additions in flight instead of one
+   * chain of dependent ones (which made the gradient norm 4% of a GPT-2-small step).
+   */
+  static double sumOfSquares(float[] x, int m) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    int i = 0;
+    for (; i + 8 <= m; i += 8) {
+      double a0 = x[i], a1 = x[i + 1], a2 = x[i + 2], a3 = x[i + 3];
+      double a4 = x[i + 4], a5 = x[i + 5], a6 = x[i + 6], a7 = x[i + 7];
+      s0 += a0 * a0;
+      s1 += a1 * a1;
+      s2 += a2 * a2;
+      s3 += a3 * a3;
+      s4 += a4 * a4;
+      s5 += a5 * a5;
+      s6 += a6 * a6;
+      s7 += a7 * a7;
+    }
+    for (; i < m; i++) s0 += (double) x[i] * x[i];
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+  }
 
   /** The decayed tensors occupy [0, decayedLength) of {@link #flat()}. */
   public long decayedLength() {

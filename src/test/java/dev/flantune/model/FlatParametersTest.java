@@ -52,4 +52,16 @@ class FlatParametersTest {
     assertEquals(p.flat().norm2Number().doubleValue(), p.norm2(), 1e-5 * want); // ND4J: fp32 sums
     assertTrue(want > 200, "the data is not trivially small");
   }
+
+  @Test
+  void sumOfSquaresCoversEveryLengthAndTail() {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+    for (int m = 0; m <= 40; m++) {
+      float[] x = new float[m + 5];
+      for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+      double want = 0;
+      for (int i = 0; i < m; i++) want += (double) x[i] * x[i];
+      assertEquals(want, FlatParameters.sumOfSquares(x, m), 1e-14 * Math.max(1, want), "m=" + m);
+    }
+  }
 }
