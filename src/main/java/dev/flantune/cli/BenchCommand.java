@@ -51,7 +51,13 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--steps", defaultValue = "10", description = "Timed steps (after warm-up).")
   int steps;
 
-  @Option(names = "--warmup", defaultValue = "3")
+  @Option(
+      names = "--warmup",
+      defaultValue = "10",
+      description =
+          "Untimed steps first (default: ${DEFAULT-VALUE}): the JIT compiles the Vector API kernels"
+              + " (attention, exp) over the first dozen steps, and a long run's speed is the"
+              + " compiled one.")
   int warmup;
 
   @Option(
