@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.flantune.checkpoint.Safetensors;
 import dev.flantune.checkpoint.Tensor;
 import dev.flantune.model.family.Gpt2Family;
-import dev.flantune.model.family.LlamaFamily;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,14 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class BatchDecoderTest {
   static ModelConfig config(String arch) {
-    return switch (arch) {
-      case "gpt2" -> Gpt2Family.of(50, 40, 32, 2, 4, 49);
-      // H = 6 query heads over 2 KV heads (llama) or 1 with q/k/v biases (qwen2).
-      case "llama", "qwen2" ->
-          LlamaFamily.of(
-              arch, 50, 40, 48, 2, 6, arch.equals("qwen2") ? 1 : 2, 40, 500.0, false, null, 49);
-      default -> throw new IllegalArgumentException(arch);
-    };
+    return TinyModels.decoderConfig(arch);
   }
 
   /**

@@ -27,6 +27,20 @@ public final class TinyModels {
     return CausalLm.fromTensors(c, w, null);
   }
 
+  /**
+   * The decoding tests' small shapes: GPT-2, or the Llama family with H = 6 query heads over 2 KV
+   * heads (llama) or 1 with q/k/v biases (qwen2).
+   */
+  public static ModelConfig decoderConfig(String arch) {
+    return switch (arch) {
+      case "gpt2" -> dev.flantune.model.family.Gpt2Family.of(50, 40, 32, 2, 4, 49);
+      case "llama", "qwen2" ->
+          dev.flantune.model.family.LlamaFamily.of(
+              arch, 50, 40, 48, 2, 6, arch.equals("qwen2") ? 1 : 2, 40, 500.0, false, null, 49);
+      default -> throw new IllegalArgumentException(arch);
+    };
+  }
+
   /** One row holding {@code ids} at positions 0..T-1 (labels and loss mask unused). */
   public static Batch row(int[] ids) {
     int t = ids.length;

@@ -6,8 +6,6 @@ import dev.flantune.model.CausalLm;
 import dev.flantune.model.Decoder;
 import dev.flantune.model.ModelConfig;
 import dev.flantune.model.TinyModels;
-import dev.flantune.model.family.Gpt2Family;
-import dev.flantune.model.family.LlamaFamily;
 import java.nio.FloatBuffer;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -21,13 +19,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class CpuBatchDecoderTest {
   static ModelConfig config(String arch) {
-    return switch (arch) {
-      case "gpt2" -> Gpt2Family.of(50, 40, 32, 2, 4, 49);
-      case "llama", "qwen2" ->
-          LlamaFamily.of(
-              arch, 50, 40, 48, 2, 6, arch.equals("qwen2") ? 1 : 2, 40, 500.0, false, null, 49);
-      default -> throw new IllegalArgumentException(arch);
-    };
+    return TinyModels.decoderConfig(arch);
   }
 
   /**
