@@ -28,7 +28,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * The report's plots, drawn with XChart off-screen. Each plot is built as a chart (which tests
  * inspect) and encoded as PNG bytes for the HTML report.
  */
-final class Plots {
+public final class Plots {
   static final int WIDTH = 720, HEIGHT = 360;
 
   /** Weight of the past in the loss curve's moving average (debiased, as TensorBoard draws). */
@@ -125,14 +125,12 @@ final class Plots {
    */
   static CategoryChart templateSpreadChart(EvalReport r, ClusterResult cluster) {
     List<String> tasks = cluster.tasks().stream().map(TaskResult::task).toList();
-    double widest = widestLabel(tasks);
-    boolean slanted = widest + 12 >= 0.8 * WIDTH / tasks.size(); // the plot is >80% of the width
-    double sin = Math.sin(Math.toRadians(TASK_LABEL_ROTATION));
+    int slantHeight = slantedLabelHeight(tasks);
     CategoryChart c =
         new CategoryChartBuilder()
             .width(WIDTH)
             // Slanted names take height: the chart grows by it, so the plot keeps its own.
-            .height(HEIGHT + (slanted ? (int) Math.ceil(widest * sin) : 0))
+            .height(HEIGHT + slantHeight)
             .title("Per-template scores: " + cluster.name())
             .xAxisTitle("task")
             .yAxisTitle("score (%)")
@@ -145,13 +143,7 @@ final class Plots {
     c.getStyler().setYAxisMin(0.0).setYAxisMax(100.0);
     c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
     c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
-    if (slanted) {
-      // Each name ends under its task's centre, all starting at the axis; the lines are parallel
-      // and a task's width apart, so they never cross.
-      c.getStyler().setXAxisLabelRotation(TASK_LABEL_ROTATION);
-      c.getStyler().setXAxisLabelAlignment(AxesChartStyler.TextAlignment.Right);
-      c.getStyler().setXAxisLabelAlignmentVertical(AxesChartStyler.TextAlignment.Right);
-    }
+    if (slantHeight > 0) slantLabels(c);
     int slots = 0;
     for (TaskResult t : cluster.tasks())
       slots = Math.max(slots, t.scores(EvalReport.TUNED).templates().size());
@@ -178,6 +170,26 @@ final class Plots {
       mean.setMarker(SeriesMarkers.DIAMOND).setMarkerColor(color.darker());
     }
     return c;
+  }
+
+  /**
+   * The height category names add when they do not fit side by side under a chart of the usual
+   * width (the plot is over 80% of it) and are slanted; 0 when they fit.
+   */
+  public static int slantedLabelHeight(List<String> names) {
+    double widest = widestLabel(names);
+    if (widest + 12 < 0.8 * WIDTH / names.size()) return 0;
+    return (int) Math.ceil(widest * Math.sin(Math.toRadians(TASK_LABEL_ROTATION)));
+  }
+
+  /**
+   * Slants the category names: each ends under its category's centre, all starting at the axis; the
+   * lines are parallel and a category's width apart, so they never cross.
+   */
+  public static void slantLabels(CategoryChart c) {
+    c.getStyler().setXAxisLabelRotation(TASK_LABEL_ROTATION);
+    c.getStyler().setXAxisLabelAlignment(AxesChartStyler.TextAlignment.Right);
+    c.getStyler().setXAxisLabelAlignmentVertical(AxesChartStyler.TextAlignment.Right);
   }
 
   /** Degrees the task names turn when they do not fit side by side. */

@@ -14,6 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.CategorySeries;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -176,45 +179,32 @@ final class StudyReport {
 
   /**
    * Clusters study: held-out score (and generative accuracy) against the number of training
-   * clusters, the base model's score as the 0-cluster point. Held-out study: one x position per
-   * cluster, base and tuned. Interval ends are drawn as error bars.
+   * clusters, the base model's score as the 0-cluster point. Held-out study: the clusters named on
+   * the x axis ({@link #heldOutChart}). Interval ends are drawn as error bars.
    */
   static byte[] plot(String kind, List<Row> rows) throws IOException {
-    boolean count = kind.equals("clusters");
+    if (!kind.equals("clusters"))
+      return BitmapEncoder.getBitmapBytes(heldOutChart(rows), BitmapEncoder.BitmapFormat.PNG);
     XYChart c =
         new XYChartBuilder()
             .width(720)
             .height(400)
-            .title(
-                count ? "Held-out score vs number of training clusters" : "Leave one cluster out")
-            .xAxisTitle(count ? "training clusters" : "held-out cluster")
+            .title("Held-out score vs number of training clusters")
+            .xAxisTitle("training clusters")
             .yAxisTitle("score (%)")
             .build();
     c.getStyler().setYAxisMin(0.0).setYAxisMax(100.0);
     c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
     List<String> labels = new ArrayList<>();
     for (Row r : rows) if (!labels.contains(r.cluster())) labels.add(r.cluster());
-    if (!count) {
-      c.getStyler()
-          .setXAxisMin(-0.5)
-          .setXAxisMax(rows.size() - 0.5)
-          .setxAxisTickLabelsFormattingFunction(
-              x -> {
-                long i = Math.round(x);
-                return Math.abs(x - i) < 1e-6 && i >= 0 && i < rows.size()
-                    ? rows.get((int) i).cluster()
-                    : "";
-              });
-    }
     for (String model : List.of("base", "tuned")) {
-      for (String held : count ? labels : List.of("all")) {
+      for (String held : labels) {
         List<Double> xs = new ArrayList<>(), ys = new ArrayList<>(), err = new ArrayList<>();
         List<Double> gx = new ArrayList<>(), gy = new ArrayList<>();
-        for (int i = 0; i < rows.size(); i++) {
-          Row r = rows.get(i);
-          if (count && !r.cluster().equals(held)) continue;
-          double x = count ? r.point().clusterCount() : i + (model.equals("base") ? -0.1 : 0.1);
-          if (count && model.equals("base")) x = 0; // the base model: no training clusters
+        for (Row r : rows) {
+          if (!r.cluster().equals(held)) continue;
+          // The base model has no training clusters: one point at 0 per held-out cluster.
+          double x = model.equals("base") ? 0 : r.point().clusterCount();
           double[] ci = r.ci(model);
           xs.add(x);
           ys.add(zero(r.mean(model)));
@@ -224,22 +214,65 @@ final class StudyReport {
             gx.add(x);
             gy.add(zero(num(g.get(model))));
           }
-          if (count && model.equals("base")) break; // one base point per held-out cluster
+          if (model.equals("base")) break;
         }
         if (xs.isEmpty()) continue;
-        String name = model + (count ? " " + held : "");
+        String name = model + " " + held;
         XYSeries s = c.addSeries(name, xs, ys, err);
         s.setMarker(SeriesMarkers.CIRCLE);
-        if (!count) s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         s.setMarkerColor(model.equals("base") ? Color.GRAY : new Color(0x1f77b4));
-        if (!gx.isEmpty() && !(count && model.equals("base"))) {
+        if (!gx.isEmpty() && model.equals("tuned")) {
           XYSeries g = c.addSeries(name + " (generative)", gx, gy);
           g.setMarker(SeriesMarkers.DIAMOND);
-          if (!count) g.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         }
       }
     }
     return BitmapEncoder.getBitmapBytes(c, BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  /**
+   * Leave-one-cluster-out: one category per held-out cluster, named on the x axis, with base and
+   * tuned side by side (score with its 95% interval, and generative accuracy where measured).
+   */
+  static CategoryChart heldOutChart(List<Row> rows) {
+    List<String> clusters = rows.stream().map(Row::cluster).toList();
+    int slantHeight = dev.flantune.report.Plots.slantedLabelHeight(clusters);
+    CategoryChart c =
+        new CategoryChartBuilder()
+            .width(720)
+            .height(400 + slantHeight)
+            .title("Leave one cluster out")
+            .xAxisTitle("held-out cluster")
+            .yAxisTitle("score (%)")
+            .build();
+    c.getStyler()
+        .setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Scatter)
+        .setOverlapped(false)
+        .setAvailableSpaceFill(0.6);
+    c.getStyler().setMarkerSize(8);
+    c.getStyler().setYAxisMin(0.0).setYAxisMax(100.0);
+    c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
+    c.getStyler().setLegendLayout(org.knowm.xchart.style.Styler.LegendLayout.Horizontal);
+    if (slantHeight > 0) dev.flantune.report.Plots.slantLabels(c);
+    boolean generative = rows.stream().anyMatch(r -> r.generation("generative_accuracy") != null);
+    for (String model : List.of("base", "tuned")) {
+      Color color = model.equals("base") ? Color.GRAY : new Color(0x1f77b4);
+      List<Double> ys = new ArrayList<>(), err = new ArrayList<>(), gen = new ArrayList<>();
+      for (Row r : rows) {
+        double[] ci = r.ci(model);
+        ys.add(zero(r.mean(model)));
+        err.add(ci == null ? 0 : (ci[1] - ci[0]) / 2);
+        JsonNode g = r.generation("generative_accuracy");
+        gen.add(g == null ? null : zero(num(g.get(model))));
+      }
+      CategorySeries s = c.addSeries(model, clusters, ys, err);
+      s.setMarker(SeriesMarkers.CIRCLE).setMarkerColor(color);
+      if (generative) {
+        CategorySeries g = c.addSeries(model + " (generative)", clusters, gen);
+        g.setMarker(SeriesMarkers.DIAMOND).setMarkerColor(color.darker());
+      }
+    }
+    return c;
   }
 
   private static void write(Path file, String text) throws IOException {
