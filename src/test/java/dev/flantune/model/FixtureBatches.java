@@ -3,6 +3,7 @@ package dev.flantune.model;
 import dev.flantune.checkpoint.Tensor;
 import dev.flantune.data.Batch;
 import java.util.Map;
+import org.junit.jupiter.api.Assertions;
 
 /**
  * The batch of a parity fixture's expected.safetensors, and the loss weights the references use.
@@ -34,6 +35,24 @@ public final class FixtureBatches {
     int[] out = new int[f.length];
     for (int i = 0; i < f.length; i++) out[i] = (int) f[i];
     return out;
+  }
+
+  /**
+   * Asserts a gradient matches the reference tensor: max |Δ| ≤ {@code relToMax} · max |reference|,
+   * per tensor (a relative bound that small entries cannot blow up), and the reference is not all
+   * zero (a zero fixture would prove nothing).
+   */
+  public static void assertGradientClose(String what, Tensor want, float[] got, double relToMax) {
+    float[] ref = want.data();
+    Assertions.assertEquals(ref.length, got.length, what + ": gradient length");
+    double maxRef = 0, maxErr = 0;
+    for (int i = 0; i < got.length; i++) {
+      maxRef = Math.max(maxRef, Math.abs(ref[i]));
+      maxErr = Math.max(maxErr, Math.abs(got[i] - ref[i]));
+    }
+    Assertions.assertTrue(maxRef > 0, what + ": reference gradient is all zero");
+    Assertions.assertTrue(
+        maxErr <= relToMax * maxRef, what + ": max error " + maxErr + " vs max " + maxRef);
   }
 
   /** The mask over its sum: the mean loss over target tokens, as the references compute it. */

@@ -1,5 +1,6 @@
 package dev.flantune.model;
 
+import static dev.flantune.model.FixtureBatches.assertGradientClose;
 import static dev.flantune.model.FixtureBatches.meanWeights;
 import static dev.flantune.model.FixtureBatches.toInts;
 import static org.junit.jupiter.api.Assertions.*;
@@ -103,16 +104,11 @@ class ParityTest {
     for (String p : c.model.parameterNames()) {
       Tensor ref = c.expected.get("grad." + p);
       assertNotNull(ref, "fixture has no gradient for " + p);
-      float[] got = engine.gradients().get(p).dup().data().asFloat();
-      double maxRef = 0, maxErr = 0;
-      for (int i = 0; i < got.length; i++) {
-        maxRef = Math.max(maxRef, Math.abs(ref.data()[i]));
-        maxErr = Math.max(maxErr, Math.abs(got[i] - ref.data()[i]));
-      }
-      assertTrue(maxRef > 0, p + ": reference gradient is all zero, the fixture proves nothing");
-      assertTrue(
-          maxErr <= GRAD_REL_TO_MAX * maxRef,
-          name + "/" + kind + " grad " + p + ": max error " + maxErr + " vs max " + maxRef);
+      assertGradientClose(
+          name + "/" + kind + " grad " + p,
+          ref,
+          engine.gradients().get(p).dup().data().asFloat(),
+          GRAD_REL_TO_MAX);
       checked++;
     }
     assertEquals(c.model.parameterNames().size(), checked);

@@ -1,5 +1,6 @@
 package dev.flantune.model.lora;
 
+import static dev.flantune.model.FixtureBatches.assertGradientClose;
 import static dev.flantune.model.FixtureBatches.batch;
 import static dev.flantune.model.FixtureBatches.meanWeights;
 import static org.junit.jupiter.api.Assertions.*;
@@ -111,16 +112,11 @@ class LoraParityTest {
       for (String p : List.of(m.aName(), m.bName())) {
         Tensor ref = c.expected.get("grad." + p);
         assertNotNull(ref, "fixture has no gradient for " + p);
-        float[] got = engine.gradients().get(p).dup().data().asFloat();
-        double maxRef = 0, maxErr = 0;
-        for (int i = 0; i < got.length; i++) {
-          maxRef = Math.max(maxRef, Math.abs(ref.data()[i]));
-          maxErr = Math.max(maxErr, Math.abs(got[i] - ref.data()[i]));
-        }
-        assertTrue(maxRef > 0, p + ": reference gradient is all zero");
-        assertTrue(
-            maxErr <= GRAD_REL_TO_MAX * maxRef,
-            name + "/" + kind + " grad " + p + ": max error " + maxErr + " vs max " + maxRef);
+        assertGradientClose(
+            name + "/" + kind + " grad " + p,
+            ref,
+            engine.gradients().get(p).dup().data().asFloat(),
+            GRAD_REL_TO_MAX);
       }
     }
   }
