@@ -65,14 +65,24 @@ public final class AdamW {
    * pass over the model.
    */
   public void update(FlatParameters grads, double lr, double gradScale) {
+    update(grads, lr, gradScale, false);
+  }
+
+  /**
+   * As {@link #update(FlatParameters, double, double)}; with {@code zeroGradients} the gradients
+   * are left zeroed instead of scaled, for a caller that no longer needs them: on CPU the pass that
+   * reads them writes the zeros, saving the next step's separate zeroing pass over the model.
+   */
+  public void update(FlatParameters grads, double lr, double gradScale, boolean zeroGradients) {
     step++;
     double bc1 = 1 - Math.pow(s.beta1(), step);
     double sqrtBc2 = Math.sqrt(1 - Math.pow(s.beta2(), step));
     if (fused) {
-      updateFused(grads, lr, bc1, sqrtBc2, (float) gradScale);
+      updateFused(grads, lr, bc1, sqrtBc2, (float) gradScale, zeroGradients);
     } else {
       if (gradScale != 1.0) grads.flat().muli(gradScale);
       updateWithOps(grads, lr, bc1, sqrtBc2);
+      if (zeroGradients) grads.flat().assign(0);
     }
   }
 
@@ -82,7 +92,12 @@ public final class AdamW {
    * Arithmetic in fp32 in PyTorch's order.
    */
   private void updateFused(
-      FlatParameters grads, double lr, double bc1, double sqrtBc2, float gradScale) {
+      FlatParameters grads,
+      double lr,
+      double bc1,
+      double sqrtBc2,
+      float gradScale,
+      boolean zeroGradients) {
     FloatBuffer p = params.flat().data().asNioFloat(), g = grads.flat().data().asNioFloat();
     FloatBuffer mt = m.flat().data().asNioFloat(), vt = v.flat().data().asNioFloat();
     int pOff = (int) params.flat().offset(), gOff = (int) grads.flat().offset();
@@ -99,7 +114,7 @@ public final class AdamW {
           // Chunks copied into Java arrays: the JIT vectorizes array loops, not buffer loops.
           int chunk = 4096;
           float[] ps = new float[chunk], gs = new float[chunk], ms = new float[chunk];
-          float[] vs = new float[chunk];
+          float[] vs = new float[chunk], zeros = zeroGradients ? new float[chunk] : null;
           for (int at = from; at < to; at += chunk) {
             int len = Math.min(chunk, to - at);
             p.get(pOff + at, ps, 0, len);
@@ -108,8 +123,9 @@ public final class AdamW {
             vt.get(vOff + at, vs, 0, len);
             if (gradScale != 1f) {
               for (int i = 0; i < len; i++) gs[i] *= gradScale;
-              g.put(gOff + at, gs, 0, len);
+              if (!zeroGradients) g.put(gOff + at, gs, 0, len);
             }
+            if (zeroGradients) g.put(gOff + at, zeros, 0, len);
             int decayedHere = Math.max(0, Math.min(len, decayed - at));
             for (int i = 0; i < decayedHere; i++) ps[i] *= decay;
             for (int i = 0; i < len; i++) {

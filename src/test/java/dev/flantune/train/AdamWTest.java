@@ -1,5 +1,6 @@
 package dev.flantune.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -52,5 +53,50 @@ class AdamWTest {
     float[] mb = ops.secondMoments().get("b").dup().data().asFloat();
     for (int i = 0; i < ma.length; i++) assertEquals(mb[i], ma[i], 1e-7 + 1e-5 * mb[i]);
     assertTrue(ma[0] > 0, "moments were updated");
+  }
+
+  /**
+   * Zeroing the gradients in the update (for callers that no longer need them) changes nothing
+   * else, bit for bit, on both paths, with and without clipping.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+  void zeroingTheGradientsChangesNothingElse(boolean fused) {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    shapes.put("w", new long[] {5, 11});
+    shapes.put("b", new long[] {9});
+    AdamW.Settings settings = new AdamW.Settings(0.9, 0.95, 1e-8, 0.1);
+    FlatParameters pa = FlatParameters.zeros(shapes, (n, s) -> s.length >= 2);
+    FlatParameters pb = FlatParameters.zeros(shapes, (n, s) -> s.length >= 2);
+    SplittableRandom r = new SplittableRandom(5);
+    long n = pa.flat().length();
+    for (long i = 0; i < n; i++) {
+      float w = (float) r.nextGaussian();
+      pa.flat().putScalar(i, w);
+      pb.flat().putScalar(i, w);
+    }
+    AdamW keep = new AdamW(settings, pa, fused), zero = new AdamW(settings, pb, fused);
+    FlatParameters ga = pa.zerosLike(), gb = pb.zerosLike();
+    for (int step = 0; step < 3; step++) {
+      for (long i = 0; i < n; i++) {
+        float gv = (float) r.nextGaussian() * 0.1f;
+        ga.flat().putScalar(i, gv);
+        gb.flat().putScalar(i, gv);
+      }
+      double scale = step == 1 ? 0.37 : 1.0;
+      keep.update(ga, 1e-2, scale, false);
+      zero.update(gb, 1e-2, scale, true);
+      assertArrayEquals(pa.flat().dup().data().asFloat(), pb.flat().dup().data().asFloat(), 0f);
+      assertArrayEquals(
+          keep.firstMomentBuffer().flat().dup().data().asFloat(),
+          zero.firstMomentBuffer().flat().dup().data().asFloat(),
+          0f);
+      assertArrayEquals(
+          keep.secondMomentBuffer().flat().dup().data().asFloat(),
+          zero.secondMomentBuffer().flat().dup().data().asFloat(),
+          0f);
+      assertArrayEquals(new float[(int) n], gb.flat().dup().data().asFloat(), 0f, "zeroed");
+      assertTrue(ga.flat().dup().data().asFloat()[0] != 0f, "kept");
+    }
   }
 }

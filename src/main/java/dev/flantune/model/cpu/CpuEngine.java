@@ -47,6 +47,7 @@ public final class CpuEngine implements GradientEngine {
   private final FloatBuffer pw; // the whole flat parameter buffer
   private FlatParameters grads; // allocated by the first training call
   private FloatBuffer gw;
+  private boolean gradientsKnownZero; // see gradientsZeroed()
   private final List<Param> all = new ArrayList<>();
   private final Param wte, wpe, head; // wpe null with RoPE
   private final Norm finalNorm;
@@ -265,12 +266,14 @@ public final class CpuEngine implements GradientEngine {
   @Override
   public Map<String, INDArray> gradients() {
     ensureGradients();
+    gradientsKnownZero = false;
     return grads.views();
   }
 
   @Override
   public FlatParameters gradientBuffer() {
     ensureGradients();
+    gradientsKnownZero = false;
     return grads;
   }
 
@@ -288,7 +291,13 @@ public final class CpuEngine implements GradientEngine {
   @Override
   public void zeroGradients() {
     ensureGradients();
-    grads.flat().assign(0);
+    if (!gradientsKnownZero) grads.flat().assign(0);
+    gradientsKnownZero = false;
+  }
+
+  @Override
+  public void gradientsZeroed() {
+    gradientsKnownZero = grads != null;
   }
 
   @Override
@@ -301,6 +310,7 @@ public final class CpuEngine implements GradientEngine {
 
   @Override
   public double accumulate(Batch b, float[] lossWeights) {
+    gradientsKnownZero = false;
     int[] rows = CausalLm.lossRows(b);
     if (rows.length == 0) return 0;
     ensureGradients();
