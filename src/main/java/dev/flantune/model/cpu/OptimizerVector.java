@@ -17,7 +17,10 @@ final class OptimizerVector {
 
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
+  private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
   private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
+  private static final VectorSpecies<Double> D8 = DoubleVector.SPECIES_512;
+  private static final VectorOperators.Conversion<Float, Double> F2D = VectorOperators.F2D;
   private static final ByteOrder O = ByteOrder.nativeOrder();
 
   static int doubleLanes() {
@@ -65,21 +68,55 @@ final class OptimizerVector {
   }
 
   /**
-   * {@link OptimizerKernels#sumOfSquares} for the whole groups of eight: sums 0–3 in one fp64
-   * vector, 4–7 in another, added into {@code s}. Returns how many elements it did.
+   * {@link OptimizerKernels#sumOfSquares} for the whole groups of eight, the eight sums added into
+   * {@code s}; returns how many elements it did. One 8-lane fp64 vector where those are native
+   * (AVX-512), else two 4-lane ones.
    */
   static int sumOfSquares(ByteBuffer x, int off, int n, double[] s) {
+    return DoubleVector.SPECIES_PREFERRED.length() >= 8
+        ? sumOfSquares8(x, off, n, s)
+        : sumOfSquares4x2(x, off, n, s);
+  }
+
+  /**
+   * Sums 0–7 in the lanes of one vector; four groups per iteration (each lane still adds its
+   * elements in order: the unrolling only saves the loop's and the buffer accesses' overhead, about
+   * half the time with direct buffers).
+   */
+  static int sumOfSquares8(ByteBuffer x, int off, int n, double[] s) {
+    DoubleVector acc = DoubleVector.zero(D8);
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+      int at = 4 * (off + i);
+      DoubleVector a = widen8(x, at), b = widen8(x, at + 32);
+      DoubleVector c = widen8(x, at + 64), d = widen8(x, at + 96);
+      acc = acc.add(a.mul(a));
+      acc = acc.add(b.mul(b));
+      acc = acc.add(c.mul(c));
+      acc = acc.add(d.mul(d));
+    }
+    for (; i + 8 <= n; i += 8) {
+      DoubleVector a = widen8(x, 4 * (off + i));
+      acc = acc.add(a.mul(a));
+    }
+    for (int j = 0; j < 8; j++) s[j] += acc.lane(j);
+    return i;
+  }
+
+  private static DoubleVector widen8(ByteBuffer x, int at) {
+    return (DoubleVector) FloatVector.fromByteBuffer(F8, x, at, O).convertShape(F2D, D8, 0);
+  }
+
+  /** Sums 0–3 in the lanes of one 4-lane vector, 4–7 in another. */
+  static int sumOfSquares4x2(ByteBuffer x, int off, int n, double[] s) {
     DoubleVector lo = DoubleVector.zero(D4), hi = lo;
     int i = 0;
     for (; i + 8 <= n; i += 8) {
       int at = 4 * (off + i);
       DoubleVector a =
-          (DoubleVector)
-              FloatVector.fromByteBuffer(F4, x, at, O).convertShape(VectorOperators.F2D, D4, 0);
+          (DoubleVector) FloatVector.fromByteBuffer(F4, x, at, O).convertShape(F2D, D4, 0);
       DoubleVector b =
-          (DoubleVector)
-              FloatVector.fromByteBuffer(F4, x, at + 16, O)
-                  .convertShape(VectorOperators.F2D, D4, 0);
+          (DoubleVector) FloatVector.fromByteBuffer(F4, x, at + 16, O).convertShape(F2D, D4, 0);
       lo = lo.add(a.mul(a));
       hi = hi.add(b.mul(b));
     }
