@@ -1,7 +1,8 @@
 package dev.flantune.model;
 
+import dev.flantune.model.cpu.OptimizerKernels;
 import dev.flantune.util.Parallel;
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -99,23 +100,20 @@ public final class FlatParameters {
    * the result does not depend on the number of cores; elsewhere ND4J's norm2.
    */
   public double norm2() {
-    long n = flat.length();
-    if (!Nd4j.getEnvironment().isCPU() || n >= Integer.MAX_VALUE) {
-      return flat.norm2Number().doubleValue();
-    }
-    FloatBuffer fb = flat.data().asNioFloat();
-    int off = (int) flat.offset(), len = (int) n;
+    if (!OptimizerKernels.reachable(flat)) return flat.norm2Number().doubleValue();
+    ByteBuffer bytes = OptimizerKernels.bytes(flat);
+    int off = (int) flat.offset(), len = (int) flat.length();
     int blocks = (len + NORM_BLOCK - 1) / NORM_BLOCK;
     double[] partial = new double[blocks];
     Parallel.range(
         blocks,
         NORM_BLOCK,
         (from, to) -> {
-          float[] chunk = new float[NORM_BLOCK];
           for (int b = from; b < to; b++) {
-            int start = b * NORM_BLOCK, m = Math.min(NORM_BLOCK, len - start);
-            fb.get(off + start, chunk, 0, m);
-            partial[b] = sumOfSquares(chunk, m);
+            int start = b * NORM_BLOCK;
+            partial[b] =
+                OptimizerKernels.sumOfSquares(
+                    bytes, off + start, Math.min(NORM_BLOCK, len - start));
           }
         });
     double total = 0;
@@ -123,31 +121,7 @@ public final class FlatParameters {
     return Math.sqrt(total);
   }
 
-  private static final int NORM_BLOCK = 1 << 14;
-
-  /**
-   * Σ x[i]² over x[0, m) in fp64 as eight interleaved partial sums combined pairwise: a fixed
-   * order, so the norm is reproducible, and eight independent additions in flight instead of one
-   * chain of dependent ones (which made the gradient norm 4% of a GPT-2-small step).
-   */
-  static double sumOfSquares(float[] x, int m) {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-    int i = 0;
-    for (; i + 8 <= m; i += 8) {
-      double a0 = x[i], a1 = x[i + 1], a2 = x[i + 2], a3 = x[i + 3];
-      double a4 = x[i + 4], a5 = x[i + 5], a6 = x[i + 6], a7 = x[i + 7];
-      s0 += a0 * a0;
-      s1 += a1 * a1;
-      s2 += a2 * a2;
-      s3 += a3 * a3;
-      s4 += a4 * a4;
-      s5 += a5 * a5;
-      s6 += a6 * a6;
-      s7 += a7 * a7;
-    }
-    for (; i < m; i++) s0 += (double) x[i] * x[i];
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
-  }
+  static final int NORM_BLOCK = 1 << 14;
 
   /** The decayed tensors occupy [0, decayedLength) of {@link #flat()}. */
   public long decayedLength() {

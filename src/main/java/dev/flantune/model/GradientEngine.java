@@ -35,8 +35,19 @@ public interface GradientEngine {
   /** All gradient buffers as one, laid out like {@link #trainable()}. */
   FlatParameters gradientBuffer();
 
-  /** Zeroes the gradient buffers (call at the start of each optimizer step). */
+  /**
+   * Zeroes the gradient buffers (call at the start of each optimizer step); skips the pass when
+   * {@link #gradientsZeroed()} said they are zero and nothing could have written them since.
+   */
   void zeroGradients();
+
+  /**
+   * Records that the caller has just zeroed {@link #gradientBuffer()} itself (AdamW does, in its
+   * pass over the gradients), so the next {@link #zeroGradients()} may skip its own pass. Any call
+   * that hands out or writes the buffers in between ({@link #accumulate}, {@link #gradients()},
+   * {@link #gradientBuffer()}) forgets it.
+   */
+  default void gradientsZeroed() {}
 
   /**
    * Runs forward + backward on one micro-batch and adds d(loss)/d(param) into the buffers, where

@@ -45,6 +45,7 @@ public final class GraphGradientEngine implements GradientEngine {
   private final List<String> gradNames;
   private final List<String> outputNames;
   private int calls;
+  private boolean gradientsKnownZero; // see gradientsZeroed()
 
   public GraphGradientEngine(CausalLm model) {
     if (model.storage() != org.nd4j.linalg.api.buffer.DataType.FLOAT && model.adapter() == null)
@@ -81,19 +82,26 @@ public final class GraphGradientEngine implements GradientEngine {
   /** Gradient buffers by parameter name: the sum of every accumulated micro-batch's gradient. */
   @Override
   public Map<String, INDArray> gradients() {
+    gradientsKnownZero = false;
     return gradients;
   }
 
   /** All gradient buffers as one, laid out like {@link #trainable()}. */
   @Override
   public FlatParameters gradientBuffer() {
+    gradientsKnownZero = false;
     return gradientBuffer;
   }
 
-  /** Zeroes the gradient buffers (call at the start of each optimizer step). */
   @Override
   public void zeroGradients() {
-    gradientBuffer.flat().assign(0);
+    if (!gradientsKnownZero) gradientBuffer.flat().assign(0);
+    gradientsKnownZero = false;
+  }
+
+  @Override
+  public void gradientsZeroed() {
+    gradientsKnownZero = true;
   }
 
   /**
@@ -108,6 +116,7 @@ public final class GraphGradientEngine implements GradientEngine {
 
   @Override
   public double accumulate(Batch batch, float[] lossWeights) {
+    gradientsKnownZero = false;
     int[] rows = CausalLm.lossRows(batch);
     if (rows.length == 0) return 0; // nothing scored: this micro-batch adds no gradient
     model.checkIds(batch);

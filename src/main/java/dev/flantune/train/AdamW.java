@@ -1,8 +1,9 @@
 package dev.flantune.train;
 
 import dev.flantune.model.FlatParameters;
+import dev.flantune.model.cpu.OptimizerKernels;
 import dev.flantune.util.Parallel;
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -37,10 +38,7 @@ public final class AdamW {
    * {@link FlatParameters}).
    */
   public AdamW(Settings settings, FlatParameters params) {
-    this(
-        settings,
-        params,
-        Nd4j.getEnvironment().isCPU() && params.flat().length() < Integer.MAX_VALUE);
+    this(settings, params, OptimizerKernels.reachable(params.flat()));
   }
 
   /** {@code fused}: one pass in Java (CPU memory only) rather than native ops. */
@@ -65,66 +63,63 @@ public final class AdamW {
    * pass over the model.
    */
   public void update(FlatParameters grads, double lr, double gradScale) {
+    update(grads, lr, gradScale, false);
+  }
+
+  /**
+   * As {@link #update(FlatParameters, double, double)}; with {@code zeroGradients} the gradients
+   * are left zeroed instead of scaled, for a caller that no longer needs them: on CPU the pass that
+   * reads them writes the zeros, saving the next step's separate zeroing pass over the model.
+   */
+  public void update(FlatParameters grads, double lr, double gradScale, boolean zeroGradients) {
     step++;
     double bc1 = 1 - Math.pow(s.beta1(), step);
     double sqrtBc2 = Math.sqrt(1 - Math.pow(s.beta2(), step));
     if (fused) {
-      updateFused(grads, lr, bc1, sqrtBc2, (float) gradScale);
+      updateFused(grads, lr, bc1, sqrtBc2, (float) gradScale, zeroGradients);
     } else {
       if (gradScale != 1.0) grads.flat().muli(gradScale);
       updateWithOps(grads, lr, bc1, sqrtBc2);
+      if (zeroGradients) grads.flat().assign(0);
     }
   }
 
   /**
    * The update as one pass over parameters, gradients and moments (CPU): the step is memory-bound,
    * and the native-op path makes 10 passes and needs a scratch buffer the size of the model.
-   * Arithmetic in fp32 in PyTorch's order.
+   * Arithmetic in fp32 in PyTorch's order ({@link OptimizerKernels#adamW}).
    */
   private void updateFused(
-      FlatParameters grads, double lr, double bc1, double sqrtBc2, float gradScale) {
-    FloatBuffer p = params.flat().data().asNioFloat(), g = grads.flat().data().asNioFloat();
-    FloatBuffer mt = m.flat().data().asNioFloat(), vt = v.flat().data().asNioFloat();
+      FlatParameters grads,
+      double lr,
+      double bc1,
+      double sqrtBc2,
+      float gradScale,
+      boolean zeroGradients) {
+    ByteBuffer p = OptimizerKernels.bytes(params.flat()), g = OptimizerKernels.bytes(grads.flat());
+    ByteBuffer mt = OptimizerKernels.bytes(m.flat()), vt = OptimizerKernels.bytes(v.flat());
     int pOff = (int) params.flat().offset(), gOff = (int) grads.flat().offset();
     int mOff = (int) m.flat().offset(), vOff = (int) v.flat().offset();
     int n = (int) params.flat().length(), decayed = (int) params.decayedLength();
-    float b1 = (float) s.beta1(), ob1 = (float) (1 - s.beta1());
-    float b2 = (float) s.beta2(), ob2 = (float) (1 - s.beta2());
-    float bc2 = (float) sqrtBc2, eps = (float) s.eps(), stepSize = (float) (lr / bc1);
+    OptimizerKernels.AdamWStep k =
+        new OptimizerKernels.AdamWStep(
+            (float) s.beta1(),
+            (float) (1 - s.beta1()),
+            (float) s.beta2(),
+            (float) (1 - s.beta2()),
+            (float) sqrtBc2,
+            (float) s.eps(),
+            (float) (lr / bc1),
+            gradScale,
+            zeroGradients);
     float decay = (float) (1 - lr * s.weightDecay());
     Parallel.range(
         n,
         8,
         (from, to) -> {
-          // Chunks copied into Java arrays: the JIT vectorizes array loops, not buffer loops.
-          int chunk = 4096;
-          float[] ps = new float[chunk], gs = new float[chunk], ms = new float[chunk];
-          float[] vs = new float[chunk];
-          for (int at = from; at < to; at += chunk) {
-            int len = Math.min(chunk, to - at);
-            p.get(pOff + at, ps, 0, len);
-            g.get(gOff + at, gs, 0, len);
-            mt.get(mOff + at, ms, 0, len);
-            vt.get(vOff + at, vs, 0, len);
-            if (gradScale != 1f) {
-              for (int i = 0; i < len; i++) gs[i] *= gradScale;
-              g.put(gOff + at, gs, 0, len);
-            }
-            int decayedHere = Math.max(0, Math.min(len, decayed - at));
-            for (int i = 0; i < decayedHere; i++) ps[i] *= decay;
-            for (int i = 0; i < len; i++) {
-              float gi = gs[i];
-              float mi = ms[i] * b1 + gi * ob1;
-              float vi = vs[i] * b2 + gi * gi * ob2;
-              ms[i] = mi;
-              vs[i] = vi;
-              float denom = (float) Math.sqrt(vi) / bc2 + eps;
-              ps[i] -= stepSize * (mi / denom);
-            }
-            p.put(pOff + at, ps, 0, len);
-            mt.put(mOff + at, ms, 0, len);
-            vt.put(vOff + at, vs, 0, len);
-          }
+          int split = Math.max(from, Math.min(to, decayed)); // the decayed prefix ends here
+          OptimizerKernels.adamW(p, pOff, g, gOff, mt, mOff, vt, vOff, from, split, decay, k);
+          OptimizerKernels.adamW(p, pOff, g, gOff, mt, mOff, vt, vOff, split, to, 1f, k);
         });
   }
 

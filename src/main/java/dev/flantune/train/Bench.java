@@ -88,7 +88,10 @@ public final class Bench {
       adapterParams = adapter.parameters().flat().length();
     }
     TrainStep step =
-        s.scoring ? null : new TrainStep(model, new AdamW.Settings(0.9, 0.999, 1e-8, 0.0), 0, 1);
+        s.scoring
+            ? null
+            : new TrainStep(model, new AdamW.Settings(0.9, 0.999, 1e-8, 0.0), 0, 1)
+                .discardingGradients();
     BatchSource data = randomBatches(s.batch, s.seq, s.vocab, 1);
     double[] ms = new double[s.steps];
     double peakHeap = 0;

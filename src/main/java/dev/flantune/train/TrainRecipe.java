@@ -97,10 +97,11 @@ public final class TrainRecipe {
       RunConfig.TrainConfig t = cfg.train();
       TrainStep step =
           new TrainStep(
-              model,
-              new AdamW.Settings(t.beta1(), t.beta2(), t.eps(), t.weightDecay()),
-              t.clip(),
-              t.gradAccum());
+                  model,
+                  new AdamW.Settings(t.beta1(), t.beta2(), t.eps(), t.weightDecay()),
+                  t.clip(),
+                  t.gradAccum())
+              .discardingGradients();
       long start = 0, tokensSeen = 0;
       if (checkpoint.isPresent()) {
         RunDir.State st = RunDir.readState(checkpoint.get());

@@ -24,6 +24,7 @@ public final class TrainStep implements OptimizerStep {
   private final AdamW adam;
   private final double clip;
   private final int gradAccum;
+  private boolean discardGradients;
 
   public TrainStep(CausalLm model, AdamW.Settings settings, double clip, int gradAccum) {
     this.model = model;
@@ -31,6 +32,16 @@ public final class TrainStep implements OptimizerStep {
     this.adam = new AdamW(settings, engine.trainable());
     this.clip = clip;
     this.gradAccum = gradAccum;
+  }
+
+  /**
+   * Lets AdamW zero the gradients in its pass over them (the next step then skips its own zeroing
+   * pass), for runs that do not read a step's gradients after it: {@link #gradients()} and {@link
+   * #gradientNorm()} then read zeros between steps. Returns this.
+   */
+  public TrainStep discardingGradients() {
+    discardGradients = true;
+    return this;
   }
 
   /** The forward/backward engine this step runs: "cpu" or "graph". */
@@ -48,7 +59,10 @@ public final class TrainStep implements OptimizerStep {
     return model;
   }
 
-  /** The gradient buffers of the last step (after clipping), by parameter name. */
+  /**
+   * The gradient buffers of the last step (after clipping), by parameter name; zeros once a step
+   * ran {@link #discardingGradients()}.
+   */
   public Map<String, INDArray> gradients() {
     return engine.gradients();
   }
@@ -119,7 +133,9 @@ public final class TrainStep implements OptimizerStep {
     }
     boolean clipped = clip > 0 && norm > clip;
     long t4 = System.nanoTime();
-    adam.update(engine.gradientBuffer(), lr, clipped ? clip / norm : 1.0); // clips in its pass
+    // Clips (or zeroes) the gradients in its pass.
+    adam.update(engine.gradientBuffer(), lr, clipped ? clip / norm : 1.0, discardGradients);
+    if (discardGradients) engine.gradientsZeroed();
     if (StepProfile.enabled()) {
       StepProfile.add("gradient norm", t3 - t2);
       StepProfile.add("AdamW (and clipping)", System.nanoTime() - t4);

@@ -2,6 +2,8 @@ package dev.flantune.model;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.flantune.model.cpu.OptimizerKernels;
+import dev.flantune.model.cpu.OptimizerReference;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +63,36 @@ class FlatParametersTest {
       for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
       double want = 0;
       for (int i = 0; i < m; i++) want += (double) x[i] * x[i];
-      assertEquals(want, FlatParameters.sumOfSquares(x, m), 1e-14 * Math.max(1, want), "m=" + m);
+      var b = OptimizerReference.direct(x);
+      assertEquals(
+          want, OptimizerKernels.sumOfSquares(b, 0, m), 1e-14 * Math.max(1, want), "m=" + m);
+      assertEquals(
+          OptimizerReference.sumOfSquares(x, m), OptimizerKernels.sumOfSquares(b, 0, m), 0.0);
+    }
+  }
+
+  /**
+   * The norm is bit for bit the one before the Vector API: blocks of 16,384 floats, each summed as
+   * eight interleaved fp64 partial sums, the blocks added in order; whole and partial last blocks.
+   */
+  @Test
+  void norm2IsTheBlockedEightPartialSumsBitForBit() {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+    for (int n :
+        new int[] {1, 13, FlatParameters.NORM_BLOCK, 2 * FlatParameters.NORM_BLOCK + 5, 70_001}) {
+      Map<String, long[]> shapes = new LinkedHashMap<>();
+      shapes.put("w", new long[] {n});
+      FlatParameters p = FlatParameters.zeros(shapes, (name, shape) -> true);
+      float[] x = new float[n];
+      for (int i = 0; i < n; i++) x[i] = (float) (r.nextGaussian() * Math.exp(r.nextInt(7)));
+      p.flat().assign(org.nd4j.linalg.factory.Nd4j.createFromArray(x));
+      double total = 0;
+      for (int start = 0; start < n; start += FlatParameters.NORM_BLOCK) {
+        int m = Math.min(FlatParameters.NORM_BLOCK, n - start);
+        total +=
+            OptimizerReference.sumOfSquares(java.util.Arrays.copyOfRange(x, start, start + m), m);
+      }
+      assertEquals(Math.sqrt(total), p.norm2(), 0.0, "n=" + n);
     }
   }
 }

@@ -196,6 +196,60 @@ class TrainStepTest {
     assertEquals(r.gradNorm(), unclipped.gradientNorm(), 1e-6 * r.gradNorm());
   }
 
+  /**
+   * AdamW zeroing the gradients in its pass (train, bench, local SGD) takes bit-identical steps to
+   * keeping them and zeroing at the next step's start, across accumulation and clipping, on both
+   * engines, and leaves them zero.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"cpu", "graph"})
+  void discardingGradientsTakesTheSameStepsAndLeavesThemZero(String engine) {
+    CausalLm a = model(), b = model();
+    if (engine.equals("graph")) {
+      a.useEngine(dev.flantune.model.Engine.GRAPH);
+      b.useEngine(dev.flantune.model.Engine.GRAPH);
+    }
+    TrainStep keep = new TrainStep(a, ADAM, 0.05, 2);
+    TrainStep discard = new TrainStep(b, ADAM, 0.05, 2).discardingGradients();
+    assertEquals(engine, discard.engineName());
+    boolean clipped = false;
+    for (int s = 0; s < 3; s++) {
+      List<Batch> micro = List.of(randomRows(2, 12, 20 + 2 * s), randomRows(1, 12, 21 + 2 * s));
+      TrainStep.Result ra = keep.run(of(micro), s, 1e-3), rb = discard.run(of(micro), s, 1e-3);
+      assertEquals(ra.loss(), rb.loss(), 0.0, "step " + s);
+      assertEquals(ra.gradNorm(), rb.gradNorm(), 0.0, "step " + s);
+      clipped |= rb.clipped();
+      for (String p : a.parameterNames()) assertArrayEquals(flat(a, p), flat(b, p), 0f, p);
+      for (var g : discard.gradients().entrySet())
+        for (float v : g.getValue().dup().data().asFloat()) assertEquals(0f, v, g.getKey());
+      assertNotEquals(0.0, keep.gradientNorm(), "the kept gradients are still there");
+    }
+    assertTrue(clipped, "clipping ran, so the scaled gradients were zeroed too");
+  }
+
+  /** The skipped zeroing pass is skipped only while nothing could have written the gradients. */
+  @Test
+  void zeroingIsSkippedOnlyUntilTheGradientsAreTouched() {
+    var engine = dev.flantune.model.GradientEngine.forModel(model());
+    Batch b = randomRows(2, 12, 30);
+    float[] w = TrainStep.weights(b.lossMask(), b.targetTokens());
+    engine.zeroGradients();
+    engine.accumulate(b, w);
+    engine.gradientsZeroed(); // (untrue here, to see whether the pass ran)
+    engine.zeroGradients();
+    assertNotEquals(0.0, engine.gradientBuffer().norm2(), "the pass was skipped");
+    engine.gradientsZeroed();
+    engine.gradientBuffer().flat().assign(1); // written through the handed-out buffer
+    engine.zeroGradients();
+    assertEquals(0.0, engine.gradientBuffer().norm2(), "zeroed after the buffer was handed out");
+    engine.gradientsZeroed();
+    engine.accumulate(b, w);
+    double once = engine.gradientBuffer().norm2();
+    engine.zeroGradients();
+    engine.accumulate(b, w);
+    assertEquals(once, engine.gradientBuffer().norm2(), 0.0, "zeroed after an accumulate");
+  }
+
   @Test
   void nonFiniteLossStopsBeforeAnyUpdate() {
     CausalLm m = model();

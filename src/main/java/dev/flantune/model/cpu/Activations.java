@@ -11,14 +11,15 @@ import java.util.List;
  * across steps (no native allocation per step once the largest batch has been seen).
  *
  * <p>Shapes (n = B·T tokens, A = H·D, W = (H + 2KV)·D, U = F or 2F): residual streams [n, C]; per
- * layer the norm outputs [n, C], q|k|v in head-major layout ({@link Attention}), the attention's
- * logsumexps [B, H, T] (no T×T scores: {@link FusedAttention}), attention output [n, A], MLP input
- * [n, U] and activation [n, F].
+ * layer the norm outputs [n, C], q|k|v [n, W] as the projection writes them (the fused attention
+ * reads its heads from there: {@link FusedAttention}), the attention's logsumexps [B, H, T] (no T×T
+ * scores), attention output [n, A], MLP input [n, U] and activation [n, F]; for the backward, the
+ * gradient of q|k|v [n, W] among others.
  */
 final class Activations {
   /** Per-layer activations kept for the backward pass. */
   static final class Layer {
-    Buf ln1, heads, y, mid, ln2, u, t, g;
+    Buf ln1, qkv, y, mid, ln2, u, t, g;
     float[] lse; // [B, H, T]
     float[] stats1, stats2; // per row: mean, rstd
   }
@@ -29,10 +30,10 @@ final class Activations {
   private final List<Storage> storages = new ArrayList<>();
   final Buf[] resid;
   final Layer[] layer;
-  final Buf lnf, qkv;
+  final Buf lnf;
   final float[] statsF;
   // Backward only.
-  Buf dres, dln, dy, dU, dH, dheads, ones;
+  Buf dres, dln, dqkv, dy, dU, dH, ones;
 
   /**
    * {@code inference}: forward only, so every layer reuses one set of buffers and the residual
@@ -67,7 +68,7 @@ final class Activations {
       }
       Layer la = new Layer();
       la.ln1 = take.apply(tok * nC).view(0, n, nC);
-      la.heads = take.apply(tok * qkvW).view(0, (long) n * qkvW);
+      la.qkv = take.apply(tok * qkvW).view(0, n, qkvW);
       la.lse = new float[n * c.nHead()];
       la.y = take.apply(tok * attW).view(0, n, attW);
       la.mid = take.apply(tok * nC).view(0, n, nC);
@@ -80,15 +81,14 @@ final class Activations {
       layer[l] = la;
     }
     lnf = take.apply(tok * nC).view(0, n, nC);
-    qkv = take.apply(tok * qkvW).view(0, n, qkvW);
     statsF = new float[2 * n];
     if (inference) return;
     dres = take.apply(tok * nC).view(0, n, nC);
     dln = take.apply(tok * nC).view(0, n, nC);
+    dqkv = take.apply(tok * qkvW).view(0, n, qkvW);
     dy = take.apply(tok * attW).view(0, n, attW);
     dU = take.apply(tok * upW).view(0, n, upW);
     dH = upW == nF ? dU : take.apply(tok * nF).view(0, n, nF);
-    dheads = take.apply(tok * qkvW).view(0, (long) n * qkvW);
     Storage one = take.apply(capTokens);
     ones = one.view(0, 1, n);
     ones.arr().assign(1);

@@ -106,12 +106,18 @@ final class CpuDecoder implements Decoder {
     return engine.headRow(hRow, lnf, out);
   }
 
-  /** Copies layer {@code l}'s keys and values [KV, T, D] from the forward pass into the cache. */
-  void store(int l, FloatBuffer heads, int n, int t) {
-    int span = t * nD, kBase = n * nH * nD, vBase = n * (nH + nKv) * nD;
-    for (int h = 0; h < nKv; h++) {
-      heads.get(kBase + h * span, keys[l], h * capacity * nD, span);
-      heads.get(vBase + h * span, values[l], h * capacity * nD, span);
+  /**
+   * Copies layer {@code l}'s keys and values from the forward pass's q|k|v [T, W] (one row,
+   * token-major) into the cache [KV, capacity, D].
+   */
+  void store(int l, FloatBuffer qkv, int t) {
+    int w = (nH + 2 * nKv) * nD;
+    for (int pos = 0; pos < t; pos++) {
+      for (int h = 0; h < nKv; h++) {
+        int at = h * capacity * nD + pos * nD;
+        qkv.get(pos * w + (nH + h) * nD, keys[l], at, nD);
+        qkv.get(pos * w + (nH + nKv + h) * nD, values[l], at, nD);
+      }
     }
   }
 

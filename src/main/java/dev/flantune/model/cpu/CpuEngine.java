@@ -27,8 +27,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * engine for training, scoring ({@link #score}) and generation ({@link #decoder}) on CPU, for every
  * family a {@link ModelConfig} describes. A block is wired once ({@link #forward}, {@link
  * #accumulate}); the kernels it calls are per component ({@link Norm}, {@link Linear}, {@link
- * Activation}, {@link Rope}, {@link Attention}), so a faster kernel replaces one class, not the
- * wiring.
+ * Activation}, {@link Rope}, {@link FusedAttention}), so a faster kernel replaces one class, not
+ * the wiring.
  *
  * <p>Every matrix product goes to ND4J's GEMM (oneDNN) with a preallocated output; weight gradients
  * are accumulated in place (β = 1) and residual additions ride on the GEMM that produces them. No
@@ -47,6 +47,7 @@ public final class CpuEngine implements GradientEngine {
   private final FloatBuffer pw; // the whole flat parameter buffer
   private FlatParameters grads; // allocated by the first training call
   private FloatBuffer gw;
+  private boolean gradientsKnownZero; // see gradientsZeroed()
   private final List<Param> all = new ArrayList<>();
   private final Param wte, wpe, head; // wpe null with RoPE
   private final Norm finalNorm;
@@ -265,12 +266,14 @@ public final class CpuEngine implements GradientEngine {
   @Override
   public Map<String, INDArray> gradients() {
     ensureGradients();
+    gradientsKnownZero = false;
     return grads.views();
   }
 
   @Override
   public FlatParameters gradientBuffer() {
     ensureGradients();
+    gradientsKnownZero = false;
     return grads;
   }
 
@@ -288,7 +291,13 @@ public final class CpuEngine implements GradientEngine {
   @Override
   public void zeroGradients() {
     ensureGradients();
-    grads.flat().assign(0);
+    if (!gradientsKnownZero) grads.flat().assign(0);
+    gradientsKnownZero = false;
+  }
+
+  @Override
+  public void gradientsZeroed() {
+    gradientsKnownZero = grads != null;
   }
 
   @Override
@@ -301,6 +310,7 @@ public final class CpuEngine implements GradientEngine {
 
   @Override
   public double accumulate(Batch b, float[] lossWeights) {
+    gradientsKnownZero = false;
     int[] rows = CausalLm.lossRows(b);
     if (rows.length == 0) return 0;
     ensureGradients();
@@ -351,18 +361,15 @@ public final class CpuEngine implements GradientEngine {
       p.out().backward(la.y, a.dres, a.dy, 0, a.ones, n);
       clock.lap("gemm");
       FusedAttention.backward(
-          la.heads.fb(), la.y.fb(), la.lse, a.dy.fb(), a.dheads.fb(), keys, dims(a), scale);
+          la.qkv.fb(), la.y.fb(), la.lse, a.dy.fb(), a.dqkv.fb(), keys, dims(a), scale);
       clock.lap("attention: fused backward");
-      if (rope != null) {
-        rope.apply(a.dheads.fb(), 0, a.rows, nH, t, b.positionIds(), true);
-        rope.apply(a.dheads.fb(), n * nH * nD, a.rows, nKv, t, b.positionIds(), true);
+      if (rope != null) { // q's heads and k's, side by side in each token's row
+        rope.apply(a.dqkv.fb(), 0, cfg.qkvWidth(), n, nH + nKv, b.positionIds(), true);
         clock.lap("rope");
       }
-      mergeQkv(a.dheads.fb(), a.qkv.fb(), a);
-      clock.lap("attention: split/merge heads");
       // With a frozen embedding (a LoRA run) nothing below layer 0's projections needs a gradient.
       boolean inputGrad = gw != null || l > 0;
-      p.qkv().backward(la.ln1, a.qkv, inputGrad ? a.dln : null, 0, a.ones, n);
+      p.qkv().backward(la.ln1, a.dqkv, inputGrad ? a.dln : null, 0, a.ones, n);
       clock.lap("gemm");
       if (inputGrad)
         p.attnNorm().backward(a.dln.fb(), a.resid[l].fb(), la.stats1, a.dres.fb(), true, pw, gw, n);
@@ -373,17 +380,9 @@ public final class CpuEngine implements GradientEngine {
     return loss;
   }
 
+  /** The fused attention's sizes, reading q|k|v where the projection wrote them (token-major). */
   private FusedAttention.Dims dims(Activations a) {
-    return new FusedAttention.Dims(a.rows, a.len, nH, nKv, nD);
-  }
-
-  /** The q, k and v parts of head-major {@code heads} back into token rows [N, W]. */
-  private void mergeQkv(FloatBuffer heads, FloatBuffer qkv, Activations a) {
-    int w = cfg.qkvWidth(), n = a.n;
-    Attention.mergeHeads(heads, 0, nH, qkv, w, 0, a.rows, a.len, nD);
-    Attention.mergeHeads(heads, n * nH * nD, nKv, qkv, w, nH * nD, a.rows, a.len, nD);
-    Attention.mergeHeads(
-        heads, n * (nH + nKv) * nD, nKv, qkv, w, (nH + nKv) * nD, a.rows, a.len, nD);
+    return new FusedAttention.Dims(a.rows, a.len, nH, nKv, nD, true);
   }
 
   /**
@@ -449,17 +448,14 @@ public final class CpuEngine implements GradientEngine {
       Activations.Layer la = a.layer[l];
       p.attnNorm().forward(a.resid[l].fb(), la.ln1.fb(), la.stats1, pw, n);
       clock.lap("norm");
-      p.qkv().forward(la.ln1, a.qkv, null, pw, n);
+      p.qkv().forward(la.ln1, la.qkv, null, pw, n);
       clock.lap("gemm");
-      Attention.splitHeads(a.qkv.fb(), la.heads.fb(), a.rows, t, nD, nH, nKv, nKv);
-      clock.lap("attention: split/merge heads");
-      if (rope != null) {
-        rope.apply(la.heads.fb(), 0, a.rows, nH, t, b.positionIds(), false);
-        rope.apply(la.heads.fb(), n * nH * nD, a.rows, nKv, t, b.positionIds(), false);
+      if (rope != null) { // q's heads and k's, side by side in each token's row
+        rope.apply(la.qkv.fb(), 0, cfg.qkvWidth(), n, nH + nKv, b.positionIds(), false);
         clock.lap("rope");
       }
-      if (capturing != null) capturing.store(l, la.heads.fb(), a.n, a.len);
-      FusedAttention.forward(la.heads.fb(), la.y.fb(), la.lse, keys, dims(a), scale);
+      if (capturing != null) capturing.store(l, la.qkv.fb(), a.len);
+      FusedAttention.forward(la.qkv.fb(), la.y.fb(), la.lse, keys, dims(a), scale);
       clock.lap("attention: fused forward");
       p.out().forward(la.y, la.mid, a.resid[l].fb(), pw, n);
       clock.lap("gemm");

@@ -12,9 +12,11 @@ import java.nio.FloatBuffer;
  * T×T probabilities are never stored: the forward keeps one logsumexp per query and the backward
  * recomputes each tile's probabilities from it. Tile products go to {@link Simd#mm}.
  *
- * <p>Layouts: q|k|v head-major as {@link Attention} splits them (q [B, H, T, D], then k and v [B,
- * KV, T, D]); the output y and its gradient dy token-major [B·T, H·D]; the logsumexps [B, H, T].
- * Query head h reads key/value head h / G (grouped heads, G = H / KV).
+ * <p>Layouts: q|k|v either token-major as the q|k|v projection writes them ([B·T, W], W = (H +
+ * 2·KV)·D: a token's q heads, then its k heads, then its v heads; what the engine runs, so no copy
+ * into heads is needed) or head-major (q [B, H, T, D], then k and v [B, KV, T, D]); their gradients
+ * in the same layout; the output y and its gradient dy token-major [B·T, H·D]; the logsumexps [B,
+ * H, T]. Query head h reads key/value head h / G (grouped heads, G = H / KV).
  */
 final class FusedAttention {
   private FusedAttention() {}
@@ -22,8 +24,13 @@ final class FusedAttention {
   /** Query and key tile sizes (multiples of 4 and of 2·{@link Simd#LANES} for 8 or 16 lanes). */
   static final int BQ = 64, BK = 64;
 
-  /** Sizes of one call: rows B, length T, heads H and KV, head size D. */
-  record Dims(int rows, int t, int nH, int nKv, int d) {
+  /** Sizes of one call: rows B, length T, heads H and KV, head size D; the q|k|v layout. */
+  record Dims(int rows, int t, int nH, int nKv, int d, boolean tokenMajor) {
+    /** Head-major q|k|v. */
+    Dims(int rows, int t, int nH, int nKv, int d) {
+      this(rows, t, nH, nKv, d, false);
+    }
+
     int group() {
       return nH / nKv;
     }
@@ -37,16 +44,26 @@ final class FusedAttention {
       return Simd.roundUp(t, Math.max(BQ, BK));
     }
 
+    /** Floats from one position of a q, k or v head to the next: W token-major, D head-major. */
+    int stride() {
+      return tokenMajor ? (nH + 2 * nKv) * d : d;
+    }
+
+    /** Where query head h of row b starts (position 0). */
     int qOffset(int b, int h) {
-      return (b * nH + h) * t * d;
+      return tokenMajor ? b * t * stride() + h * d : (b * nH + h) * t * d;
     }
 
     int kOffset(int b, int kv) {
-      return rows * t * nH * d + (b * nKv + kv) * t * d;
+      return tokenMajor
+          ? b * t * stride() + (nH + kv) * d
+          : rows * t * nH * d + (b * nKv + kv) * t * d;
     }
 
     int vOffset(int b, int kv) {
-      return rows * t * (nH + nKv) * d + (b * nKv + kv) * t * d;
+      return tokenMajor
+          ? b * t * stride() + (nH + nKv + kv) * d
+          : rows * t * (nH + nKv) * d + (b * nKv + kv) * t * d;
     }
 
     /** Where (row b, position pos, head h) starts in a token-major [B·T, H·D] buffer. */
@@ -109,19 +126,19 @@ final class FusedAttention {
   }
 
   /**
-   * Copies [T, D] rows at {@code off} into dst [Tp, Dp] (row-major) or, transposed, [Dp, Tp]; the
-   * padding is zeroed.
+   * Copies one head's T rows of D (at {@code off}, {@link Dims#stride()} apart) into dst [Tp, Dp]
+   * (row-major) or, transposed, [Dp, Tp]; the padding is zeroed.
    */
   private static void load(FloatBuffer src, int off, Dims dm, float[] dst, boolean transpose) {
-    int d = dm.d(), dp = dm.dp(), tp = dm.tp();
+    int d = dm.d(), dp = dm.dp(), tp = dm.tp(), stride = dm.stride();
     java.util.Arrays.fill(dst, 0, dp * tp, 0f);
     if (!transpose) {
-      for (int k = 0; k < dm.t(); k++) src.get(off + k * d, dst, k * dp, d);
+      for (int k = 0; k < dm.t(); k++) src.get(off + k * stride, dst, k * dp, d);
       return;
     }
     float[] row = new float[d];
     for (int k = 0; k < dm.t(); k++) {
-      src.get(off + k * d, row, 0, d);
+      src.get(off + k * stride, row, 0, d);
       for (int c = 0; c < d; c++) dst[c * tp + k] = row[c];
     }
   }
@@ -132,7 +149,7 @@ final class FusedAttention {
     int d = dm.d(), dp = dm.dp();
     java.util.Arrays.fill(dst, 0f);
     for (int r = 0; r < BQ && q0 + r < dm.t(); r++) {
-      heads.get(off + (q0 + r) * d, dst, r * dp, d);
+      heads.get(off + (q0 + r) * dm.stride(), dst, r * dp, d);
       for (int c = 0; c < d; c++) dst[r * dp + c] *= scale;
     }
   }
@@ -214,8 +231,8 @@ final class FusedAttention {
   }
 
   /**
-   * The gradients of q, k and v (head-major, into dheads, overwritten) from dy, the forward's y and
-   * lse, per (row, key/value head) with its G query heads, so dK and dV sum in a fixed order.
+   * The gradients of q, k and v (into dheads in q|k|v's layout, overwritten) from dy, the forward's
+   * y and lse, per (row, key/value head) with its G query heads, so dK and dV sum in a fixed order.
    */
   static void backward(
       FloatBuffer heads,
@@ -226,7 +243,7 @@ final class FusedAttention {
       KeyRanges keys,
       Dims dm,
       float scale) {
-    int t = dm.t(), tp = dm.tp(), dp = dm.dp(), d = dm.d(), g = dm.group();
+    int t = dm.t(), tp = dm.tp(), dp = dm.dp(), d = dm.d(), g = dm.group(), stride = dm.stride();
     long cost = (long) g * t * t * dp * 5;
     Parallel.range(
         dm.rows() * dm.nKv(),
@@ -283,17 +300,17 @@ final class FusedAttention {
                     Simd.mm(ds, 0, 1, BK, q, 0, dp, dk, k0 * dp, dp, BK, dp, BQ, true);
                   }
                 }
-                int qAt = dm.qOffset(b, h) + q0 * d;
+                int qAt = dm.qOffset(b, h) + q0 * stride;
                 for (int r = 0; r < BQ && q0 + r < t; r++) {
                   for (int c = 0; c < d; c++) out[c] = dq[r * dp + c] * scale;
-                  dheads.put(qAt + r * d, out);
+                  dheads.put(qAt + r * stride, out);
                 }
               }
             }
             int kAt = dm.kOffset(b, kv), vAt = dm.vOffset(b, kv);
             for (int k = 0; k < t; k++) {
-              dheads.put(kAt + k * d, dk, k * dp, d);
-              dheads.put(vAt + k * d, dv, k * dp, d);
+              dheads.put(kAt + k * stride, dk, k * dp, d);
+              dheads.put(vAt + k * stride, dv, k * dp, d);
             }
           }
         });

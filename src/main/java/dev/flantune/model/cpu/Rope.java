@@ -40,28 +40,27 @@ final class Rope {
   }
 
   /**
-   * Rotates, in place, every head vector of a head-major part [rows, cnt, T, D] starting at {@code
-   * base}; token (r, t) sits at position pos[r·T + t]. {@code inverse} applies the transpose (the
-   * backward pass).
+   * Rotates, in place, {@code cnt} head vectors of every token of x [n, width] (token-major, as the
+   * q|k|v projection writes them), the first at column {@code col}, the rest D apart; token i sits
+   * at position pos[i]. {@code inverse} applies the transpose (the backward pass).
    */
-  void apply(FloatBuffer heads, int base, int rows, int cnt, int t, int[] pos, boolean inverse) {
+  void apply(FloatBuffer x, int col, int width, int n, int cnt, int[] pos, boolean inverse) {
     int max = 0;
-    for (int p : pos) max = Math.max(max, p);
+    for (int i = 0; i < n; i++) max = Math.max(max, pos[i]);
     ensure(max);
     float[] c = cos, s = sin;
     int d = 2 * half;
     float sign = inverse ? -1f : 1f;
     Parallel.range(
-        rows * cnt * t,
+        n * cnt,
         4L * d,
         (from, to) -> {
           float[] v = new float[d];
           for (int j = from; j < to; j++) {
-            int r = j / (cnt * t), tt = j % t;
-            int p = pos[r * t + tt], o = base + j * d;
-            heads.get(o, v, 0, d);
-            rotate(v, 0, c, s, p * half, sign);
-            heads.put(o, v, 0, d);
+            int i = j / cnt, o = i * width + col + (j % cnt) * d;
+            x.get(o, v, 0, d);
+            rotate(v, 0, c, s, pos[i] * half, sign);
+            x.put(o, v, 0, d);
           }
         });
   }

@@ -65,7 +65,7 @@ final class LocalSgdWork implements Function<LocalSgdWork.Shard, LocalSgdWork.Re
     Replicas.Replica r = Replicas.borrow(spec);
     try {
       int k = shard.steps().size(), perStep = shard.steps().get(0).size();
-      TrainStep step = new TrainStep(r.model(), settings, clip, perStep);
+      TrainStep step = new TrainStep(r.model(), settings, clip, perStep).discardingGradients();
       AdamW adam = step.optimizer();
       State s = state.value();
       FloatChunks.copyInto(s.parameters(), r.model().parameters().flat());
