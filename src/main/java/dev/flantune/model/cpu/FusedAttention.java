@@ -108,21 +108,37 @@ final class FusedAttention {
     return s;
   }
 
-  /**
-   * Copies [T, D] rows at {@code off} into dst [Tp, Dp] (row-major) or, transposed, [Dp, Tp]; the
-   * padding is zeroed.
-   */
-  private static void load(FloatBuffer src, int off, Dims dm, float[] dst, boolean transpose) {
-    int d = dm.d(), dp = dm.dp(), tp = dm.tp();
-    java.util.Arrays.fill(dst, 0, dp * tp, 0f);
-    if (!transpose) {
-      for (int k = 0; k < dm.t(); k++) src.get(off + k * d, dst, k * dp, d);
-      return;
+  /** Copies [T, D] rows at {@code off} into dst [Tp, Dp], row-major; the padding is zeroed. */
+  private static void loadRows(FloatBuffer src, int off, Dims dm, float[] dst) {
+    int d = dm.d(), dp = dm.dp(), t = dm.t();
+    if (d == dp) src.get(off, dst, 0, t * d);
+    else {
+      for (int k = 0; k < t; k++) {
+        src.get(off + k * d, dst, k * dp, d);
+        java.util.Arrays.fill(dst, k * dp + d, (k + 1) * dp, 0f);
+      }
     }
-    float[] row = new float[d];
-    for (int k = 0; k < dm.t(); k++) {
-      src.get(off + k * d, row, 0, d);
-      for (int c = 0; c < d; c++) dst[c * tp + k] = row[c];
+    java.util.Arrays.fill(dst, t * dp, dm.tp() * dp, 0f);
+  }
+
+  /**
+   * Copies [T, D] rows at {@code off} into dst transposed per key tile: tile k0 / BK is the [Dp,
+   * BK] block at k0·Dp, dst[k0·Dp + c·BK + j] = row k0 + j, column c (padding zeroed). A tile
+   * product then reads it with stride BK: one whole transposed tile is 16 KB and contiguous, where
+   * a [Dp, Tp] transpose put its rows Tp floats (4 KB at T1024) apart, on the same few cache sets.
+   */
+  private static void loadTiles(FloatBuffer src, int off, Dims dm, float[] dst, float[] rows) {
+    int d = dm.d(), dp = dm.dp(), t = dm.t();
+    for (int k0 = 0; k0 < dm.tp(); k0 += BK) {
+      int n = Math.min(BK, t - k0), at = k0 * dp;
+      src.get(off + k0 * d, rows, 0, n * d);
+      for (int j = 0; j < n; j++) {
+        for (int c = 0; c < d; c++) dst[at + c * BK + j] = rows[j * d + c];
+      }
+      if (n < BK)
+        for (int c = 0; c < d; c++)
+          java.util.Arrays.fill(dst, at + c * BK + n, at + (c + 1) * BK, 0f);
+      java.util.Arrays.fill(dst, at + d * BK, at + dp * BK, 0f);
     }
   }
 
@@ -152,14 +168,15 @@ final class FusedAttention {
           float[][] big = scratch(dp * tp);
           float[] kT = big[0], v = big[1];
           float[] q = new float[BQ * dp], s = new float[BQ * BK], o = new float[BQ * dp];
+          float[] rows = new float[BK * d];
           float[] max = new float[BQ], sum = new float[BQ], out = new float[d];
           TileKeys tk = new TileKeys();
           int loadedKv = -1;
           for (int bh = from; bh < to; bh++) {
             int b = bh / dm.nH(), h = bh % dm.nH(), kv = b * dm.nKv() + h / g;
             if (kv != loadedKv) {
-              load(heads, dm.kOffset(b, h / g), dm, kT, true);
-              load(heads, dm.vOffset(b, h / g), dm, v, false);
+              loadTiles(heads, dm.kOffset(b, h / g), dm, kT, rows);
+              loadRows(heads, dm.vOffset(b, h / g), dm, v);
               loadedKv = kv;
             }
             for (int q0 = 0; q0 < t; q0 += BQ) {
@@ -176,7 +193,7 @@ final class FusedAttention {
               java.util.Arrays.fill(sum, 0f);
               java.util.Arrays.fill(o, 0f);
               for (int k0 = tk.keyFrom / BK * BK; k0 < tk.keyTo; k0 += BK) {
-                Simd.mm(q, 0, dp, 1, kT, k0, tp, s, 0, BK, BQ, BK, dp, false);
+                Simd.mm(q, 0, dp, 1, kT, k0 * dp, BK, s, 0, BK, BQ, BK, dp, false);
                 tk.mask(s, k0);
                 for (int r = 0; r < BQ; r++) onlineSoftmaxRow(s, r, max, sum, o, dp);
                 Simd.mm(s, 0, BK, 1, v, k0 * dp, dp, o, 0, dp, BQ, dp, BK, true);
@@ -201,8 +218,7 @@ final class FusedAttention {
   private static void onlineSoftmaxRow(
       float[] s, int r, float[] max, float[] sum, float[] o, int dp) {
     int at = r * BK;
-    float m = max[r];
-    for (int j = 0; j < BK; j++) m = Math.max(m, s[at + j]);
+    float m = Simd.max(s, at, BK, max[r]);
     if (m == Float.NEGATIVE_INFINITY) { // no key of this tile (nor before) is visible
       java.util.Arrays.fill(s, at, at + BK, 0f);
       return;
@@ -210,7 +226,7 @@ final class FusedAttention {
     float corr = Simd.exp(max[r] - m); // 0 when this is the first visible tile
     sum[r] = sum[r] * corr + Simd.expShifted(s, at, BK, m);
     max[r] = m;
-    if (corr != 1f) for (int c = 0; c < dp; c++) o[r * dp + c] *= corr;
+    if (corr != 1f) Simd.scale(o, r * dp, dp, corr);
   }
 
   /**
@@ -236,13 +252,13 @@ final class FusedAttention {
           float[] kT = big[0], kr = big[1], vT = big[2], dk = big[3], dv = big[4];
           float[] q = new float[BQ * dp], dO = new float[BQ * dp], dq = new float[BQ * dp];
           float[] p = new float[BQ * BK], ds = new float[BQ * BK], delta = new float[BQ];
-          float[] rowY = new float[d], out = new float[d];
+          float[] rowY = new float[d], out = new float[d], rows = new float[BK * d];
           TileKeys tk = new TileKeys();
           for (int bkv = from; bkv < to; bkv++) {
             int b = bkv / dm.nKv(), kv = bkv % dm.nKv();
-            load(heads, dm.kOffset(b, kv), dm, kT, true);
-            load(heads, dm.kOffset(b, kv), dm, kr, false);
-            load(heads, dm.vOffset(b, kv), dm, vT, true);
+            loadTiles(heads, dm.kOffset(b, kv), dm, kT, rows);
+            loadRows(heads, dm.kOffset(b, kv), dm, kr);
+            loadTiles(heads, dm.vOffset(b, kv), dm, vT, rows);
             java.util.Arrays.fill(dk, 0, dp * tp, 0f);
             java.util.Arrays.fill(dv, 0, dp * tp, 0f);
             for (int h = kv * g; h < (kv + 1) * g; h++) {
@@ -262,22 +278,18 @@ final class FusedAttention {
                     delta[r] = dot; // Σ_k P·dP = dO·y
                   }
                   for (int k0 = tk.keyFrom / BK * BK; k0 < tk.keyTo; k0 += BK) {
-                    Simd.mm(q, 0, dp, 1, kT, k0, tp, p, 0, BK, BQ, BK, dp, false);
+                    Simd.mm(q, 0, dp, 1, kT, k0 * dp, BK, p, 0, BK, BQ, BK, dp, false);
                     tk.mask(p, k0);
                     for (int r = 0; r < BQ; r++) {
                       float l = q0 + r < t ? lse[lseAt + r] : Float.POSITIVE_INFINITY;
-                      Simd.expShifted(p, r * BK, BK, l);
+                      Simd.expMinus(p, r * BK, BK, l);
                     }
                     // dV += Pᵀ·dO; dP = dO·Vᵀ; dS = P ⊙ (dP − delta); dQ += dS·K; dK +=
                     // dSᵀ·(scale·Q).
                     Simd.mm(p, 0, 1, BK, dO, 0, dp, dv, k0 * dp, dp, BK, dp, BQ, true);
-                    Simd.mm(dO, 0, dp, 1, vT, k0, tp, ds, 0, BK, BQ, BK, dp, false);
+                    Simd.mm(dO, 0, dp, 1, vT, k0 * dp, BK, ds, 0, BK, BQ, BK, dp, false);
                     for (int r = 0; r < BQ; r++) {
-                      float dr = r + q0 < t ? delta[r] : 0f;
-                      for (int j = 0; j < BK; j++) {
-                        int i = r * BK + j;
-                        ds[i] = p[i] * (ds[i] - dr);
-                      }
+                      Simd.softmaxGrad(p, ds, r * BK, BK, r + q0 < t ? delta[r] : 0f);
                     }
                     Simd.mm(ds, 0, BK, 1, kr, k0 * dp, dp, dq, 0, dp, BQ, dp, BK, true);
                     Simd.mm(ds, 0, 1, BK, q, 0, dp, dk, k0 * dp, dp, BK, dp, BQ, true);

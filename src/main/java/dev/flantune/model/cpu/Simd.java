@@ -70,8 +70,42 @@ final class Simd {
     return sum(x, off, n);
   }
 
+  /** x[off, off + n) ← e^(x − shift), in place, without the sum. */
+  static void expMinus(float[] x, int off, int n, float shift) {
+    int i = 0;
+    if (VECTOR) i = SimdVector.expShifted(x, off, n, shift);
+    for (; i < n; i++) x[off + i] = exp(x[off + i] - shift);
+  }
+
+  /** max(init, x[off, off + n)) (the order does not matter to a max). */
+  static float max(float[] x, int off, int n, float init) {
+    int i = 0;
+    float m = init;
+    if (VECTOR && n >= LANES) {
+      m = SimdVector.max(x, off, n, init);
+      i = n / LANES * LANES;
+    }
+    for (; i < n; i++) m = Math.max(m, x[off + i]);
+    return m;
+  }
+
+  /** x[off, off + n) ← c·x. */
+  static void scale(float[] x, int off, int n, float c) {
+    int i = 0;
+    if (VECTOR) i = SimdVector.scale(x, off, n, c);
+    for (; i < n; i++) x[off + i] *= c;
+  }
+
+  /** The softmax's gradient on one row: ds[off + i] ← p[off + i]·(ds[off + i] − delta). */
+  static void softmaxGrad(float[] p, float[] ds, int off, int n, float delta) {
+    int i = 0;
+    if (VECTOR) i = SimdVector.softmaxGrad(p, ds, off, n, delta);
+    for (; i < n; i++) ds[off + i] = p[off + i] * (ds[off + i] - delta);
+  }
+
   /** Σ x[off, off + n) as eight interleaved partial sums, combined pairwise. */
   static float sum(float[] x, int off, int n) {
+    if (VECTOR && n >= 8 && LANES >= 8) return SimdVector.sum(x, off, n);
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
     int i = 0;
     for (; i + 8 <= n; i += 8) {

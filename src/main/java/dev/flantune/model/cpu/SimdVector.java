@@ -49,6 +49,47 @@ final class SimdVector {
     return i;
   }
 
+  /** {@link Simd#max} over the whole vectors (n ≥ lanes). */
+  static float max(float[] x, int off, int n, float init) {
+    int l = F.length();
+    FloatVector m = FloatVector.broadcast(F, init);
+    for (int i = 0; i + l <= n; i += l) m = m.max(FloatVector.fromArray(F, x, off + i));
+    return m.reduceLanes(VectorOperators.MAX);
+  }
+
+  /** {@link Simd#scale} over the whole vectors; returns how many elements it did. */
+  static int scale(float[] x, int off, int n, float c) {
+    int l = F.length(), i = 0;
+    for (; i + l <= n; i += l) FloatVector.fromArray(F, x, off + i).mul(c).intoArray(x, off + i);
+    return i;
+  }
+
+  /** {@link Simd#softmaxGrad} over the whole vectors; returns how many elements it did. */
+  static int softmaxGrad(float[] p, float[] ds, int off, int n, float delta) {
+    int l = F.length(), i = 0;
+    for (; i + l <= n; i += l) {
+      FloatVector d = FloatVector.fromArray(F, ds, off + i).sub(delta);
+      FloatVector.fromArray(F, p, off + i).mul(d).intoArray(ds, off + i);
+    }
+    return i;
+  }
+
+  private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+
+  /**
+   * {@link Simd#sum} (n ≥ 8): its eight partial sums are the eight lanes of one 256-bit vector,
+   * added to in the same order, then combined the same way.
+   */
+  static float sum(float[] x, int off, int n) {
+    FloatVector s = FloatVector.zero(F8);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) s = s.add(FloatVector.fromArray(F8, x, off + i));
+    float s0 = s.lane(0);
+    for (; i < n; i++) s0 += x[off + i];
+    return ((s0 + s.lane(1)) + (s.lane(2) + s.lane(3)))
+        + ((s.lane(4) + s.lane(5)) + (s.lane(6) + s.lane(7)));
+  }
+
   /** {@link Simd#mm}: blocks of 4 rows × 2 vectors, eight accumulators in registers. */
   static void mm(
       float[] a,
