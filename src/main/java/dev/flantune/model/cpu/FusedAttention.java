@@ -169,7 +169,7 @@ final class FusedAttention {
           float[] kT = big[0], v = big[1];
           float[] q = new float[BQ * dp], s = new float[BQ * BK], o = new float[BQ * dp];
           float[] rows = new float[BK * d];
-          float[] max = new float[BQ], sum = new float[BQ], out = new float[d];
+          float[] max = new float[BQ], parts = new float[BQ * Simd.PARTS], out = new float[d];
           TileKeys tk = new TileKeys();
           int loadedKv = -1;
           for (int bh = from; bh < to; bh++) {
@@ -190,20 +190,21 @@ final class FusedAttention {
               }
               loadQueries(heads, dm.qOffset(b, h), dm, q0, scale, q);
               java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
-              java.util.Arrays.fill(sum, 0f);
+              java.util.Arrays.fill(parts, 0f);
               java.util.Arrays.fill(o, 0f);
               for (int k0 = tk.keyFrom / BK * BK; k0 < tk.keyTo; k0 += BK) {
                 Simd.mm(q, 0, dp, 1, kT, k0 * dp, BK, s, 0, BK, BQ, BK, dp, false);
                 tk.mask(s, k0);
-                for (int r = 0; r < BQ; r++) onlineSoftmaxRow(s, r, max, sum, o, dp);
+                for (int r = 0; r < BQ; r++) onlineSoftmaxRow(s, r, max, parts, o, dp);
                 Simd.mm(s, 0, BK, 1, v, k0 * dp, dp, o, 0, dp, BQ, dp, BK, true);
               }
               for (int r = 0; r < BQ && q0 + r < t; r++) {
-                boolean none = sum[r] == 0f;
-                float inv = none ? 0f : 1f / sum[r];
+                float sum = Simd.combineParts(parts, r * Simd.PARTS);
+                boolean none = sum == 0f;
+                float inv = none ? 0f : 1f / sum;
                 for (int c = 0; c < d; c++) out[c] = o[r * dp + c] * inv;
                 y.put(dm.tokenOffset(b, q0 + r, h), out);
-                lse[lseAt + r] = none ? Float.POSITIVE_INFINITY : max[r] + (float) Math.log(sum[r]);
+                lse[lseAt + r] = none ? Float.POSITIVE_INFINITY : max[r] + (float) Math.log(sum);
               }
             }
           }
@@ -211,20 +212,21 @@ final class FusedAttention {
   }
 
   /**
-   * One query's step of the online softmax over a key tile: new max, rescale of its running sum and
-   * output by e^(old max − new max), and s ← e^(s − new max) (the tile's unnormalized
-   * probabilities, 0 on masked keys).
+   * One query's step of the online softmax over a key tile: new max, rescale of its running sum (as
+   * {@link Simd#PARTS} partial sums) and output by e^(old max − new max), and s ← e^(s − new max)
+   * (the tile's unnormalized probabilities, 0 on masked keys) added to the partial sums.
    */
   private static void onlineSoftmaxRow(
-      float[] s, int r, float[] max, float[] sum, float[] o, int dp) {
+      float[] s, int r, float[] max, float[] parts, float[] o, int dp) {
     int at = r * BK;
     float m = Simd.max(s, at, BK, max[r]);
     if (m == Float.NEGATIVE_INFINITY) { // no key of this tile (nor before) is visible
       java.util.Arrays.fill(s, at, at + BK, 0f);
       return;
     }
-    float corr = Simd.exp(max[r] - m); // 0 when this is the first visible tile
-    sum[r] = sum[r] * corr + Simd.expShifted(s, at, BK, m);
+    // 0 when this is the first visible tile; exactly 1 (= e^0) when the max did not move
+    float corr = m == max[r] ? 1f : Simd.exp(max[r] - m);
+    Simd.expAccumulate(s, at, BK, m, parts, r * Simd.PARTS, corr);
     max[r] = m;
     if (corr != 1f) Simd.scale(o, r * dp, dp, corr);
   }

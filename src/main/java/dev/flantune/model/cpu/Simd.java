@@ -77,6 +77,43 @@ final class Simd {
     for (; i < n; i++) x[off + i] = exp(x[off + i] - shift);
   }
 
+  /** How many interleaved partial sums {@link #expAccumulate} keeps per row. */
+  static final int PARTS = 16;
+
+  /**
+   * x[off, off + n) ← e^(x − shift) (n a multiple of {@link #PARTS}), with running partial sums:
+   * parts[pOff + j] ← parts[pOff + j]·corr, then + each new x[off + i] with i % PARTS = j in
+   * increasing i. Sixteen partial sums are one AVX-512 vector or two AVX2 vectors, added in the
+   * same order either way, so the sum never needs a horizontal add per row.
+   */
+  static void expAccumulate(
+      float[] x, int off, int n, float shift, float[] parts, int pOff, float corr) {
+    if (n % PARTS != 0) throw new IllegalArgumentException("n = " + n);
+    if (VECTOR && LANES <= PARTS) {
+      SimdVector.expAccumulate(x, off, n, shift, parts, pOff, corr);
+      return;
+    }
+    for (int j = 0; j < PARTS; j++) parts[pOff + j] *= corr;
+    for (int i = 0; i < n; i++) {
+      float e = exp(x[off + i] - shift);
+      x[off + i] = e;
+      parts[pOff + i % PARTS] += e;
+    }
+  }
+
+  /** The sum of {@link #PARTS} partial sums, combined pairwise in a fixed order. */
+  static float combineParts(float[] parts, int pOff) {
+    float[] p = parts;
+    int o = pOff;
+    float a =
+        ((p[o] + p[o + 1]) + (p[o + 2] + p[o + 3]))
+            + ((p[o + 4] + p[o + 5]) + (p[o + 6] + p[o + 7]));
+    float b =
+        ((p[o + 8] + p[o + 9]) + (p[o + 10] + p[o + 11]))
+            + ((p[o + 12] + p[o + 13]) + (p[o + 14] + p[o + 15]));
+    return a + b;
+  }
+
   /** max(init, x[off, off + n)) (the order does not matter to a max). */
   static float max(float[] x, int off, int n, float init) {
     int i = 0;
