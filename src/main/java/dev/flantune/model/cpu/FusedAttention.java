@@ -59,14 +59,19 @@ final class FusedAttention {
   private static final class TileKeys {
     final int[] lo = new int[BQ], shared = new int[BQ], pos = new int[BQ];
     int keyFrom, keyTo; // [keyFrom, keyTo): every key some query of the tile sees
+    int allFrom, allTo; // [allFrom, allTo]: keys every query of the tile sees (by its own range)
 
     /** Fills the tile starting at position q0 of row b; false when no query sees anything. */
     boolean of(KeyRanges keys, int b, int q0, int t) {
       keyFrom = Integer.MAX_VALUE;
       keyTo = 0;
+      allFrom = 0;
+      allTo = Integer.MAX_VALUE;
       for (int r = 0; r < BQ; r++) {
         int q = q0 + r;
         pos[r] = q;
+        allFrom = Math.max(allFrom, q >= t ? q + 1 : keys.lo()[b * t + q]);
+        allTo = Math.min(allTo, q);
         if (q >= t) { // padding past the sequence: sees nothing
           lo[r] = q + 1;
           shared[r] = 0;
@@ -84,6 +89,7 @@ final class FusedAttention {
 
     /** s[r·BK + j] ← −∞ where query r does not see key k0 + j. */
     void mask(float[] s, int k0) {
+      if (k0 >= allFrom && k0 + BK - 1 <= allTo) return; // every query sees the whole tile
       for (int r = 0; r < BQ; r++) {
         int o = r * BK, sh = shared[r], l = lo[r], q = pos[r];
         if ((k0 >= l && k0 + BK - 1 <= q) || k0 + BK <= sh) continue; // sees the whole tile
