@@ -281,9 +281,7 @@ final class FusedAttention {
                     int at = dm.tokenOffset(b, q0 + r, h);
                     dy.get(at, dO, r * dp, d);
                     y.get(at, rowY, 0, d);
-                    float dot = 0;
-                    for (int c = 0; c < d; c++) dot += dO[r * dp + c] * rowY[c];
-                    delta[r] = dot; // Σ_k P·dP = dO·y
+                    delta[r] = Simd.dot(dO, r * dp, rowY, 0, d); // Σ_k P·dP = dO·y
                   }
                   for (int k0 = tk.keyFrom / BK * BK; k0 < tk.keyTo; k0 += BK) {
                     Simd.mm(q, 0, dp, 1, kT, k0 * dp, BK, p, 0, BK, BQ, BK, dp, false);

@@ -140,6 +140,21 @@ final class Simd {
     for (; i < n; i++) ds[off + i] = p[off + i] * (ds[off + i] - delta);
   }
 
+  /**
+   * Σ a[aOff + i]·b[bOff + i] over i < n as eight interleaved partial sums of fused multiply-adds,
+   * combined pairwise (one dependent chain of n adds was latency-bound).
+   */
+  static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+    if (VECTOR && n >= 8 && LANES >= 8) return SimdVector.dot(a, aOff, b, bOff, n);
+    float[] s = new float[8];
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+      for (int j = 0; j < 8; j++) s[j] = Math.fma(a[aOff + i + j], b[bOff + i + j], s[j]);
+    }
+    for (; i < n; i++) s[0] = Math.fma(a[aOff + i], b[bOff + i], s[0]);
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  }
+
   /** Σ x[off, off + n) as eight interleaved partial sums, combined pairwise. */
   static float sum(float[] x, int off, int n) {
     if (VECTOR && n >= 8 && LANES >= 8) return SimdVector.sum(x, off, n);

@@ -104,6 +104,19 @@ final class SimdVector {
         + ((s.lane(4) + s.lane(5)) + (s.lane(6) + s.lane(7)));
   }
 
+  /** {@link Simd#dot} (n ≥ 8): its eight partial sums as the lanes of one 256-bit vector. */
+  static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+    FloatVector s = FloatVector.zero(F8);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+      s = FloatVector.fromArray(F8, a, aOff + i).fma(FloatVector.fromArray(F8, b, bOff + i), s);
+    }
+    float s0 = s.lane(0);
+    for (; i < n; i++) s0 = Math.fma(a[aOff + i], b[bOff + i], s0);
+    return ((s0 + s.lane(1)) + (s.lane(2) + s.lane(3)))
+        + ((s.lane(4) + s.lane(5)) + (s.lane(6) + s.lane(7)));
+  }
+
   /** {@link Simd#mm}: blocks of 4 rows × 2 vectors, eight accumulators in registers. */
   static void mm(
       float[] a,
