@@ -76,14 +76,19 @@ final class FusedAttention {
   private static final class TileKeys {
     final int[] lo = new int[BQ], shared = new int[BQ], pos = new int[BQ];
     int keyFrom, keyTo; // [keyFrom, keyTo): every key some query of the tile sees
+    int allFrom, allTo; // [allFrom, allTo]: keys every query of the tile sees (by its own range)
 
     /** Fills the tile starting at position q0 of row b; false when no query sees anything. */
     boolean of(KeyRanges keys, int b, int q0, int t) {
       keyFrom = Integer.MAX_VALUE;
       keyTo = 0;
+      allFrom = 0;
+      allTo = Integer.MAX_VALUE;
       for (int r = 0; r < BQ; r++) {
         int q = q0 + r;
         pos[r] = q;
+        allFrom = Math.max(allFrom, q >= t ? q + 1 : keys.lo()[b * t + q]);
+        allTo = Math.min(allTo, q);
         if (q >= t) { // padding past the sequence: sees nothing
           lo[r] = q + 1;
           shared[r] = 0;
@@ -101,6 +106,7 @@ final class FusedAttention {
 
     /** s[r·BK + j] ← −∞ where query r does not see key k0 + j. */
     void mask(float[] s, int k0) {
+      if (k0 >= allFrom && k0 + BK - 1 <= allTo) return; // every query sees the whole tile
       for (int r = 0; r < BQ; r++) {
         int o = r * BK, sh = shared[r], l = lo[r], q = pos[r];
         if ((k0 >= l && k0 + BK - 1 <= q) || k0 + BK <= sh) continue; // sees the whole tile
@@ -126,20 +132,41 @@ final class FusedAttention {
   }
 
   /**
-   * Copies one head's T rows of D (at {@code off}, {@link Dims#stride()} apart) into dst [Tp, Dp]
-   * (row-major) or, transposed, [Dp, Tp]; the padding is zeroed.
+   * Copies one head's T rows of D (at {@code off}, {@link Dims#stride()} apart) into dst [Tp, Dp],
+   * row-major; the padding is zeroed.
    */
-  private static void load(FloatBuffer src, int off, Dims dm, float[] dst, boolean transpose) {
-    int d = dm.d(), dp = dm.dp(), tp = dm.tp(), stride = dm.stride();
-    java.util.Arrays.fill(dst, 0, dp * tp, 0f);
-    if (!transpose) {
-      for (int k = 0; k < dm.t(); k++) src.get(off + k * stride, dst, k * dp, d);
-      return;
+  private static void loadRows(FloatBuffer src, int off, Dims dm, float[] dst) {
+    int d = dm.d(), dp = dm.dp(), t = dm.t(), stride = dm.stride();
+    if (d == dp && stride == d) src.get(off, dst, 0, t * d);
+    else {
+      for (int k = 0; k < t; k++) {
+        src.get(off + k * stride, dst, k * dp, d);
+        java.util.Arrays.fill(dst, k * dp + d, (k + 1) * dp, 0f);
+      }
     }
-    float[] row = new float[d];
-    for (int k = 0; k < dm.t(); k++) {
-      src.get(off + k * stride, row, 0, d);
-      for (int c = 0; c < d; c++) dst[c * tp + k] = row[c];
+    java.util.Arrays.fill(dst, t * dp, dm.tp() * dp, 0f);
+  }
+
+  /**
+   * Copies one head's T rows of D (at {@code off}, {@link Dims#stride()} apart) into dst transposed
+   * per key tile: tile k0 / BK is the [Dp, BK] block at k0·Dp, dst[k0·Dp + c·BK + j] = row k0 + j,
+   * column c (padding zeroed). A tile product then reads it with stride BK: one whole transposed
+   * tile is 16 KB and contiguous, where a [Dp, Tp] transpose put its rows Tp floats (4 KB at T1024)
+   * apart, on the same few cache sets.
+   */
+  private static void loadTiles(FloatBuffer src, int off, Dims dm, float[] dst, float[] rows) {
+    int d = dm.d(), dp = dm.dp(), t = dm.t(), stride = dm.stride();
+    for (int k0 = 0; k0 < dm.tp(); k0 += BK) {
+      int n = Math.min(BK, t - k0), at = k0 * dp;
+      if (stride == d) src.get(off + k0 * d, rows, 0, n * d);
+      else for (int j = 0; j < n; j++) src.get(off + (k0 + j) * stride, rows, j * d, d);
+      for (int j = 0; j < n; j++) {
+        for (int c = 0; c < d; c++) dst[at + c * BK + j] = rows[j * d + c];
+      }
+      if (n < BK)
+        for (int c = 0; c < d; c++)
+          java.util.Arrays.fill(dst, at + c * BK + n, at + (c + 1) * BK, 0f);
+      java.util.Arrays.fill(dst, at + d * BK, at + dp * BK, 0f);
     }
   }
 
@@ -169,14 +196,15 @@ final class FusedAttention {
           float[][] big = scratch(dp * tp);
           float[] kT = big[0], v = big[1];
           float[] q = new float[BQ * dp], s = new float[BQ * BK], o = new float[BQ * dp];
-          float[] max = new float[BQ], sum = new float[BQ], out = new float[d];
+          float[] rows = new float[BK * d];
+          float[] max = new float[BQ], parts = new float[BQ * Simd.PARTS], out = new float[d];
           TileKeys tk = new TileKeys();
           int loadedKv = -1;
           for (int bh = from; bh < to; bh++) {
             int b = bh / dm.nH(), h = bh % dm.nH(), kv = b * dm.nKv() + h / g;
             if (kv != loadedKv) {
-              load(heads, dm.kOffset(b, h / g), dm, kT, true);
-              load(heads, dm.vOffset(b, h / g), dm, v, false);
+              loadTiles(heads, dm.kOffset(b, h / g), dm, kT, rows);
+              loadRows(heads, dm.vOffset(b, h / g), dm, v);
               loadedKv = kv;
             }
             for (int q0 = 0; q0 < t; q0 += BQ) {
@@ -190,20 +218,21 @@ final class FusedAttention {
               }
               loadQueries(heads, dm.qOffset(b, h), dm, q0, scale, q);
               java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
-              java.util.Arrays.fill(sum, 0f);
+              java.util.Arrays.fill(parts, 0f);
               java.util.Arrays.fill(o, 0f);
               for (int k0 = tk.keyFrom / BK * BK; k0 < tk.keyTo; k0 += BK) {
-                Simd.mm(q, 0, dp, 1, kT, k0, tp, s, 0, BK, BQ, BK, dp, false);
+                Simd.mm(q, 0, dp, 1, kT, k0 * dp, BK, s, 0, BK, BQ, BK, dp, false);
                 tk.mask(s, k0);
-                for (int r = 0; r < BQ; r++) onlineSoftmaxRow(s, r, max, sum, o, dp);
+                for (int r = 0; r < BQ; r++) onlineSoftmaxRow(s, r, max, parts, o, dp);
                 Simd.mm(s, 0, BK, 1, v, k0 * dp, dp, o, 0, dp, BQ, dp, BK, true);
               }
               for (int r = 0; r < BQ && q0 + r < t; r++) {
-                boolean none = sum[r] == 0f;
-                float inv = none ? 0f : 1f / sum[r];
+                float sum = Simd.combineParts(parts, r * Simd.PARTS);
+                boolean none = sum == 0f;
+                float inv = none ? 0f : 1f / sum;
                 for (int c = 0; c < d; c++) out[c] = o[r * dp + c] * inv;
                 y.put(dm.tokenOffset(b, q0 + r, h), out);
-                lse[lseAt + r] = none ? Float.POSITIVE_INFINITY : max[r] + (float) Math.log(sum[r]);
+                lse[lseAt + r] = none ? Float.POSITIVE_INFINITY : max[r] + (float) Math.log(sum);
               }
             }
           }
@@ -211,23 +240,23 @@ final class FusedAttention {
   }
 
   /**
-   * One query's step of the online softmax over a key tile: new max, rescale of its running sum and
-   * output by e^(old max − new max), and s ← e^(s − new max) (the tile's unnormalized
-   * probabilities, 0 on masked keys).
+   * One query's step of the online softmax over a key tile: new max, rescale of its running sum (as
+   * {@link Simd#PARTS} partial sums) and output by e^(old max − new max), and s ← e^(s − new max)
+   * (the tile's unnormalized probabilities, 0 on masked keys) added to the partial sums.
    */
   private static void onlineSoftmaxRow(
-      float[] s, int r, float[] max, float[] sum, float[] o, int dp) {
+      float[] s, int r, float[] max, float[] parts, float[] o, int dp) {
     int at = r * BK;
-    float m = max[r];
-    for (int j = 0; j < BK; j++) m = Math.max(m, s[at + j]);
+    float m = Simd.max(s, at, BK, max[r]);
     if (m == Float.NEGATIVE_INFINITY) { // no key of this tile (nor before) is visible
       java.util.Arrays.fill(s, at, at + BK, 0f);
       return;
     }
-    float corr = Simd.exp(max[r] - m); // 0 when this is the first visible tile
-    sum[r] = sum[r] * corr + Simd.expShifted(s, at, BK, m);
+    // 0 when this is the first visible tile; exactly 1 (= e^0) when the max did not move
+    float corr = m == max[r] ? 1f : Simd.exp(max[r] - m);
+    Simd.expAccumulate(s, at, BK, m, parts, r * Simd.PARTS, corr);
     max[r] = m;
-    if (corr != 1f) for (int c = 0; c < dp; c++) o[r * dp + c] *= corr;
+    if (corr != 1f) Simd.scale(o, r * dp, dp, corr);
   }
 
   /**
@@ -253,13 +282,13 @@ final class FusedAttention {
           float[] kT = big[0], kr = big[1], vT = big[2], dk = big[3], dv = big[4];
           float[] q = new float[BQ * dp], dO = new float[BQ * dp], dq = new float[BQ * dp];
           float[] p = new float[BQ * BK], ds = new float[BQ * BK], delta = new float[BQ];
-          float[] rowY = new float[d], out = new float[d];
+          float[] rowY = new float[d], out = new float[d], rows = new float[BK * d];
           TileKeys tk = new TileKeys();
           for (int bkv = from; bkv < to; bkv++) {
             int b = bkv / dm.nKv(), kv = bkv % dm.nKv();
-            load(heads, dm.kOffset(b, kv), dm, kT, true);
-            load(heads, dm.kOffset(b, kv), dm, kr, false);
-            load(heads, dm.vOffset(b, kv), dm, vT, true);
+            loadTiles(heads, dm.kOffset(b, kv), dm, kT, rows);
+            loadRows(heads, dm.kOffset(b, kv), dm, kr);
+            loadTiles(heads, dm.vOffset(b, kv), dm, vT, rows);
             java.util.Arrays.fill(dk, 0, dp * tp, 0f);
             java.util.Arrays.fill(dv, 0, dp * tp, 0f);
             for (int h = kv * g; h < (kv + 1) * g; h++) {
@@ -274,27 +303,21 @@ final class FusedAttention {
                     int at = dm.tokenOffset(b, q0 + r, h);
                     dy.get(at, dO, r * dp, d);
                     y.get(at, rowY, 0, d);
-                    float dot = 0;
-                    for (int c = 0; c < d; c++) dot += dO[r * dp + c] * rowY[c];
-                    delta[r] = dot; // Σ_k P·dP = dO·y
+                    delta[r] = Simd.dot(dO, r * dp, rowY, 0, d); // Σ_k P·dP = dO·y
                   }
                   for (int k0 = tk.keyFrom / BK * BK; k0 < tk.keyTo; k0 += BK) {
-                    Simd.mm(q, 0, dp, 1, kT, k0, tp, p, 0, BK, BQ, BK, dp, false);
+                    Simd.mm(q, 0, dp, 1, kT, k0 * dp, BK, p, 0, BK, BQ, BK, dp, false);
                     tk.mask(p, k0);
                     for (int r = 0; r < BQ; r++) {
                       float l = q0 + r < t ? lse[lseAt + r] : Float.POSITIVE_INFINITY;
-                      Simd.expShifted(p, r * BK, BK, l);
+                      Simd.expMinus(p, r * BK, BK, l);
                     }
                     // dV += Pᵀ·dO; dP = dO·Vᵀ; dS = P ⊙ (dP − delta); dQ += dS·K; dK +=
                     // dSᵀ·(scale·Q).
                     Simd.mm(p, 0, 1, BK, dO, 0, dp, dv, k0 * dp, dp, BK, dp, BQ, true);
-                    Simd.mm(dO, 0, dp, 1, vT, k0, tp, ds, 0, BK, BQ, BK, dp, false);
+                    Simd.mm(dO, 0, dp, 1, vT, k0 * dp, BK, ds, 0, BK, BQ, BK, dp, false);
                     for (int r = 0; r < BQ; r++) {
-                      float dr = r + q0 < t ? delta[r] : 0f;
-                      for (int j = 0; j < BK; j++) {
-                        int i = r * BK + j;
-                        ds[i] = p[i] * (ds[i] - dr);
-                      }
+                      Simd.softmaxGrad(p, ds, r * BK, BK, r + q0 < t ? delta[r] : 0f);
                     }
                     Simd.mm(ds, 0, BK, 1, kr, k0 * dp, dp, dq, 0, dp, BQ, dp, BK, true);
                     Simd.mm(ds, 0, 1, BK, q, 0, dp, dk, k0 * dp, dp, BK, dp, BQ, true);

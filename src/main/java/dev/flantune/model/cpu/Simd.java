@@ -70,8 +70,94 @@ final class Simd {
     return sum(x, off, n);
   }
 
+  /** x[off, off + n) ← e^(x − shift), in place, without the sum. */
+  static void expMinus(float[] x, int off, int n, float shift) {
+    int i = 0;
+    if (VECTOR) i = SimdVector.expShifted(x, off, n, shift);
+    for (; i < n; i++) x[off + i] = exp(x[off + i] - shift);
+  }
+
+  /** How many interleaved partial sums {@link #expAccumulate} keeps per row. */
+  static final int PARTS = 16;
+
+  /**
+   * x[off, off + n) ← e^(x − shift) (n a multiple of {@link #PARTS}), with running partial sums:
+   * parts[pOff + j] ← parts[pOff + j]·corr, then + each new x[off + i] with i % PARTS = j in
+   * increasing i. Sixteen partial sums are one AVX-512 vector or two AVX2 vectors, added in the
+   * same order either way, so the sum never needs a horizontal add per row.
+   */
+  static void expAccumulate(
+      float[] x, int off, int n, float shift, float[] parts, int pOff, float corr) {
+    if (n % PARTS != 0) throw new IllegalArgumentException("n = " + n);
+    if (VECTOR && LANES <= PARTS) {
+      SimdVector.expAccumulate(x, off, n, shift, parts, pOff, corr);
+      return;
+    }
+    for (int j = 0; j < PARTS; j++) parts[pOff + j] *= corr;
+    for (int i = 0; i < n; i++) {
+      float e = exp(x[off + i] - shift);
+      x[off + i] = e;
+      parts[pOff + i % PARTS] += e;
+    }
+  }
+
+  /** The sum of {@link #PARTS} partial sums, combined pairwise in a fixed order. */
+  static float combineParts(float[] parts, int pOff) {
+    float[] p = parts;
+    int o = pOff;
+    float a =
+        ((p[o] + p[o + 1]) + (p[o + 2] + p[o + 3]))
+            + ((p[o + 4] + p[o + 5]) + (p[o + 6] + p[o + 7]));
+    float b =
+        ((p[o + 8] + p[o + 9]) + (p[o + 10] + p[o + 11]))
+            + ((p[o + 12] + p[o + 13]) + (p[o + 14] + p[o + 15]));
+    return a + b;
+  }
+
+  /** max(init, x[off, off + n)) (the order does not matter to a max). */
+  static float max(float[] x, int off, int n, float init) {
+    int i = 0;
+    float m = init;
+    if (VECTOR && n >= LANES) {
+      m = SimdVector.max(x, off, n, init);
+      i = n / LANES * LANES;
+    }
+    for (; i < n; i++) m = Math.max(m, x[off + i]);
+    return m;
+  }
+
+  /** x[off, off + n) ← c·x. */
+  static void scale(float[] x, int off, int n, float c) {
+    int i = 0;
+    if (VECTOR) i = SimdVector.scale(x, off, n, c);
+    for (; i < n; i++) x[off + i] *= c;
+  }
+
+  /** The softmax's gradient on one row: ds[off + i] ← p[off + i]·(ds[off + i] − delta). */
+  static void softmaxGrad(float[] p, float[] ds, int off, int n, float delta) {
+    int i = 0;
+    if (VECTOR) i = SimdVector.softmaxGrad(p, ds, off, n, delta);
+    for (; i < n; i++) ds[off + i] = p[off + i] * (ds[off + i] - delta);
+  }
+
+  /**
+   * Σ a[aOff + i]·b[bOff + i] over i < n as eight interleaved partial sums of fused multiply-adds,
+   * combined pairwise (one dependent chain of n adds was latency-bound).
+   */
+  static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+    if (VECTOR && n >= 8 && LANES >= 8) return SimdVector.dot(a, aOff, b, bOff, n);
+    float[] s = new float[8];
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+      for (int j = 0; j < 8; j++) s[j] = Math.fma(a[aOff + i + j], b[bOff + i + j], s[j]);
+    }
+    for (; i < n; i++) s[0] = Math.fma(a[aOff + i], b[bOff + i], s[0]);
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  }
+
   /** Σ x[off, off + n) as eight interleaved partial sums, combined pairwise. */
   static float sum(float[] x, int off, int n) {
+    if (VECTOR && n >= 8 && LANES >= 8) return SimdVector.sum(x, off, n);
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
     int i = 0;
     for (; i + 8 <= n; i += 8) {

@@ -23,30 +23,98 @@ final class SimdVector {
   /** x[off, off + n) ← e^(x − shift) for the whole vectors; returns how many elements it did. */
   static int expShifted(float[] x, int off, int n, float shift) {
     int l = F.length(), i = 0;
-    FloatVector log2e = FloatVector.broadcast(F, LOG2E), round = FloatVector.broadcast(F, ROUND);
-    FloatVector lnHi = FloatVector.broadcast(F, -LN2_HI), lnLo = FloatVector.broadcast(F, -LN2_LO);
-    FloatVector p1 = FloatVector.broadcast(F, P1), p2 = FloatVector.broadcast(F, P2);
-    FloatVector p3 = FloatVector.broadcast(F, P3), p4 = FloatVector.broadcast(F, P4);
-    FloatVector p5 = FloatVector.broadcast(F, P5);
+    for (; i + l <= n; i += l)
+      exp(FloatVector.fromArray(F, x, off + i).sub(shift)).intoArray(x, off + i);
+    return i;
+  }
+
+  /** {@link Simd#expAccumulate} (lanes ≤ PARTS, n a multiple of PARTS). */
+  static void expAccumulate(
+      float[] x, int off, int n, float shift, float[] parts, int pOff, float corr) {
+    int l = F.length();
+    for (int j = 0; j < PARTS; j += l) {
+      FloatVector.fromArray(F, parts, pOff + j).mul(corr).intoArray(parts, pOff + j);
+    }
+    for (int i = 0; i < n; i += l) {
+      FloatVector e = exp(FloatVector.fromArray(F, x, off + i).sub(shift));
+      e.intoArray(x, off + i);
+      int at = pOff + i % PARTS;
+      FloatVector.fromArray(F, parts, at).add(e).intoArray(parts, at);
+    }
+  }
+
+  /** {@link Simd#exp} lane by lane. */
+  private static FloatVector exp(FloatVector x) {
+    FloatVector v = x.max(EXP_MIN).min(EXP_MAX);
+    FloatVector t = v.fma(LOG2E, ROUND);
+    FloatVector k = t.sub(ROUND);
+    FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), v);
+    r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+    FloatVector p = r.fma(P0, P1); // P0·r + P1, as Math.fma(P0, r, P1)
+    p = p.fma(r, FloatVector.broadcast(F, P2));
+    p = p.fma(r, FloatVector.broadcast(F, P3));
+    p = p.fma(r, FloatVector.broadcast(F, P4));
+    p = p.fma(r, FloatVector.broadcast(F, P5));
+    p = p.fma(r.mul(r), r).add(1f);
+    IntVector ki = t.reinterpretAsInts().sub(ROUND_BITS);
+    IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1), k2 = ki.sub(k1);
+    FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    return p.mul(s1).mul(s2);
+  }
+
+  /** {@link Simd#max} over the whole vectors (n ≥ lanes). */
+  static float max(float[] x, int off, int n, float init) {
+    int l = F.length();
+    FloatVector m = FloatVector.broadcast(F, init);
+    for (int i = 0; i + l <= n; i += l) m = m.max(FloatVector.fromArray(F, x, off + i));
+    return m.reduceLanes(VectorOperators.MAX);
+  }
+
+  /** {@link Simd#scale} over the whole vectors; returns how many elements it did. */
+  static int scale(float[] x, int off, int n, float c) {
+    int l = F.length(), i = 0;
+    for (; i + l <= n; i += l) FloatVector.fromArray(F, x, off + i).mul(c).intoArray(x, off + i);
+    return i;
+  }
+
+  /** {@link Simd#softmaxGrad} over the whole vectors; returns how many elements it did. */
+  static int softmaxGrad(float[] p, float[] ds, int off, int n, float delta) {
+    int l = F.length(), i = 0;
     for (; i + l <= n; i += l) {
-      FloatVector v = FloatVector.fromArray(F, x, off + i).sub(shift).max(EXP_MIN).min(EXP_MAX);
-      FloatVector t = v.fma(log2e, round);
-      FloatVector k = t.sub(round);
-      FloatVector r = k.fma(lnHi, v);
-      r = k.fma(lnLo, r);
-      FloatVector p = r.fma(FloatVector.broadcast(F, P0), p1); // P0·r + P1, as Math.fma(P0, r, P1)
-      p = p.fma(r, p2);
-      p = p.fma(r, p3);
-      p = p.fma(r, p4);
-      p = p.fma(r, p5);
-      p = p.fma(r.mul(r), r).add(1f);
-      IntVector ki = t.reinterpretAsInts().sub(ROUND_BITS);
-      IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1), k2 = ki.sub(k1);
-      FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-      FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-      p.mul(s1).mul(s2).intoArray(x, off + i);
+      FloatVector d = FloatVector.fromArray(F, ds, off + i).sub(delta);
+      FloatVector.fromArray(F, p, off + i).mul(d).intoArray(ds, off + i);
     }
     return i;
+  }
+
+  private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+
+  /**
+   * {@link Simd#sum} (n ≥ 8): its eight partial sums are the eight lanes of one 256-bit vector,
+   * added to in the same order, then combined the same way.
+   */
+  static float sum(float[] x, int off, int n) {
+    FloatVector s = FloatVector.zero(F8);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) s = s.add(FloatVector.fromArray(F8, x, off + i));
+    float s0 = s.lane(0);
+    for (; i < n; i++) s0 += x[off + i];
+    return ((s0 + s.lane(1)) + (s.lane(2) + s.lane(3)))
+        + ((s.lane(4) + s.lane(5)) + (s.lane(6) + s.lane(7)));
+  }
+
+  /** {@link Simd#dot} (n ≥ 8): its eight partial sums as the lanes of one 256-bit vector. */
+  static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+    FloatVector s = FloatVector.zero(F8);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+      s = FloatVector.fromArray(F8, a, aOff + i).fma(FloatVector.fromArray(F8, b, bOff + i), s);
+    }
+    float s0 = s.lane(0);
+    for (; i < n; i++) s0 = Math.fma(a[aOff + i], b[bOff + i], s0);
+    return ((s0 + s.lane(1)) + (s.lane(2) + s.lane(3)))
+        + ((s.lane(4) + s.lane(5)) + (s.lane(6) + s.lane(7)));
   }
 
   /** {@link Simd#mm}: blocks of 4 rows × 2 vectors, eight accumulators in registers. */

@@ -36,7 +36,7 @@ class FusedAttentionTest {
   }
 
   /** Key ranges: one segment per row; random packed segments with padding; a shared context. */
-  private static KeyRanges keys(Random r, FusedAttention.Dims dm, String layout) {
+  static KeyRanges keys(Random r, FusedAttention.Dims dm, String layout) {
     int t = dm.t(), n = dm.rows() * t;
     int[] seg = new int[n], pos = new int[n], ids = new int[n];
     for (int b = 0; b < dm.rows(); b++) {

@@ -110,6 +110,65 @@ class SimdTest {
     }
   }
 
+  @Test
+  void rowKernelsEqualTheirScalarDefinitions() {
+    Random r = new Random(11);
+    for (int trial = 0; trial < 200; trial++) {
+      int n = r.nextInt(80), off = r.nextInt(9);
+      float[] x = rand(r, off + n + 3), y = rand(r, off + n + 3);
+      float init = r.nextBoolean() ? Float.NEGATIVE_INFINITY : (float) r.nextGaussian();
+      float m = init;
+      for (int i = 0; i < n; i++) m = Math.max(m, x[off + i]);
+      assertEquals(m, Simd.max(x, off, n, init), "max, n = " + n);
+
+      float[] p8 = new float[8];
+      for (int i = 0; i < n / 8 * 8; i++) p8[i % 8] += x[off + i];
+      for (int i = n / 8 * 8; i < n; i++) p8[0] += x[off + i];
+      float sum = ((p8[0] + p8[1]) + (p8[2] + p8[3])) + ((p8[4] + p8[5]) + (p8[6] + p8[7]));
+      assertEquals(sum, Simd.sum(x, off, n), "sum (eight interleaved partial sums), n = " + n);
+
+      float[] d8 = new float[8];
+      for (int i = 0; i < n / 8 * 8; i++) d8[i % 8] = Math.fma(x[off + i], y[i], d8[i % 8]);
+      for (int i = n / 8 * 8; i < n; i++) d8[0] = Math.fma(x[off + i], y[i], d8[0]);
+      float dot = ((d8[0] + d8[1]) + (d8[2] + d8[3])) + ((d8[4] + d8[5]) + (d8[6] + d8[7]));
+      assertEquals(dot, Simd.dot(x, off, y, 0, n), "dot (eight partial sums), n = " + n);
+
+      float c = (float) r.nextGaussian(), delta = (float) r.nextGaussian();
+      float[] scaled = x.clone(), grad = y.clone(), exps = x.clone();
+      Simd.scale(scaled, off, n, c);
+      Simd.softmaxGrad(x, grad, off, n, delta);
+      Simd.expMinus(exps, off, n, delta);
+      for (int i = 0; i < x.length; i++) {
+        boolean in = i >= off && i < off + n;
+        assertEquals(in ? x[i] * c : x[i], scaled[i], "scale at " + i);
+        assertEquals(in ? x[i] * (y[i] - delta) : y[i], grad[i], "softmaxGrad at " + i);
+        assertEquals(in ? Simd.exp(x[i] - delta) : x[i], exps[i], "expMinus at " + i);
+      }
+    }
+  }
+
+  @Test
+  void expAccumulateKeepsSixteenPartialSumsInOrder() {
+    Random r = new Random(13);
+    for (int trial = 0; trial < 50; trial++) {
+      int n = Simd.PARTS * (1 + r.nextInt(6)), off = r.nextInt(5), pOff = r.nextInt(4);
+      float shift = (float) r.nextGaussian(), corr = r.nextFloat();
+      float[] x = rand(r, off + n), parts = rand(r, pOff + Simd.PARTS);
+      float[] wantX = x.clone(), wantParts = parts.clone();
+      for (int j = 0; j < Simd.PARTS; j++) wantParts[pOff + j] *= corr;
+      for (int i = 0; i < n; i++) {
+        wantX[off + i] = Simd.exp(x[off + i] - shift);
+        wantParts[pOff + i % Simd.PARTS] += wantX[off + i];
+      }
+      Simd.expAccumulate(x, off, n, shift, parts, pOff, corr);
+      assertArrayEquals(wantX, x, "exp values");
+      assertArrayEquals(wantParts, parts, "partial sums");
+      double exact = 0;
+      for (int j = 0; j < Simd.PARTS; j++) exact += parts[pOff + j];
+      assertEquals(exact, Simd.combineParts(parts, pOff), 1e-5 * Math.abs(exact));
+    }
+  }
+
   private static float[] rand(Random r, int n) {
     float[] x = new float[n];
     for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian();

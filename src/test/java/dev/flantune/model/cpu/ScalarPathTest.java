@@ -1,0 +1,119 @@
+package dev.flantune.model.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flantune.model.KeyRanges;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The scalar fallback (a JVM without the Vector API module) gives the vector path's results bit for
+ * bit: a child JVM without {@code --add-modules jdk.incubator.vector} and with
+ * -Dflantune.simd=scalar runs the fused attention (forward and backward) and the exp kernels on the
+ * same inputs, and every float it writes must equal this JVM's.
+ */
+class ScalarPathTest {
+  @Test
+  void scalarJvmMatchesTheVectorPathBitForBit(@TempDir Path dir) throws Exception {
+    assertTrue(Simd.VECTOR, "this JVM runs the vector path");
+    Path out = dir.resolve("scalar.bin");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p =
+        new ProcessBuilder(
+                java,
+                "-Dflantune.simd=scalar",
+                "-cp",
+                System.getProperty("java.class.path"),
+                ScalarPathTest.class.getName(),
+                out.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("child.log").toFile())
+            .start();
+    assertTrue(p.waitFor(5, TimeUnit.MINUTES), "child JVM timed out");
+    assertEquals(0, p.exitValue(), Files.readString(dir.resolve("child.log")));
+
+    List<float[]> want = results();
+    try (InputStream in = Files.newInputStream(out);
+        DataInputStream data = new DataInputStream(in)) {
+      assertEquals(want.size(), data.readInt(), "result count");
+      for (int i = 0; i < want.size(); i++) {
+        float[] got = new float[data.readInt()];
+        for (int j = 0; j < got.length; j++) got[j] = data.readFloat();
+        assertArrayEquals(want.get(i), got, "result " + i + " (vector vs scalar JVM)");
+      }
+    }
+  }
+
+  /** The child: computes the results on the scalar path and writes them to args[0]. */
+  public static void main(String[] args) throws IOException {
+    if (Simd.VECTOR) throw new IllegalStateException("the child must run the scalar path");
+    List<float[]> res = results();
+    try (OutputStream os = Files.newOutputStream(Path.of(args[0]));
+        DataOutputStream data = new DataOutputStream(os)) {
+      data.writeInt(res.size());
+      for (float[] r : res) {
+        data.writeInt(r.length);
+        for (float v : r) data.writeFloat(v);
+      }
+    }
+  }
+
+  /**
+   * Fused attention outputs (y, logsumexps, d(q|k|v)) on causal, packed and shared-context rows
+   * with grouped heads and lengths off the tile grid, then exp, its shifted sum and the tile
+   * product on arrays whose lengths are not whole vectors.
+   */
+  private static List<float[]> results() {
+    Random r = new Random(23);
+    List<float[]> res = new ArrayList<>();
+    int[][] shapes = {{2, 70, 4, 2, 64}, {1, 130, 3, 1, 24}, {1, 200, 2, 2, 32}};
+    for (int[] sh : shapes) {
+      for (String layout : new String[] {"causal", "packed", "shared"}) {
+        FusedAttention.Dims dm = new FusedAttention.Dims(sh[0], sh[1], sh[2], sh[3], sh[4]);
+        KeyRanges keys = FusedAttentionTest.keys(r, dm, layout);
+        int n = dm.rows() * dm.t(), a = dm.nH() * dm.d(), w = (dm.nH() + 2 * dm.nKv()) * dm.d();
+        float scale = (float) (1 / Math.sqrt(dm.d()));
+        float[] heads = gaussian(r, n * w, 1.5f), dy = gaussian(r, n * a, 1f);
+        FloatBuffer y = FloatBuffer.allocate(n * a), dheads = FloatBuffer.allocate(n * w);
+        float[] lse = new float[dm.rows() * dm.nH() * dm.t()];
+        FusedAttention.forward(FloatBuffer.wrap(heads), y, lse, keys, dm, scale);
+        FusedAttention.backward(
+            FloatBuffer.wrap(heads), y, lse, FloatBuffer.wrap(dy), dheads, keys, dm, scale);
+        res.add(y.array());
+        res.add(lse);
+        res.add(dheads.array());
+      }
+    }
+    float[] x = gaussian(r, 1003, 30f);
+    float[] e = x.clone();
+    Simd.exp(e, 0, e.length);
+    res.add(e);
+    float[] shifted = x.clone();
+    res.add(new float[] {Simd.expShifted(shifted, 3, 997, 2.5f), Simd.sum(x, 1, 1001)});
+    res.add(shifted);
+    float[] c = new float[12 * 32];
+    Simd.mm(x, 0, 37, 1, x, 5, 32, c, 0, 32, 12, 32, 29, false);
+    res.add(c);
+    return res;
+  }
+
+  private static float[] gaussian(Random r, int n, float sd) {
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian() * sd;
+    return x;
+  }
+}
