@@ -145,7 +145,10 @@ final class Simd {
    * combined pairwise (one dependent chain of n adds was latency-bound).
    */
   static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-    if (VECTOR && n >= 8 && LANES >= 8) return SimdVector.dot(a, aOff, b, bOff, n);
+    // The vector path only where a whole vector is exactly the eight sums (AVX2): a 256-bit species
+    // beside the preferred 512-bit one pollutes the JDK's shared Vector API call sites, and every
+    // 512-bit kernel compiled after it (the decoder's) fell back to boxed vectors, 5x slower.
+    if (VECTOR && n >= 8 && LANES == 8) return SimdVector.dot(a, aOff, b, bOff, n);
     float[] s = new float[8];
     int i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -157,7 +160,7 @@ final class Simd {
 
   /** Σ x[off, off + n) as eight interleaved partial sums, combined pairwise. */
   static float sum(float[] x, int off, int n) {
-    if (VECTOR && n >= 8 && LANES >= 8) return SimdVector.sum(x, off, n);
+    if (VECTOR && n >= 8 && LANES == 8) return SimdVector.sum(x, off, n); // see dot
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
     int i = 0;
     for (; i + 8 <= n; i += 8) {

@@ -88,28 +88,26 @@ final class SimdVector {
     return i;
   }
 
-  private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-
   /**
-   * {@link Simd#sum} (n ≥ 8): its eight partial sums are the eight lanes of one 256-bit vector,
+   * {@link Simd#sum} (n ≥ 8, 8-lane machines): its eight partial sums are the lanes of one vector,
    * added to in the same order, then combined the same way.
    */
   static float sum(float[] x, int off, int n) {
-    FloatVector s = FloatVector.zero(F8);
+    FloatVector s = FloatVector.zero(F);
     int i = 0;
-    for (; i + 8 <= n; i += 8) s = s.add(FloatVector.fromArray(F8, x, off + i));
+    for (; i + 8 <= n; i += 8) s = s.add(FloatVector.fromArray(F, x, off + i));
     float s0 = s.lane(0);
     for (; i < n; i++) s0 += x[off + i];
     return ((s0 + s.lane(1)) + (s.lane(2) + s.lane(3)))
         + ((s.lane(4) + s.lane(5)) + (s.lane(6) + s.lane(7)));
   }
 
-  /** {@link Simd#dot} (n ≥ 8): its eight partial sums as the lanes of one 256-bit vector. */
+  /** {@link Simd#dot} (n ≥ 8, 8-lane machines): its eight partial sums as one vector's lanes. */
   static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-    FloatVector s = FloatVector.zero(F8);
+    FloatVector s = FloatVector.zero(F);
     int i = 0;
     for (; i + 8 <= n; i += 8) {
-      s = FloatVector.fromArray(F8, a, aOff + i).fma(FloatVector.fromArray(F8, b, bOff + i), s);
+      s = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), s);
     }
     float s0 = s.lane(0);
     for (; i < n; i++) s0 = Math.fma(a[aOff + i], b[bOff + i], s0);
