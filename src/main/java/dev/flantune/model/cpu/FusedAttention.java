@@ -121,14 +121,29 @@ final class FusedAttention {
   /** Per-thread [Tp, Dp] arrays reused across calls (allocated per call they grew the heap). */
   private static final ThreadLocal<float[][]> SCRATCH = new ThreadLocal<>();
 
-  /** Five arrays of at least {@code size} floats for this thread (contents undefined). */
+  /**
+   * Three arrays of at least {@code size} floats for this thread, then one of twice that (contents
+   * undefined).
+   */
   private static float[][] scratch(int size) {
     float[][] s = SCRATCH.get();
     if (s == null || s[0].length < size) {
-      s = new float[5][size];
+      s = new float[][] {new float[size], new float[size], new float[size], new float[2 * size]};
       SCRATCH.set(s);
     }
     return s;
+  }
+
+  /** The backward's per-part dK and dV, kept by the calling thread across calls. */
+  private static final ThreadLocal<float[]> PARTIALS = new ThreadLocal<>();
+
+  private static float[] partials(int size) {
+    float[] p = PARTIALS.get();
+    if (p == null || p.length < size) {
+      p = new float[size];
+      PARTIALS.set(p);
+    }
+    return p;
   }
 
   /**
@@ -260,8 +275,42 @@ final class FusedAttention {
   }
 
   /**
+   * Work units the backward aims for at least: (row, key/value head) pairs split further by query
+   * tiles when there are fewer (one KV head at batch 1 would otherwise run on one core). Fixed, not
+   * the core count, so the gradients' summation order never depends on the machine.
+   */
+  static final int BACKWARD_UNITS = 16;
+
+  /**
+   * How the backward splits each (row, key/value head)'s query tiles into parts of about equal
+   * causal work (tile i visits about i + 1 key tiles): part p holds tiles [first[p], first[p + 1]).
+   */
+  static int[] queryParts(Dims dm) {
+    int tiles = (dm.t() + BQ - 1) / BQ;
+    int parts = Math.min(tiles, Math.max(1, ceilDiv(BACKWARD_UNITS, dm.rows() * dm.nKv())));
+    int[] first = new int[parts + 1];
+    long total = (long) tiles * (tiles + 1) / 2, done = 0;
+    int p = 1;
+    for (int i = 0; i < tiles && p < parts; i++) {
+      done += i + 1;
+      // a part ends after the tile whose cumulative work first reaches its share
+      if (done * parts >= total * p) first[p++] = i + 1;
+    }
+    while (p < parts) first[p++] = tiles; // (only when tiles are too few to share)
+    first[parts] = tiles;
+    return first;
+  }
+
+  private static int ceilDiv(int a, int b) {
+    return (a + b - 1) / b;
+  }
+
+  /**
    * The gradients of q, k and v (into dheads in q|k|v's layout, overwritten) from dy, the forward's
-   * y and lse, per (row, key/value head) with its G query heads, so dK and dV sum in a fixed order.
+   * y and lse. Work units are (row, key/value head, part of the query tiles) with its G query
+   * heads: a unit writes dQ for its tiles and sums dK and dV over them in a fixed order; with more
+   * than one part, each part's dK and dV go to a buffer of their own, added part by part
+   * afterwards.
    */
   static void backward(
       FloatBuffer heads,
@@ -273,26 +322,33 @@ final class FusedAttention {
       Dims dm,
       float scale) {
     int t = dm.t(), tp = dm.tp(), dp = dm.dp(), d = dm.d(), g = dm.group(), stride = dm.stride();
-    long cost = (long) g * t * t * dp * 5;
+    int[] first = queryParts(dm);
+    int parts = first.length - 1, units = dm.rows() * dm.nKv() * parts;
+    // one part: dK and dV summed in the thread's scratch and written out by the unit itself
+    float[] partial = parts == 1 ? null : partials(units * 2 * tp * dp);
+    long cost = (long) g * t * t * dp * 5 / parts;
     Parallel.range(
-        dm.rows() * dm.nKv(),
+        units,
         cost / 8,
         (from, to) -> {
           float[][] big = scratch(dp * tp);
-          float[] kT = big[0], kr = big[1], vT = big[2], dk = big[3], dv = big[4];
+          float[] kT = big[0], kr = big[1], vT = big[2];
           float[] q = new float[BQ * dp], dO = new float[BQ * dp], dq = new float[BQ * dp];
           float[] p = new float[BQ * BK], ds = new float[BQ * BK], delta = new float[BQ];
           float[] rowY = new float[d], out = new float[d], rows = new float[BK * d];
           TileKeys tk = new TileKeys();
-          for (int bkv = from; bkv < to; bkv++) {
+          for (int unit = from; unit < to; unit++) {
+            int bkv = unit / parts, part = unit % parts;
             int b = bkv / dm.nKv(), kv = bkv % dm.nKv();
+            // dK then dV, [Tp, Dp] each: the thread's scratch, or the unit's part of partial
+            float[] dkv = partial == null ? big[3] : partial;
+            int dkAt = partial == null ? 0 : unit * 2 * tp * dp, dvAt = dkAt + tp * dp;
             loadTiles(heads, dm.kOffset(b, kv), dm, kT, rows);
             loadRows(heads, dm.kOffset(b, kv), dm, kr);
             loadTiles(heads, dm.vOffset(b, kv), dm, vT, rows);
-            java.util.Arrays.fill(dk, 0, dp * tp, 0f);
-            java.util.Arrays.fill(dv, 0, dp * tp, 0f);
+            java.util.Arrays.fill(dkv, dkAt, dkAt + 2 * dp * tp, 0f);
             for (int h = kv * g; h < (kv + 1) * g; h++) {
-              for (int q0 = 0; q0 < t; q0 += BQ) {
+              for (int q0 = first[part] * BQ; q0 < Math.min(t, first[part + 1] * BQ); q0 += BQ) {
                 int lseAt = (b * dm.nH() + h) * t + q0;
                 boolean any = tk.of(keys, b, q0, t);
                 java.util.Arrays.fill(dq, 0f);
@@ -314,13 +370,13 @@ final class FusedAttention {
                     }
                     // dV += Pᵀ·dO; dP = dO·Vᵀ; dS = P ⊙ (dP − delta); dQ += dS·K; dK +=
                     // dSᵀ·(scale·Q).
-                    Simd.mm(p, 0, 1, BK, dO, 0, dp, dv, k0 * dp, dp, BK, dp, BQ, true);
+                    Simd.mm(p, 0, 1, BK, dO, 0, dp, dkv, dvAt + k0 * dp, dp, BK, dp, BQ, true);
                     Simd.mm(dO, 0, dp, 1, vT, k0 * dp, BK, ds, 0, BK, BQ, BK, dp, false);
                     for (int r = 0; r < BQ; r++) {
                       Simd.softmaxGrad(p, ds, r * BK, BK, r + q0 < t ? delta[r] : 0f);
                     }
                     Simd.mm(ds, 0, BK, 1, kr, k0 * dp, dp, dq, 0, dp, BQ, dp, BK, true);
-                    Simd.mm(ds, 0, 1, BK, q, 0, dp, dk, k0 * dp, dp, BK, dp, BQ, true);
+                    Simd.mm(ds, 0, 1, BK, q, 0, dp, dkv, dkAt + k0 * dp, dp, BK, dp, BQ, true);
                   }
                 }
                 int qAt = dm.qOffset(b, h) + q0 * stride;
@@ -330,11 +386,38 @@ final class FusedAttention {
                 }
               }
             }
-            int kAt = dm.kOffset(b, kv), vAt = dm.vOffset(b, kv);
-            for (int k = 0; k < t; k++) {
-              dheads.put(kAt + k * stride, dk, k * dp, d);
-              dheads.put(vAt + k * stride, dv, k * dp, d);
+            if (partial == null) writeKeyGradients(dheads, dm, b, kv, dkv);
+          }
+        });
+    if (partial != null) sumParts(partial, parts, dheads, dm);
+  }
+
+  /** dK and dV of (row b, key/value head kv), [Tp, Dp] rows at dk[0] and dk[Tp·Dp], into dheads. */
+  private static void writeKeyGradients(FloatBuffer dheads, Dims dm, int b, int kv, float[] dkv) {
+    int kAt = dm.kOffset(b, kv), vAt = dm.vOffset(b, kv), stride = dm.stride(), dp = dm.dp();
+    int vFrom = dm.tp() * dp;
+    for (int k = 0; k < dm.t(); k++) {
+      dheads.put(kAt + k * stride, dkv, k * dp, dm.d());
+      dheads.put(vAt + k * stride, dkv, vFrom + k * dp, dm.d());
+    }
+  }
+
+  /** Each (row, key/value head)'s dK and dV: its parts' sums added in part order, into dheads. */
+  private static void sumParts(float[] partial, int parts, FloatBuffer dheads, Dims dm) {
+    int span = 2 * dm.tp() * dm.dp();
+    Parallel.range(
+        dm.rows() * dm.nKv(),
+        (long) parts * span,
+        (from, to) -> {
+          float[] sum = new float[span];
+          for (int bkv = from; bkv < to; bkv++) {
+            int at = bkv * parts * span;
+            System.arraycopy(partial, at, sum, 0, span);
+            for (int part = 1; part < parts; part++) {
+              int o = at + part * span;
+              for (int i = 0; i < span; i++) sum[i] += partial[o + i];
             }
+            writeKeyGradients(dheads, dm, bkv / dm.nKv(), bkv % dm.nKv(), sum);
           }
         });
   }

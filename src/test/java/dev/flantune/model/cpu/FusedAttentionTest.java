@@ -35,6 +35,37 @@ class FusedAttentionTest {
     }
   }
 
+  /**
+   * The backward's work split: each (row, key/value head) gets enough query-tile parts for {@link
+   * FusedAttention#BACKWARD_UNITS} units (one KV head at batch 1 used to run on one core), parts
+   * cover the tiles in order, and their causal work (tile i ≈ i + 1 key tiles) is even.
+   */
+  @Test
+  void backwardSplitsFewHeadsIntoEvenParts() {
+    // rows, T, KV → parts
+    int[][] cases = {
+      {1, 1024, 3, 6}, {4, 256, 3, 2}, {1, 1024, 8, 2}, {2, 2048, 8, 1}, {1, 64, 1, 1}
+    };
+    for (int[] c : cases) {
+      FusedAttention.Dims dm = new FusedAttention.Dims(c[0], c[1], c[2] * 3, c[2], 64, true);
+      int[] first = FusedAttention.queryParts(dm);
+      int tiles = (c[1] + FusedAttention.BQ - 1) / FusedAttention.BQ, parts = first.length - 1;
+      String at = java.util.Arrays.toString(c) + " → " + java.util.Arrays.toString(first);
+      assertEquals(c[3], parts, at);
+      assertEquals(0, first[0], at);
+      assertEquals(tiles, first[parts], at);
+      long total = (long) tiles * (tiles + 1) / 2, most = 0;
+      for (int p = 0; p < parts; p++) {
+        assertTrue(first[p + 1] > first[p], at + ": part " + p + " is empty");
+        long work = 0;
+        for (int i = first[p]; i < first[p + 1]; i++) work += i + 1;
+        most = Math.max(most, work);
+      }
+      // the largest part within one tile's work (at most `tiles`) of an even share
+      assertTrue(most <= total / parts + tiles, at + ": largest part " + most + " of " + total);
+    }
+  }
+
   /** Key ranges: one segment per row; random packed segments with padding; a shared context. */
   static KeyRanges keys(Random r, FusedAttention.Dims dm, String layout) {
     int t = dm.t(), n = dm.rows() * t;
