@@ -203,9 +203,11 @@ final class FusedAttention {
   static void forward(
       FloatBuffer heads, FloatBuffer y, float[] lse, KeyRanges keys, Dims dm, float scale) {
     int t = dm.t(), tp = dm.tp(), dp = dm.dp(), d = dm.d(), g = dm.group();
-    long cost = (long) t * t * dp * 2; // ≈ ns per (row, head), tiles skipped included
+    int[] first = queryParts(dm, dm.nH()); // queries are independent: any split, same results
+    int split = first.length - 1;
+    long cost = (long) t * t * dp * 2 / split; // ≈ ns per unit, tiles skipped included
     Parallel.range(
-        dm.rows() * dm.nH(),
+        dm.rows() * dm.nH() * split,
         cost / 8,
         (from, to) -> {
           float[][] big = scratch(dp * tp);
@@ -215,14 +217,15 @@ final class FusedAttention {
           float[] max = new float[BQ], parts = new float[BQ * Simd.PARTS], out = new float[d];
           TileKeys tk = new TileKeys();
           int loadedKv = -1;
-          for (int bh = from; bh < to; bh++) {
+          for (int unit = from; unit < to; unit++) {
+            int bh = unit / split, part = unit % split;
             int b = bh / dm.nH(), h = bh % dm.nH(), kv = b * dm.nKv() + h / g;
             if (kv != loadedKv) {
               loadTiles(heads, dm.kOffset(b, h / g), dm, kT, rows);
               loadRows(heads, dm.vOffset(b, h / g), dm, v);
               loadedKv = kv;
             }
-            for (int q0 = 0; q0 < t; q0 += BQ) {
+            for (int q0 = first[part] * BQ; q0 < Math.min(t, first[part + 1] * BQ); q0 += BQ) {
               int lseAt = (b * dm.nH() + h) * t + q0;
               if (!tk.of(keys, b, q0, t)) {
                 for (int r = 0; r < BQ && q0 + r < t; r++) {
@@ -275,19 +278,20 @@ final class FusedAttention {
   }
 
   /**
-   * Work units the backward aims for at least: (row, key/value head) pairs split further by query
-   * tiles when there are fewer (one KV head at batch 1 would otherwise run on one core). Fixed, not
-   * the core count, so the gradients' summation order never depends on the machine.
+   * Work units each pass aims for at least: (row, head) pairs split further by query tiles when
+   * there are fewer (one KV head at batch 1 would otherwise run the backward on one core). Fixed,
+   * not the core count, so the gradients' summation order never depends on the machine.
    */
-  static final int BACKWARD_UNITS = 16;
+  static final int MIN_UNITS = 16;
 
   /**
-   * How the backward splits each (row, key/value head)'s query tiles into parts of about equal
-   * causal work (tile i visits about i + 1 key tiles): part p holds tiles [first[p], first[p + 1]).
+   * How a pass with {@code heads} (row, head) pairs per row splits each pair's query tiles into
+   * parts of about equal causal work (tile i visits about i + 1 key tiles): part p holds tiles
+   * [first[p], first[p + 1]).
    */
-  static int[] queryParts(Dims dm) {
+  static int[] queryParts(Dims dm, int heads) {
     int tiles = (dm.t() + BQ - 1) / BQ;
-    int parts = Math.min(tiles, Math.max(1, ceilDiv(BACKWARD_UNITS, dm.rows() * dm.nKv())));
+    int parts = Math.min(tiles, Math.max(1, ceilDiv(MIN_UNITS, dm.rows() * heads)));
     int[] first = new int[parts + 1];
     long total = (long) tiles * (tiles + 1) / 2, done = 0;
     int p = 1;
@@ -322,7 +326,7 @@ final class FusedAttention {
       Dims dm,
       float scale) {
     int t = dm.t(), tp = dm.tp(), dp = dm.dp(), d = dm.d(), g = dm.group(), stride = dm.stride();
-    int[] first = queryParts(dm);
+    int[] first = queryParts(dm, dm.nKv());
     int parts = first.length - 1, units = dm.rows() * dm.nKv() * parts;
     // one part: dK and dV summed in the thread's scratch and written out by the unit itself
     float[] partial = parts == 1 ? null : partials(units * 2 * tp * dp);

@@ -37,8 +37,8 @@ class FusedAttentionTest {
 
   /**
    * The backward's work split: each (row, key/value head) gets enough query-tile parts for {@link
-   * FusedAttention#BACKWARD_UNITS} units (one KV head at batch 1 used to run on one core), parts
-   * cover the tiles in order, and their causal work (tile i ≈ i + 1 key tiles) is even.
+   * FusedAttention#MIN_UNITS} units (one KV head at batch 1 used to run on one core), parts cover
+   * the tiles in order, and their causal work (tile i ≈ i + 1 key tiles) is even.
    */
   @Test
   void backwardSplitsFewHeadsIntoEvenParts() {
@@ -48,7 +48,7 @@ class FusedAttentionTest {
     };
     for (int[] c : cases) {
       FusedAttention.Dims dm = new FusedAttention.Dims(c[0], c[1], c[2] * 3, c[2], 64, true);
-      int[] first = FusedAttention.queryParts(dm);
+      int[] first = FusedAttention.queryParts(dm, dm.nKv());
       int tiles = (c[1] + FusedAttention.BQ - 1) / FusedAttention.BQ, parts = first.length - 1;
       String at = java.util.Arrays.toString(c) + " → " + java.util.Arrays.toString(first);
       assertEquals(c[3], parts, at);
