@@ -141,26 +141,28 @@ final class Simd {
   }
 
   /**
-   * Σ a[aOff + i]·b[bOff + i] over i < n as eight interleaved partial sums of fused multiply-adds,
-   * combined pairwise (one dependent chain of n adds was latency-bound).
+   * Σ a[aOff + i]·b[bOff + i] over i < n as {@link #PARTS} interleaved partial sums of fused
+   * multiply-adds (element i into sum i % PARTS, in increasing i), combined as {@link
+   * #combineParts}: one vector of them with AVX-512, two with AVX2 (one dependent chain of n adds
+   * was latency-bound, and eight sums left AVX-512 machines on the scalar path).
    */
   static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-    // The vector path only where a whole vector is exactly the eight sums (AVX2): a 256-bit species
-    // beside the preferred 512-bit one pollutes the JDK's shared Vector API call sites, and every
-    // 512-bit kernel compiled after it (the decoder's) fell back to boxed vectors, 5x slower.
-    if (VECTOR && n >= 8 && LANES == 8) return SimdVector.dot(a, aOff, b, bOff, n);
-    float[] s = new float[8];
+    float[] s = new float[PARTS];
     int i = 0;
-    for (; i + 8 <= n; i += 8) {
-      for (int j = 0; j < 8; j++) s[j] = Math.fma(a[aOff + i + j], b[bOff + i + j], s[j]);
-    }
-    for (; i < n; i++) s[0] = Math.fma(a[aOff + i], b[bOff + i], s[0]);
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    if (VECTOR && LANES <= PARTS) i = SimdVector.dotParts(a, aOff, b, bOff, n, s);
+    for (; i < n; i++) s[i % PARTS] = Math.fma(a[aOff + i], b[bOff + i], s[i % PARTS]);
+    return combineParts(s, 0);
   }
 
   /** Σ x[off, off + n) as eight interleaved partial sums, combined pairwise. */
   static float sum(float[] x, int off, int n) {
-    if (VECTOR && n >= 8 && LANES == 8) return SimdVector.sum(x, off, n); // see dot
+    // The vector path only where a whole vector is exactly the eight sums (AVX2). Not a 256-bit
+    // species beside the preferred 512-bit one: a second FloatVector shape pollutes the JDK's
+    // shared
+    // Vector API call sites, and every 512-bit kernel compiled after it (the decoder's) fell back
+    // to
+    // boxed vectors, 5x slower.
+    if (VECTOR && n >= 8 && LANES == 8) return SimdVector.sum(x, off, n);
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
     int i = 0;
     for (; i + 8 <= n; i += 8) {

@@ -102,17 +102,21 @@ final class SimdVector {
         + ((s.lane(4) + s.lane(5)) + (s.lane(6) + s.lane(7)));
   }
 
-  /** {@link Simd#dot} (n ≥ 8, 8-lane machines): its eight partial sums as one vector's lanes. */
-  static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-    FloatVector s = FloatVector.zero(F);
-    int i = 0;
-    for (; i + 8 <= n; i += 8) {
-      s = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), s);
+  /**
+   * {@link Simd#dot}'s partial sums over the whole blocks of {@link Simd#PARTS} elements (lanes ≤
+   * PARTS): sums j to j + lanes − 1 are one vector's lanes, added to block by block in order, then
+   * stored to s[j…]. Returns how many elements it did.
+   */
+  static int dotParts(float[] a, int aOff, float[] b, int bOff, int n, float[] s) {
+    int l = F.length(), whole = n / PARTS * PARTS;
+    for (int j = 0; j < PARTS; j += l) {
+      FloatVector acc = FloatVector.zero(F);
+      for (int i = j; i < whole; i += PARTS) {
+        acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
+      }
+      acc.intoArray(s, j);
     }
-    float s0 = s.lane(0);
-    for (; i < n; i++) s0 = Math.fma(a[aOff + i], b[bOff + i], s0);
-    return ((s0 + s.lane(1)) + (s.lane(2) + s.lane(3)))
-        + ((s.lane(4) + s.lane(5)) + (s.lane(6) + s.lane(7)));
+    return whole;
   }
 
   /** {@link Simd#mm}: blocks of 4 rows × 2 vectors, eight accumulators in registers. */

@@ -127,11 +127,17 @@ class SimdTest {
       float sum = ((p8[0] + p8[1]) + (p8[2] + p8[3])) + ((p8[4] + p8[5]) + (p8[6] + p8[7]));
       assertEquals(sum, Simd.sum(x, off, n), "sum (eight interleaved partial sums), n = " + n);
 
-      float[] d8 = new float[8];
-      for (int i = 0; i < n / 8 * 8; i++) d8[i % 8] = Math.fma(x[off + i], y[i], d8[i % 8]);
-      for (int i = n / 8 * 8; i < n; i++) d8[0] = Math.fma(x[off + i], y[i], d8[0]);
-      float dot = ((d8[0] + d8[1]) + (d8[2] + d8[3])) + ((d8[4] + d8[5]) + (d8[6] + d8[7]));
-      assertEquals(dot, Simd.dot(x, off, y, 0, n), "dot (eight partial sums), n = " + n);
+      float[] d16 = new float[16];
+      for (int i = 0; i < n; i++) d16[i % 16] = Math.fma(x[off + i], y[i], d16[i % 16]);
+      float dot = 0, half = 0;
+      for (int j = 0; j < 16; j += 8) {
+        float q =
+            ((d16[j] + d16[j + 1]) + (d16[j + 2] + d16[j + 3]))
+                + ((d16[j + 4] + d16[j + 5]) + (d16[j + 6] + d16[j + 7]));
+        if (j == 0) half = q;
+        else dot = half + q;
+      }
+      assertEquals(dot, Simd.dot(x, off, y, 0, n), "dot (sixteen partial sums), n = " + n);
 
       float c = (float) r.nextGaussian(), delta = (float) r.nextGaussian();
       float[] scaled = x.clone(), grad = y.clone(), exps = x.clone();
