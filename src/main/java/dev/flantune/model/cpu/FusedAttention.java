@@ -341,15 +341,19 @@ final class FusedAttention {
           float[] p = new float[BQ * BK], ds = new float[BQ * BK], delta = new float[BQ];
           float[] rowY = new float[d], out = new float[d], rows = new float[BK * d];
           TileKeys tk = new TileKeys();
+          int loadedBkv = -1;
           for (int unit = from; unit < to; unit++) {
             int bkv = unit / parts, part = unit % parts;
             int b = bkv / dm.nKv(), kv = bkv % dm.nKv();
             // dK then dV, [Tp, Dp] each: the thread's scratch, or the unit's part of partial
             float[] dkv = partial == null ? big[3] : partial;
             int dkAt = partial == null ? 0 : unit * 2 * tp * dp, dvAt = dkAt + tp * dp;
-            loadTiles(heads, dm.kOffset(b, kv), dm, kT, rows);
-            loadRows(heads, dm.kOffset(b, kv), dm, kr);
-            loadTiles(heads, dm.vOffset(b, kv), dm, vT, rows);
+            if (bkv != loadedBkv) { // the next part of the same head reuses them
+              loadTiles(heads, dm.kOffset(b, kv), dm, kT, rows);
+              loadRows(heads, dm.kOffset(b, kv), dm, kr);
+              loadTiles(heads, dm.vOffset(b, kv), dm, vT, rows);
+              loadedBkv = bkv;
+            }
             java.util.Arrays.fill(dkv, dkAt, dkAt + 2 * dp * tp, 0f);
             for (int h = kv * g; h < (kv + 1) * g; h++) {
               for (int q0 = first[part] * BQ; q0 < Math.min(t, first[part + 1] * BQ); q0 += BQ) {
