@@ -110,10 +110,11 @@ final class FusedAttention {
       for (int r = 0; r < BQ; r++) {
         int o = r * BK, sh = shared[r], l = lo[r], q = pos[r];
         if ((k0 >= l && k0 + BK - 1 <= q) || k0 + BK <= sh) continue; // sees the whole tile
-        for (int j = 0; j < BK; j++) {
-          int k = k0 + j;
-          if (k >= sh && (k < l || k > q)) s[o + j] = Float.NEGATIVE_INFINITY;
-        }
+        // hidden: keys k ≥ sh with k < l or k > q, two runs of the tile
+        int from = Math.max(sh, k0) - k0, to = Math.min(l, k0 + BK) - k0;
+        if (from < to) java.util.Arrays.fill(s, o + from, o + to, Float.NEGATIVE_INFINITY);
+        from = Math.max(Math.max(sh, q + 1), k0) - k0;
+        if (from < BK) java.util.Arrays.fill(s, o + from, o + BK, Float.NEGATIVE_INFINITY);
       }
     }
   }
