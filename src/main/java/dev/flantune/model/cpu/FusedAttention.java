@@ -272,7 +272,7 @@ final class FusedAttention {
       return;
     }
     // 0 when this is the first visible tile; exactly 1 (= e^0) when the max did not move
-    float corr = m == max[r] ? 1f : Simd.exp(max[r] - m);
+    float corr = m == max[r] ? 1f : Simd.expFlushed(max[r] - m);
     Simd.expAccumulate(s, at, BK, m, parts, r * Simd.PARTS, corr);
     max[r] = m;
     if (corr != 1f) Simd.scale(o, r * dp, dp, corr);

@@ -54,6 +54,22 @@ final class Simd {
     return p * Float.intBitsToFloat((k1 + 127) << 23) * Float.intBitsToFloat((k2 + 127) << 23);
   }
 
+  /**
+   * Below this the softmax kernels' e^x is 0 ({@link #expFlushed}): e^−87 is just above the
+   * smallest normal float.
+   */
+  static final float EXP_FLUSH = -87f;
+
+  /**
+   * e^x as {@link #exp}, but exactly 0 for x below {@link #EXP_FLUSH}, for the softmax kernels (a
+   * softmax's sum is at least 1, its max's e^0, so such terms never change it). A result that is
+   * subnormal or underflows costs the CPU a microcode assist per element: masked keys (−∞) made a
+   * diagonal tile's exps 3× slower, and a running max starting at −∞ one assist per row and tile.
+   */
+  static float expFlushed(float x) {
+    return x < EXP_FLUSH ? 0f : exp(x); // NaN stays NaN
+  }
+
   /** x[off, off + n) ← e^x, in place. */
   static void exp(float[] x, int off, int n) {
     expShifted(x, off, n, 0f);
@@ -70,21 +86,21 @@ final class Simd {
     return sum(x, off, n);
   }
 
-  /** x[off, off + n) ← e^(x − shift), in place, without the sum. */
+  /** x[off, off + n) ← e^(x − shift) ({@link #expFlushed}), in place, without the sum. */
   static void expMinus(float[] x, int off, int n, float shift) {
     int i = 0;
-    if (VECTOR) i = SimdVector.expShifted(x, off, n, shift);
-    for (; i < n; i++) x[off + i] = exp(x[off + i] - shift);
+    if (VECTOR) i = SimdVector.expMinusFlushed(x, off, n, shift);
+    for (; i < n; i++) x[off + i] = expFlushed(x[off + i] - shift);
   }
 
   /** How many interleaved partial sums {@link #expAccumulate} keeps per row. */
   static final int PARTS = 16;
 
   /**
-   * x[off, off + n) ← e^(x − shift) (n a multiple of {@link #PARTS}), with running partial sums:
-   * parts[pOff + j] ← parts[pOff + j]·corr, then + each new x[off + i] with i % PARTS = j in
-   * increasing i. Sixteen partial sums are one AVX-512 vector or two AVX2 vectors, added in the
-   * same order either way, so the sum never needs a horizontal add per row.
+   * x[off, off + n) ← e^(x − shift) ({@link #expFlushed}; n a multiple of {@link #PARTS}), with
+   * running partial sums: parts[pOff + j] ← parts[pOff + j]·corr, then + each new x[off + i] with i
+   * % PARTS = j in increasing i. Sixteen partial sums are one AVX-512 vector or two AVX2 vectors,
+   * added in the same order either way, so the sum never needs a horizontal add per row.
    */
   static void expAccumulate(
       float[] x, int off, int n, float shift, float[] parts, int pOff, float corr) {
@@ -95,7 +111,7 @@ final class Simd {
     }
     for (int j = 0; j < PARTS; j++) parts[pOff + j] *= corr;
     for (int i = 0; i < n; i++) {
-      float e = exp(x[off + i] - shift);
+      float e = expFlushed(x[off + i] - shift);
       x[off + i] = e;
       parts[pOff + i % PARTS] += e;
     }

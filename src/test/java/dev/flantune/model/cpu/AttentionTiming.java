@@ -18,6 +18,9 @@ import java.util.Random;
  * java --add-modules jdk.incubator.vector -cp 'target/classes:target/test-classes:target/lib/*' \
  *     dev.flantune.model.cpu.AttentionTiming [rounds]
  * </pre>
+ *
+ * <p>On a shared machine, {@code -XX:ActiveProcessorCount=1 -Dcpu=true} times one core by its CPU
+ * time.
  */
 public final class AttentionTiming {
   private AttentionTiming() {}
@@ -49,11 +52,11 @@ public final class AttentionTiming {
         FusedAttention.backward(heads, y, lse, dy, dheads, keys, dm, scale);
       }
       for (int i = 0; i < rounds; i++) {
-        long t0 = System.nanoTime();
+        long t0 = now();
         FusedAttention.forward(heads, y, lse, keys, dm, scale);
-        long t1 = System.nanoTime();
+        long t1 = now();
         FusedAttention.backward(heads, y, lse, dy, dheads, keys, dm, scale);
-        long t2 = System.nanoTime();
+        long t2 = now();
         f[i] = (t1 - t0) / 1e6;
         b[i] = (t2 - t1) / 1e6;
       }
@@ -64,6 +67,17 @@ public final class AttentionTiming {
         System.out.printf(
             "%-28s %12.2f %12.2f %14.1f%n", Arrays.toString(sh), fm, bm, flop / ((fm + bm) * 1e6));
     }
+  }
+
+  /**
+   * -Dcpu=true: the calling thread's CPU time, for one-core runs ({@code
+   * -XX:ActiveProcessorCount=1}, every kernel on the calling thread) on a machine shared with other
+   * jobs; wall time otherwise.
+   */
+  private static long now() {
+    return Boolean.getBoolean("cpu")
+        ? java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime()
+        : System.nanoTime();
   }
 
   private static FloatBuffer direct(int n, Random r) {

@@ -148,8 +148,40 @@ class SimdTest {
         boolean in = i >= off && i < off + n;
         assertEquals(in ? x[i] * c : x[i], scaled[i], "scale at " + i);
         assertEquals(in ? x[i] * (y[i] - delta) : y[i], grad[i], "softmaxGrad at " + i);
-        assertEquals(in ? Simd.exp(x[i] - delta) : x[i], exps[i], "expMinus at " + i);
+        assertEquals(in ? Simd.expFlushed(x[i] - delta) : x[i], exps[i], "expMinus at " + i);
       }
+    }
+  }
+
+  /**
+   * The softmax kernels' exps are {@link Simd#exp} down to {@link Simd#EXP_FLUSH} and exactly 0
+   * below it (masked keys at −∞ included), never a subnormal, on both the vector and the scalar
+   * tail; NaN stays NaN.
+   */
+  @Test
+  void softmaxExpsAreExactAboveTheFlushPointAndZeroBelow() {
+    java.util.List<Float> xs = new java.util.ArrayList<>();
+    for (float v = -130f; v < 12f; v += 0.37f) xs.add(v);
+    for (float v : new float[] {-87f, Math.nextDown(-87f), Math.nextUp(-87f), -104f, -88f})
+      xs.add(v);
+    xs.add(Float.NEGATIVE_INFINITY);
+    xs.add(Float.NaN);
+    while (xs.size() % Simd.PARTS != 0) xs.add(-200f);
+    float[] x = new float[xs.size()];
+    for (int i = 0; i < x.length; i++) x[i] = xs.get(i);
+    for (int i = 0; i < x.length; i++) {
+      float want = x[i] < -87f ? 0f : Simd.exp(x[i]);
+      assertEquals(want, Simd.expFlushed(x[i]), "expFlushed(" + x[i] + ")");
+    }
+    float[] minus = x.clone(), acc = x.clone(), parts = new float[Simd.PARTS];
+    Simd.expMinus(minus, 0, x.length, 0f);
+    Simd.expAccumulate(acc, 0, x.length, 0f, parts, 0, 1f);
+    for (int i = 0; i < x.length; i++) {
+      String at = "e^" + x[i];
+      assertEquals(Simd.expFlushed(x[i]), minus[i], "expMinus: " + at);
+      assertEquals(Simd.expFlushed(x[i]), acc[i], "expAccumulate: " + at);
+      boolean subnormal = minus[i] != 0 && Math.abs(minus[i]) < Float.MIN_NORMAL;
+      assertTrue(!subnormal, at + " gave the subnormal " + minus[i]);
     }
   }
 
@@ -163,7 +195,7 @@ class SimdTest {
       float[] wantX = x.clone(), wantParts = parts.clone();
       for (int j = 0; j < Simd.PARTS; j++) wantParts[pOff + j] *= corr;
       for (int i = 0; i < n; i++) {
-        wantX[off + i] = Simd.exp(x[off + i] - shift);
+        wantX[off + i] = Simd.expFlushed(x[off + i] - shift);
         wantParts[pOff + i % Simd.PARTS] += wantX[off + i];
       }
       Simd.expAccumulate(x, off, n, shift, parts, pOff, corr);
