@@ -16,8 +16,6 @@ final class OptimizerVector {
   private OptimizerVector() {}
 
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-  private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
-  private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
   private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
   private static final VectorSpecies<Double> D8 = DoubleVector.SPECIES_512;
   private static final VectorOperators.Conversion<Float, Double> F2D = VectorOperators.F2D;
@@ -79,51 +77,71 @@ final class OptimizerVector {
   }
 
   /**
-   * Sums 0–7 in the lanes of one vector; four groups per iteration (each lane still adds its
-   * elements in order: the unrolling only saves the loop's and the buffer accesses' overhead, about
-   * half the time with direct buffers).
+   * Sums 0–7 in the lanes of one vector, fed by whole preferred float vectors widened part by part
+   * (each part is the next group of eight, so each lane still adds its elements in order); the
+   * groups of eight after the last whole float vector are added lane by lane in the same order.
+   * Only the preferred float species is loaded: a second FloatVector shape in the process pollutes
+   * the JIT's shared Vector API call sites (see {@link Simd#sum}).
    */
   static int sumOfSquares8(ByteBuffer x, int off, int n, double[] s) {
+    int l = F.length(), parts = l / 8;
     DoubleVector acc = DoubleVector.zero(D8);
     int i = 0;
-    for (; i + 32 <= n; i += 32) {
-      int at = 4 * (off + i);
-      DoubleVector a = widen8(x, at), b = widen8(x, at + 32);
-      DoubleVector c = widen8(x, at + 64), d = widen8(x, at + 96);
-      acc = acc.add(a.mul(a));
-      acc = acc.add(b.mul(b));
-      acc = acc.add(c.mul(c));
-      acc = acc.add(d.mul(d));
+    for (; i + 2 * l <= n; i += 2 * l) { // two loads per iteration: half the loop's overhead
+      FloatVector a = FloatVector.fromByteBuffer(F, x, 4 * (off + i), O);
+      FloatVector b = FloatVector.fromByteBuffer(F, x, 4 * (off + i + l), O);
+      for (int p = 0; p < parts; p++) acc = addSquares(acc, a, p);
+      for (int p = 0; p < parts; p++) acc = addSquares(acc, b, p);
     }
-    for (; i + 8 <= n; i += 8) {
-      DoubleVector a = widen8(x, 4 * (off + i));
-      acc = acc.add(a.mul(a));
+    for (; i + l <= n; i += l) {
+      FloatVector a = FloatVector.fromByteBuffer(F, x, 4 * (off + i), O);
+      for (int p = 0; p < parts; p++) acc = addSquares(acc, a, p);
     }
-    for (int j = 0; j < 8; j++) s[j] += acc.lane(j);
+    double[] t = acc.toArray();
+    i = addGroupsOfEight(x, off, i, n, t);
+    for (int j = 0; j < 8; j++) s[j] += t[j];
     return i;
   }
 
-  private static DoubleVector widen8(ByteBuffer x, int at) {
-    return (DoubleVector) FloatVector.fromByteBuffer(F8, x, at, O).convertShape(F2D, D8, 0);
+  private static DoubleVector addSquares(DoubleVector acc, FloatVector x, int part) {
+    DoubleVector a = (DoubleVector) x.convertShape(F2D, acc.species(), part);
+    return acc.add(a.mul(a));
   }
 
-  /** Sums 0–3 in the lanes of one 4-lane vector, 4–7 in another. */
+  /**
+   * t[j] += x[i + j]² for the whole groups of eight from i (the lanes' own order); returns where it
+   * stopped.
+   */
+  private static int addGroupsOfEight(ByteBuffer x, int off, int i, int n, double[] t) {
+    for (; i + 8 <= n; i += 8) {
+      for (int j = 0; j < 8; j++) {
+        double a = x.getFloat(4 * (off + i + j));
+        t[j] += a * a;
+      }
+    }
+    return i;
+  }
+
+  /**
+   * Sums 0–3 in the lanes of one 4-lane vector, 4–7 in another, fed by whole preferred float
+   * vectors widened four floats at a time (parts alternate between the two).
+   */
   static int sumOfSquares4x2(ByteBuffer x, int off, int n, double[] s) {
+    int l = F.length(), parts = l / 4;
     DoubleVector lo = DoubleVector.zero(D4), hi = lo;
     int i = 0;
-    for (; i + 8 <= n; i += 8) {
-      int at = 4 * (off + i);
-      DoubleVector a =
-          (DoubleVector) FloatVector.fromByteBuffer(F4, x, at, O).convertShape(F2D, D4, 0);
-      DoubleVector b =
-          (DoubleVector) FloatVector.fromByteBuffer(F4, x, at + 16, O).convertShape(F2D, D4, 0);
-      lo = lo.add(a.mul(a));
-      hi = hi.add(b.mul(b));
+    for (; i + l <= n; i += l) {
+      FloatVector a = FloatVector.fromByteBuffer(F, x, 4 * (off + i), O);
+      for (int p = 0; p < parts; p += 2) {
+        lo = addSquares(lo, a, p);
+        hi = addSquares(hi, a, p + 1);
+      }
     }
-    for (int j = 0; j < 4; j++) {
-      s[j] += lo.lane(j);
-      s[j + 4] += hi.lane(j);
-    }
+    double[] t = new double[8];
+    lo.intoArray(t, 0);
+    hi.intoArray(t, 4);
+    i = addGroupsOfEight(x, off, i, n, t);
+    for (int j = 0; j < 8; j++) s[j] += t[j];
     return i;
   }
 }
