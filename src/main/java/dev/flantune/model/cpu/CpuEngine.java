@@ -348,9 +348,9 @@ public final class CpuEngine implements GradientEngine {
       p.down().backward(la.g, a.dres, a.dH, 0, a.ones, n);
       clock.lap("gemm");
       if (cfg.mlp() == ModelConfig.Mlp.SWIGLU) {
-        Activation.swigluBackward(la.u.fb(), la.t.fb(), a.dH.fb(), a.dU.fb(), n, nF);
+        Activation.swigluBackward(la.u.bytes(), a.dH.bytes(), a.dU.bytes(), n, nF);
       } else {
-        Activation.geluBackward(la.u.fb(), la.t.fb(), a.dU.fb(), n * nF);
+        Activation.geluBackward(la.u.bytes(), la.t.bytes(), a.dU.bytes(), n * nF);
       }
       clock.lap("mlp activation");
       p.up().backward(la.ln2, a.dU, a.dln, 0, a.ones, n);
@@ -464,9 +464,9 @@ public final class CpuEngine implements GradientEngine {
       p.up().forward(la.ln2, la.u, null, pw, n);
       clock.lap("gemm");
       if (cfg.mlp() == ModelConfig.Mlp.SWIGLU) {
-        Activation.swiglu(la.u.fb(), la.t.fb(), la.g.fb(), n, nF);
+        Activation.swiglu(la.u.bytes(), la.g.bytes(), n, nF);
       } else {
-        Activation.gelu(la.u.fb(), la.t.fb(), la.g.fb(), n * nF);
+        Activation.gelu(la.u.bytes(), la.t.bytes(), la.g.bytes(), n * nF);
       }
       clock.lap("mlp activation");
       p.down().forward(la.g, a.resid[l + 1], la.mid.fb(), pw, n);

@@ -75,7 +75,7 @@ class ScalarPathTest {
   /**
    * Fused attention outputs (y, logsumexps, d(q|k|v)) on causal, packed and shared-context rows
    * with grouped heads and lengths off the tile grid, then exp, its shifted sum and the tile
-   * product on arrays whose lengths are not whole vectors.
+   * product on arrays whose lengths are not whole vectors, then the elementwise kernels.
    */
   private static List<float[]> results() {
     Random r = new Random(23);
@@ -108,7 +108,28 @@ class ScalarPathTest {
     float[] c = new float[12 * 32];
     Simd.mm(x, 0, 37, 1, x, 5, 32, c, 0, 32, 12, 32, 29, false);
     res.add(c);
+    elementwise(r, res);
     return res;
+  }
+
+  /** The MLP activations, forward and backward, on widths that are not whole vectors. */
+  private static void elementwise(Random r, List<float[]> res) {
+    int n = 3, f = 37;
+    float[] u = ActivationTest.values(r, 2 * n * f, 4f),
+        dh = ActivationTest.values(r, 2 * n * f, 1f);
+    java.nio.ByteBuffer h = ActivationTest.buffer(new float[n * f]);
+    java.nio.ByteBuffer du = ActivationTest.buffer(new float[2 * n * f]);
+    Activation.swiglu(ActivationTest.buffer(u), h, n, f);
+    Activation.swigluBackward(ActivationTest.buffer(u), ActivationTest.buffer(dh), du, n, f);
+    res.add(ActivationTest.floats(h, n * f));
+    res.add(ActivationTest.floats(du, 2 * n * f));
+    int len = 2 * n * f;
+    java.nio.ByteBuffer t = ActivationTest.buffer(new float[len]);
+    java.nio.ByteBuffer y = ActivationTest.buffer(new float[len]), d = ActivationTest.buffer(dh);
+    Activation.gelu(ActivationTest.buffer(u), t, y, len);
+    Activation.geluBackward(ActivationTest.buffer(u), t, d, len);
+    res.add(ActivationTest.floats(y, len));
+    res.add(ActivationTest.floats(d, len));
   }
 
   private static float[] gaussian(Random r, int n, float sd) {

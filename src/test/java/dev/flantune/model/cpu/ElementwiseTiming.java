@@ -1,0 +1,256 @@
+package dev.flantune.model.cpu;
+
+import dev.flantune.model.cpu.Kernels.Storage;
+import dev.flantune.util.Parallel;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Not a test: times the training step's elementwise passes on the SmolLM2-135M shapes (1024 tokens,
+ * C 576, F 1536) and GPT-2 small's GELU (F 3072), before and after issue #17's Vector API kernels,
+ * the variants alternated in one process and medians reported (the machine is shared, so only
+ * same-process alternations compare). From the project root after {@code mvnl -o -B -q
+ * test-compile}:
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -Xmx2g -cp 'target/classes:target/test-classes:target/lib/*' \
+ *     dev.flantune.model.cpu.ElementwiseTiming [rounds] [filter]
+ * </pre>
+ */
+public final class ElementwiseTiming {
+  private ElementwiseTiming() {}
+
+  private static final int N = 1024, F = 1536, GF = 3072;
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+  private record Variant(String name, Runnable run) {}
+
+  public static void main(String[] args) {
+    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
+    String filter = args.length > 1 ? args[1] : "";
+    Random r = new Random(1);
+    Storage u = filled(r, 2L * N * GF), s = filled(r, (long) N * GF), h = filled(r, (long) N * GF);
+    Storage d = filled(r, (long) N * GF), du = filled(r, 2L * N * GF);
+    ByteBuffer ub = u.bytes, sb = s.bytes, hb = h.bytes, db = d.bytes, dub = du.bytes;
+    List<Variant> vs = new ArrayList<>();
+    vs.add(
+        new Variant(
+            "swiglu fwd: before (row copies, scalar)", () -> oldSwiglu(u.fb, s.fb, h.fb, N, F)));
+    vs.add(
+        new Variant(
+            "swiglu fwd: vector on the buffers", () -> Activation.swiglu(ub, hb, N, F, true)));
+    vs.add(new Variant("swiglu fwd: scalar path", () -> Activation.swiglu(ub, hb, N, F, false)));
+    vs.add(
+        new Variant(
+            "bulk copies of the old forward traffic (reference)",
+            () -> floor(u.fb, h.fb, N, 2 * F, F, s.fb)));
+    vs.add(
+        new Variant("swiglu bwd: before", () -> oldSwigluBackward(u.fb, s.fb, d.fb, du.fb, N, F)));
+    vs.add(
+        new Variant(
+            "swiglu bwd: vector on the buffers",
+            () -> Activation.swigluBackward(ub, db, dub, N, F, true)));
+    vs.add(
+        new Variant(
+            "swiglu bwd: scalar path", () -> Activation.swigluBackward(ub, db, dub, N, F, false)));
+    int gl = N * GF;
+    vs.add(new Variant("gelu fwd: before", () -> oldGelu(u.fb, s.fb, h.fb, gl)));
+    vs.add(
+        new Variant(
+            "gelu fwd: vector on the buffers", () -> Activation.gelu(ub, sb, hb, gl, true)));
+    vs.add(new Variant("gelu fwd: scalar path", () -> Activation.gelu(ub, sb, hb, gl, false)));
+    vs.add(new Variant("gelu bwd: before", () -> oldGeluBackward(u.fb, s.fb, d.fb, gl)));
+    vs.add(
+        new Variant(
+            "gelu bwd: vector on the buffers",
+            () -> Activation.geluBackward(ub, sb, db, gl, true)));
+    vs.add(
+        new Variant("gelu bwd: scalar path", () -> Activation.geluBackward(ub, sb, db, gl, false)));
+    vs.add(new Variant("gelu fwd: vector, no t stored", () -> geluNoT(ub, hb, gl)));
+    vs.add(new Variant("gelu bwd: vector, t recomputed", () -> geluNoTBackward(ub, db, gl)));
+    vs.removeIf(v -> !v.name.contains(filter));
+    double[][] ms = new double[vs.size()][rounds];
+    for (int round = 0; round < rounds; round++) {
+      for (int i = 0; i < vs.size(); i++) {
+        // The backward passes scale d in place: refill so values stay in range.
+        long t0 = System.nanoTime();
+        vs.get(i).run.run();
+        ms[i][round] = (System.nanoTime() - t0) / 1e6;
+      }
+      refill(d.fb, N * GF, r);
+    }
+    System.out.printf("%d rounds alternated, %d lanes; load %s%n", rounds, S.length(), load());
+    for (int i = 0; i < vs.size(); i++) {
+      double[] t = ms[i].clone();
+      Arrays.sort(t);
+      System.out.printf(
+          "%-48s median %7.3f ms  (min %.3f, max %.3f)%n",
+          vs.get(i).name, t[rounds / 2], t[0], t[rounds - 1]);
+    }
+  }
+
+  private static Storage filled(Random r, long n) {
+    Storage s = new Storage(n);
+    refill(s.fb, (int) n, r);
+    return s;
+  }
+
+  private static void refill(FloatBuffer fb, int n, Random r) {
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian() * 2;
+    fb.put(0, x, 0, n);
+  }
+
+  /** Reads [n, in] and writes two [n, out], row by row: the traffic of the forward pass. */
+  private static void floor(FloatBuffer u, FloatBuffer h, int n, int in, int out, FloatBuffer s) {
+    Parallel.range(
+        n,
+        2L * in,
+        (from, to) -> {
+          float[] row = new float[in];
+          for (int i = from; i < to; i++) {
+            u.get(i * in, row, 0, in);
+            h.put(i * out, row, 0, out);
+            s.put(i * out, row, out, out);
+          }
+        });
+  }
+
+  private static final java.nio.ByteOrder O = java.nio.ByteOrder.nativeOrder();
+
+  private static void geluNoT(ByteBuffer x, ByteBuffer out, int len) {
+    Parallel.range(
+        len,
+        2,
+        (from, to) -> {
+          int l = S.length();
+          for (int i = from; i + l <= to; i += l) {
+            FloatVector v = FloatVector.fromByteBuffer(S, x, 4 * i, O);
+            FloatVector th = ElementwiseVector.geluTanh(v);
+            v.mul(0.5f).mul(th.add(1f)).intoByteBuffer(out, 4 * i, O);
+          }
+        });
+  }
+
+  private static void geluNoTBackward(ByteBuffer x, ByteBuffer db, int len) {
+    float k0 = Activation.K0, k3 = 3 * Activation.K1;
+    Parallel.range(
+        len,
+        2,
+        (from, to) -> {
+          int l = S.length();
+          for (int i = from; i + l <= to; i += l) {
+            FloatVector v = FloatVector.fromByteBuffer(S, x, 4 * i, O);
+            FloatVector d = FloatVector.fromByteBuffer(S, db, 4 * i, O);
+            FloatVector th = ElementwiseVector.geluTanh(v);
+            FloatVector one = FloatVector.broadcast(S, 1f);
+            FloatVector a = th.add(1f).mul(0.5f);
+            FloatVector b =
+                v.mul(0.5f).mul(one.sub(th.mul(th))).mul(k0).mul(v.mul(k3).mul(v).add(1f));
+            d.mul(a.add(b)).intoByteBuffer(db, 4 * i, O);
+          }
+        });
+  }
+
+  // The kernels as they were before issue #17's vector kernels.
+
+  private static void oldSwiglu(FloatBuffer u, FloatBuffer s, FloatBuffer h, int n, int f) {
+    Parallel.range(
+        n,
+        10L * f,
+        (from, to) -> {
+          float[] ur = new float[2 * f], sr = new float[f], hr = new float[f];
+          for (int i = from; i < to; i++) {
+            u.get(i * 2 * f, ur, 0, 2 * f);
+            for (int k = 0; k < f; k++) sr[k] = -Math.abs(ur[k]);
+            Simd.exp(sr, 0, f);
+            for (int k = 0; k < f; k++) {
+              float e = sr[k], sg = ur[k] >= 0 ? 1f / (1f + e) : e / (1f + e);
+              sr[k] = sg;
+              hr[k] = ur[k] * sg * ur[f + k];
+            }
+            s.put(i * f, sr, 0, f);
+            h.put(i * f, hr, 0, f);
+          }
+        });
+  }
+
+  private static void oldSwigluBackward(
+      FloatBuffer u, FloatBuffer s, FloatBuffer dh, FloatBuffer du, int n, int f) {
+    Parallel.range(
+        n,
+        6L * f,
+        (from, to) -> {
+          float[] ur = new float[2 * f], sr = new float[f], dr = new float[f];
+          float[] out = new float[2 * f];
+          for (int i = from; i < to; i++) {
+            u.get(i * 2 * f, ur, 0, 2 * f);
+            s.get(i * f, sr, 0, f);
+            dh.get(i * f, dr, 0, f);
+            for (int k = 0; k < f; k++) {
+              float g = ur[k], up = ur[f + k], sg = sr[k], d = dr[k];
+              out[k] = d * up * sg * (1 + g * (1 - sg));
+              out[f + k] = d * g * sg;
+            }
+            du.put(i * 2 * f, out, 0, 2 * f);
+          }
+        });
+  }
+
+  private static void oldGelu(FloatBuffer x, FloatBuffer t, FloatBuffer out, int len) {
+    Parallel.range(
+        len,
+        8,
+        (from, to) -> {
+          int c = Kernels.CHUNK;
+          float[] xs = new float[c], ts = new float[c], os = new float[c];
+          for (int at = from; at < to; at += c) {
+            int m = Math.min(c, to - at);
+            x.get(at, xs, 0, m);
+            for (int i = 0; i < m; i++) {
+              float th = Activation.geluTanh(xs[i]);
+              ts[i] = th;
+              os[i] = 0.5f * xs[i] * (1 + th);
+            }
+            t.put(at, ts, 0, m);
+            out.put(at, os, 0, m);
+          }
+        });
+  }
+
+  private static void oldGeluBackward(FloatBuffer x, FloatBuffer t, FloatBuffer d, int len) {
+    float k0 = Activation.K0, k1 = Activation.K1;
+    Parallel.range(
+        len,
+        3,
+        (from, to) -> {
+          int c = Kernels.CHUNK;
+          float[] xs = new float[c], ts = new float[c], ds = new float[c];
+          for (int at = from; at < to; at += c) {
+            int m = Math.min(c, to - at);
+            x.get(at, xs, 0, m);
+            t.get(at, ts, 0, m);
+            d.get(at, ds, 0, m);
+            for (int i = 0; i < m; i++) {
+              float v = xs[i], th = ts[i];
+              ds[i] *= 0.5f * (1 + th) + 0.5f * v * (1 - th * th) * k0 * (1 + 3 * k1 * v * v);
+            }
+            d.put(at, ds, 0, m);
+          }
+        });
+  }
+
+  private static String load() {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+    } catch (java.io.IOException e) {
+      return "?";
+    }
+  }
+}
