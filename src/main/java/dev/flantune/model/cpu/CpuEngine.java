@@ -338,7 +338,8 @@ public final class CpuEngine implements GradientEngine {
     clock.lap("gemm: LM head");
     Kernels.zero(a.dln.fb(), n * nC);
     Kernels.scatterRows(dIn.fb(), rows, a.dln.fb(), nC);
-    finalNorm.backward(a.dln.fb(), a.resid[nL].fb(), a.statsF, a.dres.fb(), false, pw, gw, n);
+    finalNorm.backward(
+        a.dln.bytes(), a.resid[nL].bytes(), a.statsF, a.dres.bytes(), false, pw, gw, n);
     clock.lap("norm");
     float scale = (float) (1 / Math.sqrt(nD));
     for (int l = nL - 1; l >= 0; l--) {
@@ -355,7 +356,8 @@ public final class CpuEngine implements GradientEngine {
       clock.lap("mlp activation");
       p.up().backward(la.ln2, a.dU, a.dln, 0, a.ones, n);
       clock.lap("gemm");
-      p.mlpNorm().backward(a.dln.fb(), la.mid.fb(), la.stats2, a.dres.fb(), true, pw, gw, n);
+      p.mlpNorm()
+          .backward(a.dln.bytes(), la.mid.bytes(), la.stats2, a.dres.bytes(), true, pw, gw, n);
       clock.lap("norm");
       // Attention: mid = resid[l] + out(attend(qkv(norm(resid[l])))).
       p.out().backward(la.y, a.dres, a.dy, 0, a.ones, n);
@@ -372,7 +374,9 @@ public final class CpuEngine implements GradientEngine {
       p.qkv().backward(la.ln1, a.dqkv, inputGrad ? a.dln : null, 0, a.ones, n);
       clock.lap("gemm");
       if (inputGrad)
-        p.attnNorm().backward(a.dln.fb(), a.resid[l].fb(), la.stats1, a.dres.fb(), true, pw, gw, n);
+        p.attnNorm()
+            .backward(
+                a.dln.bytes(), a.resid[l].bytes(), la.stats1, a.dres.bytes(), true, pw, gw, n);
       clock.lap("norm");
     }
     if (gw != null) embedBackward(b, a.dres.fb());
@@ -446,7 +450,7 @@ public final class CpuEngine implements GradientEngine {
     for (int l = 0; l < nL; l++) {
       Block p = blocks[l];
       Activations.Layer la = a.layer[l];
-      p.attnNorm().forward(a.resid[l].fb(), la.ln1.fb(), la.stats1, pw, n);
+      p.attnNorm().forward(a.resid[l].bytes(), la.ln1.bytes(), la.stats1, pw, n);
       clock.lap("norm");
       p.qkv().forward(la.ln1, la.qkv, null, pw, n);
       clock.lap("gemm");
@@ -459,7 +463,7 @@ public final class CpuEngine implements GradientEngine {
       clock.lap("attention: fused forward");
       p.out().forward(la.y, la.mid, a.resid[l].fb(), pw, n);
       clock.lap("gemm");
-      p.mlpNorm().forward(la.mid.fb(), la.ln2.fb(), la.stats2, pw, n);
+      p.mlpNorm().forward(la.mid.bytes(), la.ln2.bytes(), la.stats2, pw, n);
       clock.lap("norm");
       p.up().forward(la.ln2, la.u, null, pw, n);
       clock.lap("gemm");
@@ -472,7 +476,7 @@ public final class CpuEngine implements GradientEngine {
       p.down().forward(la.g, a.resid[l + 1], la.mid.fb(), pw, n);
       clock.lap("gemm");
     }
-    finalNorm.forward(a.resid[nL].fb(), a.lnf.fb(), a.statsF, pw, n);
+    finalNorm.forward(a.resid[nL].bytes(), a.lnf.bytes(), a.statsF, pw, n);
     clock.lap("norm");
   }
 

@@ -83,6 +83,193 @@ final class ElementwiseVector {
     return i;
   }
 
+  // Norm: row sums as PARTS (16) partial sums, element k into sum k % 16, combined pairwise
+  // ({@link Simd#combineParts}): one 16-lane accumulator, or two 8-lane ones. Whole groups of 16
+  // here, the tail element by element as in Norm's scalar loops.
+
+  /** Whether the norm kernels run here: 8 or 16 lanes (whole vectors per group of 16). */
+  static boolean normLanes() {
+    return F.length() == 8 || F.length() == 16;
+  }
+
+  /** Σ x[off, off + c) in Norm's fixed order. */
+  static float sum(ByteBuffer xb, int off, int c, float[] parts) {
+    int k = 0;
+    if (F.length() == 16) {
+      FloatVector a = FloatVector.zero(F);
+      for (; k + 16 <= c; k += 16) a = a.add(load(xb, off + k));
+      a.intoArray(parts, 0);
+    } else {
+      FloatVector a = FloatVector.zero(F), b = a;
+      for (; k + 16 <= c; k += 16) {
+        a = a.add(load(xb, off + k));
+        b = b.add(load(xb, off + k + 8));
+      }
+      a.intoArray(parts, 0);
+      b.intoArray(parts, 8);
+    }
+    for (; k < c; k++) parts[k % PARTS] += xb.getFloat(4 * (off + k));
+    return combineParts(parts, 0);
+  }
+
+  /** Σ (x − mean)² over x[off, off + c) in Norm's fixed order (fused multiply-adds). */
+  static float squares(ByteBuffer xb, int off, int c, float mean, float[] parts) {
+    int k = 0;
+    if (F.length() == 16) {
+      FloatVector a = FloatVector.zero(F);
+      for (; k + 16 <= c; k += 16) {
+        FloatVector d = load(xb, off + k).sub(mean);
+        a = d.fma(d, a);
+      }
+      a.intoArray(parts, 0);
+    } else {
+      FloatVector a = FloatVector.zero(F), b = a;
+      for (; k + 16 <= c; k += 16) {
+        FloatVector d = load(xb, off + k).sub(mean), e = load(xb, off + k + 8).sub(mean);
+        a = d.fma(d, a);
+        b = e.fma(e, b);
+      }
+      a.intoArray(parts, 0);
+      b.intoArray(parts, 8);
+    }
+    for (; k < c; k++) {
+      float d = xb.getFloat(4 * (off + k)) - mean;
+      parts[k % PARTS] = Math.fma(d, d, parts[k % PARTS]);
+    }
+    return combineParts(parts, 0);
+  }
+
+  // No vector below is assigned on two paths (C2 boxes such merges): branches pick whole loops.
+
+  /** out = (x − mean)·rstd·g (+ b) over one row's whole vectors; returns how many it did. */
+  static int normalize(
+      ByteBuffer xb,
+      int x,
+      ByteBuffer ob,
+      int o,
+      int c,
+      float mean,
+      float rstd,
+      float[] g,
+      float[] b) {
+    int l = F.length(), k = 0;
+    if (b == null) {
+      for (; k + l <= c; k += l) {
+        FloatVector y = load(xb, x + k).sub(mean).mul(rstd).mul(FloatVector.fromArray(F, g, k));
+        y.intoByteBuffer(ob, 4 * (o + k), O);
+      }
+    } else {
+      for (; k + l <= c; k += l) {
+        FloatVector y = load(xb, x + k).sub(mean).mul(rstd).mul(FloatVector.fromArray(F, g, k));
+        y.add(FloatVector.fromArray(F, b, k)).intoByteBuffer(ob, 4 * (o + k), O);
+      }
+    }
+    return k;
+  }
+
+  /**
+   * Norm's backward, first pass over one row: with x̂ = (x − mean)·rstd and dx̂ = dy·g, dg += dy·x̂
+   * and db += dy, and Σ dx̂, Σ dx̂·x̂ into the partial sums p1, p2, over whole groups of 16.
+   * Returns how many elements it did.
+   */
+  static int normGradients(
+      ByteBuffer dyb,
+      ByteBuffer xb,
+      int off,
+      int c,
+      float mean,
+      float rstd,
+      float[] g,
+      float[] dg,
+      float[] db,
+      float[] p1,
+      float[] p2) {
+    int k = 0;
+    if (F.length() == 16) {
+      FloatVector s1 = FloatVector.zero(F), s2 = s1;
+      for (; k + 16 <= c; k += 16) {
+        FloatVector dy = load(dyb, off + k), xh = load(xb, off + k).sub(mean).mul(rstd);
+        FloatVector dxh = dy.mul(FloatVector.fromArray(F, g, k));
+        gainGradients(dy, xh, dg, db, k);
+        s1 = s1.add(dxh);
+        s2 = dxh.fma(xh, s2);
+      }
+      s1.intoArray(p1, 0);
+      s2.intoArray(p2, 0);
+    } else {
+      FloatVector s1 = FloatVector.zero(F), s2 = s1, t1 = s1, t2 = s1;
+      for (; k + 16 <= c; k += 16) {
+        FloatVector dy = load(dyb, off + k), xh = load(xb, off + k).sub(mean).mul(rstd);
+        FloatVector dxh = dy.mul(FloatVector.fromArray(F, g, k));
+        gainGradients(dy, xh, dg, db, k);
+        s1 = s1.add(dxh);
+        s2 = dxh.fma(xh, s2);
+        dy = load(dyb, off + k + 8);
+        xh = load(xb, off + k + 8).sub(mean).mul(rstd);
+        dxh = dy.mul(FloatVector.fromArray(F, g, k + 8));
+        gainGradients(dy, xh, dg, db, k + 8);
+        t1 = t1.add(dxh);
+        t2 = dxh.fma(xh, t2);
+      }
+      s1.intoArray(p1, 0);
+      s2.intoArray(p2, 0);
+      t1.intoArray(p1, 8);
+      t2.intoArray(p2, 8);
+    }
+    return k;
+  }
+
+  private static void gainGradients(FloatVector dy, FloatVector xh, float[] dg, float[] db, int k) {
+    FloatVector.fromArray(F, dg, k).add(dy.mul(xh)).intoArray(dg, k);
+    FloatVector.fromArray(F, db, k).add(dy).intoArray(db, k);
+  }
+
+  /**
+   * Norm's backward, second pass over one row's whole vectors: dx (+)= rstd·(dx̂ − m1 − x̂·m2).
+   * Returns how many elements it did.
+   */
+  static int normInput(
+      ByteBuffer dyb,
+      ByteBuffer xb,
+      ByteBuffer dxb,
+      int off,
+      int c,
+      float mean,
+      float rstd,
+      float[] g,
+      float m1,
+      float m2,
+      boolean accumulate) {
+    int l = F.length(), k = 0;
+    if (accumulate) {
+      for (; k + l <= c; k += l) {
+        FloatVector v = inputGradient(dyb, xb, off + k, k, mean, rstd, g, m1, m2);
+        load(dxb, off + k).add(v).intoByteBuffer(dxb, 4 * (off + k), O);
+      }
+    } else {
+      for (; k + l <= c; k += l) {
+        inputGradient(dyb, xb, off + k, k, mean, rstd, g, m1, m2)
+            .intoByteBuffer(dxb, 4 * (off + k), O);
+      }
+    }
+    return k;
+  }
+
+  private static FloatVector inputGradient(
+      ByteBuffer dyb,
+      ByteBuffer xb,
+      int at,
+      int k,
+      float mean,
+      float rstd,
+      float[] g,
+      float m1,
+      float m2) {
+    FloatVector xh = load(xb, at).sub(mean).mul(rstd);
+    FloatVector dxh = load(dyb, at).mul(FloatVector.fromArray(F, g, k));
+    return dxh.sub(m1).sub(xh.mul(m2)).mul(rstd);
+  }
+
   private static FloatVector load(ByteBuffer b, int at) {
     return FloatVector.fromByteBuffer(F, b, 4 * at, O);
   }

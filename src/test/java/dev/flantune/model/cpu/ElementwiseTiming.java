@@ -10,6 +10,9 @@ import java.util.List;
 import java.util.Random;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Not a test: times the training step's elementwise passes on the SmolLM2-135M shapes (1024 tokens,
@@ -29,6 +32,9 @@ public final class ElementwiseTiming {
   private static final int N = 1024, F = 1536, GF = 3072;
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
+  /** Arrays whose memory is used only through NIO buffers (ND4J frees it once unreachable). */
+  private static final List<Object> KEEP = new ArrayList<>();
+
   private record Variant(String name, Runnable run) {}
 
   public static void main(String[] args) {
@@ -37,6 +43,7 @@ public final class ElementwiseTiming {
     Random r = new Random(1);
     Storage u = filled(r, 2L * N * GF), s = filled(r, (long) N * GF), h = filled(r, (long) N * GF);
     Storage d = filled(r, (long) N * GF), du = filled(r, 2L * N * GF);
+    KEEP.addAll(List.of(u, s, h, d, du));
     ByteBuffer ub = u.bytes, sb = s.bytes, hb = h.bytes, db = d.bytes, dub = du.bytes;
     List<Variant> vs = new ArrayList<>();
     vs.add(
@@ -74,6 +81,31 @@ public final class ElementwiseTiming {
         new Variant("gelu bwd: scalar path", () -> Activation.geluBackward(ub, sb, db, gl, false)));
     vs.add(new Variant("gelu fwd: vector, no t stored", () -> geluNoT(ub, hb, gl)));
     vs.add(new Variant("gelu bwd: vector, t recomputed", () -> geluNoTBackward(ub, db, gl)));
+    for (boolean rms : new boolean[] {true, false}) {
+      int c = rms ? 576 : 768;
+      String k = rms ? "rmsnorm [1024, 576]" : "layernorm [1024, 768]";
+      INDArray flat = Nd4j.rand(DataType.FLOAT, 2 * c), grad = Nd4j.zeros(DataType.FLOAT, 2 * c);
+      Param g = new Param(Kernels.view(flat, 0, 1, c), 0, null);
+      Param b = rms ? null : new Param(Kernels.view(flat, c, 1, c), c, null);
+      FloatBuffer pw = flat.data().asNioFloat(), gw = grad.data().asNioFloat();
+      KEEP.add(grad); // gw alone does not keep ND4J from freeing the memory behind it
+      OldNorm old = new OldNorm(g, b, rms, 1e-5, c);
+      Norm nw = new Norm(g, b, rms, 1e-5, c);
+      float[] stats = new float[2 * N];
+      vs.add(new Variant(k + " fwd: before", () -> old.forward(u.fb, h.fb, stats, pw, N)));
+      vs.add(new Variant(k + " fwd: vector", () -> nw.forward(ub, hb, stats, pw, N, true)));
+      vs.add(new Variant(k + " fwd: scalar path", () -> nw.forward(ub, hb, stats, pw, N, false)));
+      vs.add(
+          new Variant(
+              k + " bwd: before", () -> old.backward(d.fb, u.fb, stats, s.fb, true, pw, gw, N)));
+      vs.add(
+          new Variant(
+              k + " bwd: vector", () -> nw.backward(db, ub, stats, sb, true, pw, gw, N, true)));
+      vs.add(
+          new Variant(
+              k + " bwd: scalar path",
+              () -> nw.backward(db, ub, stats, sb, true, pw, gw, N, false)));
+    }
     vs.removeIf(v -> !v.name.contains(filter));
     double[][] ms = new double[vs.size()][rounds];
     for (int round = 0; round < rounds; round++) {
@@ -84,6 +116,7 @@ public final class ElementwiseTiming {
         ms[i][round] = (System.nanoTime() - t0) / 1e6;
       }
       refill(d.fb, N * GF, r);
+      refill(s.fb, N * GF, r); // the norms' backward accumulates into it
     }
     System.out.printf("%d rounds alternated, %d lanes; load %s%n", rounds, S.length(), load());
     for (int i = 0; i < vs.size(); i++) {

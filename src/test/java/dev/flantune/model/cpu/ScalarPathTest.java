@@ -112,7 +112,7 @@ class ScalarPathTest {
     return res;
   }
 
-  /** The MLP activations, forward and backward, on widths that are not whole vectors. */
+  /** The MLP activations and the norms, forward and backward, on widths off the vector grid. */
   private static void elementwise(Random r, List<float[]> res) {
     int n = 3, f = 37;
     float[] u = ActivationTest.values(r, 2 * n * f, 4f),
@@ -130,6 +130,14 @@ class ScalarPathTest {
     Activation.geluBackward(ActivationTest.buffer(u), t, d, len);
     res.add(ActivationTest.floats(y, len));
     res.add(ActivationTest.floats(d, len));
+    for (boolean rms : new boolean[] {true, false}) {
+      int c = 581, rows = 37;
+      NormTest.Setup norm = NormTest.setup(r, rms, c);
+      float[] x = NormTest.gaussian(r, rows * c, 2f, 0.5f),
+          dy = NormTest.gaussian(r, rows * c, 1f, 0f);
+      res.addAll(
+          NormTest.run(norm, x, dy, NormTest.gaussian(r, rows * c, 1f, 0f), rows, Norm.VECTOR));
+    }
   }
 
   private static float[] gaussian(Random r, int n, float sd) {
