@@ -366,7 +366,7 @@ public final class CpuEngine implements GradientEngine {
           la.qkv.fb(), la.y.fb(), la.lse, a.dy.fb(), a.dqkv.fb(), keys, dims(a), scale);
       clock.lap("attention: fused backward");
       if (rope != null) { // q's heads and k's, side by side in each token's row
-        rope.apply(a.dqkv.fb(), 0, cfg.qkvWidth(), n, nH + nKv, b.positionIds(), true);
+        rope.apply(a.dqkv.bytes(), 0, cfg.qkvWidth(), n, nH + nKv, b.positionIds(), true);
         clock.lap("rope");
       }
       // With a frozen embedding (a LoRA run) nothing below layer 0's projections needs a gradient.
@@ -455,7 +455,7 @@ public final class CpuEngine implements GradientEngine {
       p.qkv().forward(la.ln1, la.qkv, null, pw, n);
       clock.lap("gemm");
       if (rope != null) { // q's heads and k's, side by side in each token's row
-        rope.apply(la.qkv.fb(), 0, cfg.qkvWidth(), n, nH + nKv, b.positionIds(), false);
+        rope.apply(la.qkv.bytes(), 0, cfg.qkvWidth(), n, nH + nKv, b.positionIds(), false);
         clock.lap("rope");
       }
       if (capturing != null) capturing.store(l, la.qkv.fb(), a.len);

@@ -270,6 +270,22 @@ final class ElementwiseVector {
     return dxh.sub(m1).sub(xh.mul(m2)).mul(rstd);
   }
 
+  /**
+   * RoPE on one head vector at float index x (halves [x, x + half) and [x + half, x + 2·half)) with
+   * cos/sin from c, s at {@code at}, over the whole vectors of a half; returns how many it did.
+   */
+  static int rotate(ByteBuffer xb, int x, int half, float[] c, float[] s, int at, float sign) {
+    int l = F.length(), i = 0;
+    for (; i + l <= half; i += l) {
+      FloatVector x1 = load(xb, x + i), x2 = load(xb, x + half + i);
+      FloatVector ci = FloatVector.fromArray(F, c, at + i);
+      FloatVector si = FloatVector.fromArray(F, s, at + i).mul(sign);
+      x1.mul(ci).sub(x2.mul(si)).intoByteBuffer(xb, 4 * (x + i), O);
+      x2.mul(ci).add(x1.mul(si)).intoByteBuffer(xb, 4 * (x + half + i), O);
+    }
+    return i;
+  }
+
   private static FloatVector load(ByteBuffer b, int at) {
     return FloatVector.fromByteBuffer(F, b, 4 * at, O);
   }

@@ -1,5 +1,6 @@
 package dev.flantune.model.cpu;
 
+import dev.flantune.model.ModelConfig;
 import dev.flantune.model.cpu.Kernels.Storage;
 import dev.flantune.util.Parallel;
 import java.nio.ByteBuffer;
@@ -106,6 +107,19 @@ public final class ElementwiseTiming {
               k + " bwd: scalar path",
               () -> nw.backward(db, ub, stats, sb, true, pw, gw, N, false)));
     }
+    Rope rope = new Rope(new ModelConfig.Rope(10000, ModelConfig.Scaling.NONE), 64);
+    int[] pos = new int[N];
+    for (int i = 0; i < N; i++) pos[i] = i % 256;
+    String rk = "rope [1024, 12 x 64] of 960";
+    vs.add(
+        new Variant(
+            rk + ": before = scalar path", () -> rope.apply(ub, 0, 960, N, 12, pos, false, false)));
+    vs.add(new Variant(rk + ": vector", () -> rope.apply(ub, 0, 960, N, 12, pos, false, true)));
+    vs.add(
+        new Variant(
+            rk + " inverse: before", () -> rope.apply(ub, 0, 960, N, 12, pos, true, false)));
+    vs.add(
+        new Variant(rk + " inverse: vector", () -> rope.apply(ub, 0, 960, N, 12, pos, true, true)));
     vs.removeIf(v -> !v.name.contains(filter));
     double[][] ms = new double[vs.size()][rounds];
     for (int round = 0; round < rounds; round++) {

@@ -112,7 +112,9 @@ class ScalarPathTest {
     return res;
   }
 
-  /** The MLP activations and the norms, forward and backward, on widths off the vector grid. */
+  /**
+   * The MLP activations, the norms and RoPE, forward and backward, on widths off the vector grid.
+   */
   private static void elementwise(Random r, List<float[]> res) {
     int n = 3, f = 37;
     float[] u = ActivationTest.values(r, 2 * n * f, 4f),
@@ -137,6 +139,12 @@ class ScalarPathTest {
           dy = NormTest.gaussian(r, rows * c, 1f, 0f);
       res.addAll(
           NormTest.run(norm, x, dy, NormTest.gaussian(r, rows * c, 1f, 0f), rows, Norm.VECTOR));
+    }
+    int[] pos = {5, 0, 77, 1023, 4096};
+    for (int hd : new int[] {34, 64}) {
+      float[] q = NormTest.gaussian(r, 5 * (3 * hd + 2), 1f, 0f);
+      res.add(RopeTest.apply(RopeTest.rope(hd), q, 1, 3 * hd + 2, 5, 3, pos, false, Simd.VECTOR));
+      res.add(RopeTest.apply(RopeTest.rope(hd), q, 1, 3 * hd + 2, 5, 3, pos, true, Simd.VECTOR));
     }
   }
 
