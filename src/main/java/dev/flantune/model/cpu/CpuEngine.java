@@ -330,7 +330,7 @@ public final class CpuEngine implements GradientEngine {
     int m = rows.length;
     Buf lg = lmHead.logits(a.lnf.fb(), rows, a.n);
     clock.lap("gemm: LM head");
-    double loss = lmHead.crossEntropy(lg.fb(), m, b.labels(), rows, lossWeights);
+    double loss = lmHead.crossEntropy(lg.bytes(), m, b.labels(), rows, lossWeights);
     clock.lap("cross-entropy");
 
     // Backward.

@@ -286,6 +286,61 @@ final class ElementwiseVector {
     return i;
   }
 
+  /** max over x[off, off + n)'s whole vectors (n ≥ lanes), and the element-wise tail. */
+  static float max(ByteBuffer xb, int off, int n) {
+    int l = F.length(), k = l;
+    FloatVector m = load(xb, off);
+    for (; k + l <= n; k += l) m = m.max(load(xb, off + k));
+    float r = m.reduceLanes(VectorOperators.MAX);
+    for (; k < n; k++) r = Math.max(r, xb.getFloat(4 * (off + k)));
+    return r;
+  }
+
+  /**
+   * x[off, off + n) ← e^(x − max) in place; returns their sum in {@link LmHead#expShifted}'s order:
+   * blocks of {@link LmHead#SUM_BLOCK}, each as 16 fp32 partial sums (element k into k % 16)
+   * combined pairwise, the blocks' sums added in fp64 in order.
+   */
+  static double expSum(ByteBuffer xb, int off, int n, float max, float[] parts) {
+    double total = 0;
+    for (int b0 = 0; b0 < n; b0 += LmHead.SUM_BLOCK) {
+      int end = Math.min(n, b0 + LmHead.SUM_BLOCK), k = b0;
+      if (F.length() == 16) {
+        FloatVector a = FloatVector.zero(F);
+        for (; k + 16 <= end; k += 16) a = a.add(expStore(xb, off + k, max));
+        a.intoArray(parts, 0);
+      } else {
+        FloatVector a = FloatVector.zero(F), b = a;
+        for (; k + 16 <= end; k += 16) {
+          a = a.add(expStore(xb, off + k, max));
+          b = b.add(expStore(xb, off + k + 8, max));
+        }
+        a.intoArray(parts, 0);
+        b.intoArray(parts, 8);
+      }
+      for (; k < end; k++) {
+        float e = Simd.exp(xb.getFloat(4 * (off + k)) - max);
+        xb.putFloat(4 * (off + k), e);
+        parts[k % PARTS] += e;
+      }
+      total += combineParts(parts, 0);
+    }
+    return total;
+  }
+
+  private static FloatVector expStore(ByteBuffer xb, int at, float max) {
+    FloatVector e = exp(load(xb, at).sub(max));
+    e.intoByteBuffer(xb, 4 * at, O);
+    return e;
+  }
+
+  /** x[off, off + n) ← c·x over the whole vectors; returns how many it did. */
+  static int scale(ByteBuffer xb, int off, int n, float c) {
+    int l = F.length(), k = 0;
+    for (; k + l <= n; k += l) load(xb, off + k).mul(c).intoByteBuffer(xb, 4 * (off + k), O);
+    return k;
+  }
+
   private static FloatVector load(ByteBuffer b, int at) {
     return FloatVector.fromByteBuffer(F, b, 4 * at, O);
   }

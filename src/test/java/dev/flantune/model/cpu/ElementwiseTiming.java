@@ -120,6 +120,32 @@ public final class ElementwiseTiming {
             rk + " inverse: before", () -> rope.apply(ub, 0, 960, N, 12, pos, true, false)));
     vs.add(
         new Variant(rk + " inverse: vector", () -> rope.apply(ub, 0, 960, N, 12, pos, true, true)));
+    if (filter.contains("entropy")) {
+      int nv = 49152;
+      Storage lg = filled(r, (long) N * nv);
+      KEEP.add(lg);
+      int[] labels = new int[N], rows = new int[N];
+      for (int i = 0; i < N; i++) {
+        labels[i] = r.nextInt(nv);
+        rows[i] = i;
+      }
+      String ek = "cross-entropy [1024, 49152]";
+      vs.add(new Variant(ek + ": before", () -> oldCrossEntropy(lg.fb, N, nv, labels, rows)));
+      LmHead head = new LmHead(null, null, 576, nv, null);
+      vs.add(new Variant(ek + ": vector max pass only", () -> pass(lg.bytes, N, nv, 0)));
+      vs.add(new Variant(ek + ": vector exp pass only", () -> pass(lg.bytes, N, nv, 1)));
+      vs.add(new Variant(ek + ": vector scale pass only", () -> pass(lg.bytes, N, nv, 2)));
+      vs.add(
+          new Variant(
+              ek + ": vector", () -> head.crossEntropy(lg.bytes, N, labels, rows, null, true)));
+      vs.add(
+          new Variant(
+              ek + ": scalar path",
+              () -> head.crossEntropy(lg.bytes, N, labels, rows, null, false)));
+      vs.add(
+          new Variant(
+              ek + ": row copies in and out only", () -> floor(lg.fb, lg.fb, N, nv, nv / 2, null)));
+    }
     vs.removeIf(v -> !v.name.contains(filter));
     double[][] ms = new double[vs.size()][rounds];
     for (int round = 0; round < rounds; round++) {
@@ -164,7 +190,7 @@ public final class ElementwiseTiming {
           for (int i = from; i < to; i++) {
             u.get(i * in, row, 0, in);
             h.put(i * out, row, 0, out);
-            s.put(i * out, row, out, out);
+            if (s != null) s.put(i * out, row, out, out);
           }
         });
   }
@@ -289,6 +315,58 @@ public final class ElementwiseTiming {
               ds[i] *= 0.5f * (1 + th) + 0.5f * v * (1 - th * th) * k0 * (1 + 3 * k1 * v * v);
             }
             d.put(at, ds, 0, m);
+          }
+        });
+  }
+
+  private static double oldCrossEntropy(
+      FloatBuffer logits, int m, int nV, int[] labels, int[] rows) {
+    double[] nll = new double[m];
+    Parallel.range(
+        m,
+        nV,
+        (from, to) -> {
+          float[] row = new float[nV];
+          for (int j = from; j < to; j++) {
+            int o = j * nV, label = labels[rows[j]];
+            logits.get(o, row, 0, nV);
+            float max = Float.NEGATIVE_INFINITY;
+            for (int v = 0; v < nV; v++) max = Math.max(max, row[v]);
+            float target = row[label];
+            for (int v = 0; v < nV; v++) row[v] -= max;
+            Simd.exp(row, 0, nV);
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            int v = 0;
+            for (; v + 4 <= nV; v += 4) {
+              s0 += row[v];
+              s1 += row[v + 1];
+              s2 += row[v + 2];
+              s3 += row[v + 3];
+            }
+            for (; v < nV; v++) s0 += row[v];
+            double sum = (s0 + s1) + (s2 + s3);
+            nll[j] = Math.log(sum) + max - target;
+            float scale = (float) (1 / sum);
+            for (v = 0; v < nV; v++) row[v] *= scale;
+            row[label] -= 1;
+            logits.put(o, row, 0, nV);
+          }
+        });
+    double loss = 0;
+    for (int j = 0; j < m; j++) loss += nll[j];
+    return loss;
+  }
+
+  private static void pass(ByteBuffer x, int m, int nv, int which) {
+    Parallel.range(
+        m,
+        nv,
+        (from, to) -> {
+          float[] parts = new float[16];
+          for (int j = from; j < to; j++) {
+            if (which == 0) ElementwiseVector.max(x, j * nv, nv);
+            if (which == 1) ElementwiseVector.expSum(x, j * nv, nv, 0.5f, parts);
+            if (which == 2) ElementwiseVector.scale(x, j * nv, nv, 0.999f);
           }
         });
   }

@@ -113,7 +113,8 @@ class ScalarPathTest {
   }
 
   /**
-   * The MLP activations, the norms and RoPE, forward and backward, on widths off the vector grid.
+   * The MLP activations, the norms, RoPE and the cross-entropy, forward and backward, on widths off
+   * the vector grid.
    */
   private static void elementwise(Random r, List<float[]> res) {
     int n = 3, f = 37;
@@ -139,6 +140,19 @@ class ScalarPathTest {
           dy = NormTest.gaussian(r, rows * c, 1f, 0f);
       res.addAll(
           NormTest.run(norm, x, dy, NormTest.gaussian(r, rows * c, 1f, 0f), rows, Norm.VECTOR));
+    }
+    for (int nv : new int[] {300, 1001}) {
+      float[] logits = NormTest.gaussian(r, 4 * nv, 3f, 0f);
+      int[] labels = {3, 0, nv - 1, 17};
+      float[] w = {0.5f, 1f, 2f, 0.25f};
+      for (float[][] out :
+          new float[][][] {
+            CrossEntropyTest.run(logits, 4, nv, labels, null, Simd.VECTOR),
+            CrossEntropyTest.run(logits, 4, nv, labels, w, Simd.VECTOR)
+          }) {
+        res.add(out[0]);
+        res.add(out[1]);
+      }
     }
     int[] pos = {5, 0, 77, 1023, 4096};
     for (int hd : new int[] {34, 64}) {
