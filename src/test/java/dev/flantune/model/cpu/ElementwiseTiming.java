@@ -146,6 +146,18 @@ public final class ElementwiseTiming {
           new Variant(
               ek + ": row copies in and out only", () -> floor(lg.fb, lg.fb, N, nv, nv / 2, null)));
     }
+    if (filter.contains("sum of squares")) {
+      // Run the two variants in separate processes: the old one's 256-bit species would pollute
+      // the new one's call sites (the reason for the change).
+      int len = 16 << 20;
+      Storage big = filled(r, len);
+      KEEP.add(big);
+      String qk = "sum of squares, 16M floats";
+      vs.add(
+          new Variant(qk + ": before (256-bit floats)", () -> sumOfSquares(big.bytes, len, true)));
+      vs.add(
+          new Variant(qk + ": preferred species only", () -> sumOfSquares(big.bytes, len, false)));
+    }
     vs.removeIf(v -> !v.name.contains(filter));
     double[][] ms = new double[vs.size()][rounds];
     for (int round = 0; round < rounds; round++) {
@@ -369,6 +381,54 @@ public final class ElementwiseTiming {
             if (which == 2) ElementwiseVector.scale(x, j * nv, nv, 0.999f);
           }
         });
+  }
+
+  /** The gradient norm's blocks over the cores, as FlatParameters.norm2 runs them. */
+  private static double sumOfSquares(ByteBuffer x, int n, boolean old) {
+    int block = 1 << 14, blocks = n / block;
+    double[] partial = new double[blocks];
+    Parallel.range(
+        blocks,
+        block,
+        (from, to) -> {
+          for (int b = from; b < to; b++) {
+            double[] s = new double[8];
+            if (old) oldSumOfSquares8(x, b * block, block, s);
+            else OptimizerVector.sumOfSquares(x, b * block, block, s);
+            partial[b] = s[0] + s[1];
+          }
+        });
+    double t = 0;
+    for (double d : partial) t += d;
+    return t;
+  }
+
+  private static final jdk.incubator.vector.VectorSpecies<Double> D8 =
+      jdk.incubator.vector.DoubleVector.SPECIES_512;
+
+  /** OptimizerVector's sums before: 256-bit float loads widened to 512-bit fp64. */
+  private static int oldSumOfSquares8(ByteBuffer x, int off, int n, double[] s) {
+    jdk.incubator.vector.DoubleVector acc = jdk.incubator.vector.DoubleVector.zero(D8);
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+      int at = 4 * (off + i);
+      var a = widen8(x, at);
+      var b = widen8(x, at + 32);
+      var c = widen8(x, at + 64);
+      var d = widen8(x, at + 96);
+      acc = acc.add(a.mul(a));
+      acc = acc.add(b.mul(b));
+      acc = acc.add(c.mul(c));
+      acc = acc.add(d.mul(d));
+    }
+    for (int j = 0; j < 8; j++) s[j] += acc.lane(j);
+    return i;
+  }
+
+  private static jdk.incubator.vector.DoubleVector widen8(ByteBuffer x, int at) {
+    return (jdk.incubator.vector.DoubleVector)
+        FloatVector.fromByteBuffer(FloatVector.SPECIES_256, x, at, O)
+            .convertShape(jdk.incubator.vector.VectorOperators.F2D, D8, 0);
   }
 
   private static String load() {
