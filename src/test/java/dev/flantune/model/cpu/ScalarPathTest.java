@@ -23,23 +23,42 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The scalar fallback (a JVM without the Vector API module) gives the vector path's results bit for
  * bit: a child JVM without {@code --add-modules jdk.incubator.vector} and with
- * -Dflantune.simd=scalar runs the fused attention (forward and backward) and the exp kernels on the
- * same inputs, and every float it writes must equal this JVM's.
+ * -Dflantune.simd=scalar runs the fused attention (forward and backward), the exp kernels and the
+ * elementwise passes on the same inputs, and every float it writes must equal this JVM's; so does a
+ * child on 8-lane vectors.
  */
 class ScalarPathTest {
   @Test
   void scalarJvmMatchesTheVectorPathBitForBit(@TempDir Path dir) throws Exception {
     assertTrue(Simd.VECTOR, "this JVM runs the vector path");
-    Path out = dir.resolve("scalar.bin");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    compare(dir, "scalar", List.of("-Dflantune.simd=scalar"));
+  }
+
+  /**
+   * The same with 8-lane vectors (AVX2's width; -XX:MaxVectorSize=32 makes it the preferred
+   * species), so the kernels' 8-lane branches are checked on an AVX-512 machine too.
+   */
+  @Test
+  void eightLaneJvmMatchesBitForBit(@TempDir Path dir) throws Exception {
+    compare(
+        dir, "vector8", List.of("--add-modules", "jdk.incubator.vector", "-XX:MaxVectorSize=32"));
+  }
+
+  /** Runs {@link #main} in a child JVM with {@code jvmArgs}; its results must equal this JVM's. */
+  private static void compare(Path dir, String mode, List<String> jvmArgs) throws Exception {
+    Path out = dir.resolve(mode + ".bin");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmArgs);
+    cmd.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            ScalarPathTest.class.getName(),
+            out.toString(),
+            mode));
     Process p =
-        new ProcessBuilder(
-                java,
-                "-Dflantune.simd=scalar",
-                "-cp",
-                System.getProperty("java.class.path"),
-                ScalarPathTest.class.getName(),
-                out.toString())
+        new ProcessBuilder(cmd)
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("child.log").toFile())
             .start();
@@ -53,14 +72,19 @@ class ScalarPathTest {
       for (int i = 0; i < want.size(); i++) {
         float[] got = new float[data.readInt()];
         for (int j = 0; j < got.length; j++) got[j] = data.readFloat();
-        assertArrayEquals(want.get(i), got, "result " + i + " (vector vs scalar JVM)");
+        assertArrayEquals(want.get(i), got, "result " + i + " (this JVM vs the " + mode + " one)");
       }
     }
   }
 
-  /** The child: computes the results on the scalar path and writes them to args[0]. */
+  /**
+   * The child: computes the results on the path args[1] names (scalar, or vector8: 8-lane vectors)
+   * and writes them to args[0].
+   */
   public static void main(String[] args) throws IOException {
-    if (Simd.VECTOR) throw new IllegalStateException("the child must run the scalar path");
+    boolean scalar = args[1].equals("scalar");
+    if (scalar ? Simd.VECTOR : !Simd.VECTOR || Simd.LANES != 8)
+      throw new IllegalStateException("the child must run the " + args[1] + " path");
     List<float[]> res = results();
     try (OutputStream os = Files.newOutputStream(Path.of(args[0]));
         DataOutputStream data = new DataOutputStream(os)) {
