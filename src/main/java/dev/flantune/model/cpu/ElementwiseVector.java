@@ -12,11 +12,13 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The elementwise passes of the training step ({@link Activation}) on the JDK's Vector API, reading
- * and writing the off-heap activation buffers in place (byte offsets 4·float index, native order).
- * Loaded only when the module is present; each lane does exactly the scalar loops' arithmetic: same
- * operations in the same order, fused multiply-adds only where the scalar code calls Math.fma, so
- * both paths give the same bits.
+ * The elementwise passes of the training step on the JDK's Vector API: the MLP nonlinearity ({@link
+ * Activation}), the norms ({@link Norm}), RoPE ({@link Rope}) and the cross-entropy ({@link
+ * LmHead#crossEntropy}), reading and writing the off-heap buffers in place (byte offsets 4·float
+ * index, native order): measured faster than copying rows to arrays and back. Loaded only when the
+ * module is present; each lane does exactly the scalar loops' arithmetic: same operations in the
+ * same order, fused multiply-adds only where the scalar code calls Math.fma, so both paths give the
+ * same bits. Only the preferred float species is used (see {@link Simd#dot}).
  */
 final class ElementwiseVector {
   private ElementwiseVector() {}
@@ -378,7 +380,7 @@ final class ElementwiseVector {
     return p.div(q);
   }
 
-  /** {@link Simd#exp} lane by lane. */
+  /** {@link Simd#exp} lane by lane (SimdVector has the same kernel, private there). */
   static FloatVector exp(FloatVector x) {
     FloatVector v = x.max(EXP_MIN).min(EXP_MAX);
     FloatVector t = v.fma(LOG2E, ROUND);

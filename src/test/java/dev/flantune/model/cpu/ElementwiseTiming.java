@@ -17,9 +17,12 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Not a test: times the training step's elementwise passes on the SmolLM2-135M shapes (1024 tokens,
- * C 576, F 1536) and GPT-2 small's GELU (F 3072), before and after issue #17's Vector API kernels,
- * the variants alternated in one process and medians reported (the machine is shared, so only
- * same-process alternations compare). From the project root after {@code mvnl -o -B -q
+ * C 576, F 1536, 12 RoPE heads of 64, V 49152) and GPT-2 small's (GELU F 3072, LayerNorm C 768),
+ * before and after issue #17's Vector API kernels, the variants alternated in one process and
+ * medians reported (the machine is shared, so only same-process alternations compare). Only
+ * variants whose name contains {@code filter} run; the cross-entropy (200 MB of logits) only when
+ * the filter says "entropy", the gradient norm's sums only when it says "sum of squares" (run its
+ * two variants in separate processes). From the project root after {@code mvnl -o -B -q
  * test-compile}:
  *
  * <pre>
@@ -158,6 +161,10 @@ public final class ElementwiseTiming {
       vs.add(
           new Variant(qk + ": preferred species only", () -> sumOfSquares(big.bytes, len, false)));
     }
+    vs.add(
+        new Variant(
+            "swiglu fwd: traffic only (vector loads/stores, g*up)",
+            () -> swigluTraffic(ub, hb, N, F)));
     vs.removeIf(v -> !v.name.contains(filter));
     double[][] ms = new double[vs.size()][rounds];
     for (int round = 0; round < rounds; round++) {
@@ -379,6 +386,22 @@ public final class ElementwiseTiming {
             if (which == 0) ElementwiseVector.max(x, j * nv, nv);
             if (which == 1) ElementwiseVector.expSum(x, j * nv, nv, 0.5f, parts);
             if (which == 2) ElementwiseVector.scale(x, j * nv, nv, 0.999f);
+          }
+        });
+  }
+
+  private static void swigluTraffic(ByteBuffer u, ByteBuffer h, int n, int f) {
+    Parallel.range(
+        n,
+        2L * f,
+        (from, to) -> {
+          int l = S.length();
+          for (int i = from; i < to; i++) {
+            for (int k = 0; k + l <= f; k += l) {
+              FloatVector g = FloatVector.fromByteBuffer(S, u, 4 * (2 * i * f + k), O);
+              FloatVector up = FloatVector.fromByteBuffer(S, u, 4 * (2 * i * f + f + k), O);
+              g.mul(up).intoByteBuffer(h, 4 * (i * f + k), O);
+            }
           }
         });
   }
