@@ -35,7 +35,8 @@ public final class FastMath {
     return (float) (p * Double.longBitsToDouble(((long) k + 1023L) << 52));
   }
 
-  private static final float TANH_CLAMP = 7.90531110763549805f;
+  /** Where tanh rounds to ±1 in fp32 (vector kernels clamp at the same point). */
+  public static final float TANH_CLAMP = 7.90531110763549805f;
 
   /**
    * tanh as the odd/even rational minimax approximation Eigen uses for fp32 (numerator degree 13,

@@ -19,7 +19,7 @@ import java.util.List;
 final class Activations {
   /** Per-layer activations kept for the backward pass. */
   static final class Layer {
-    Buf ln1, qkv, y, mid, ln2, u, t, g;
+    Buf ln1, qkv, y, mid, ln2, u, t, g; // t: GELU's tanh (SwiGLU recomputes its sigmoid: null)
     float[] lse; // [B, H, T]
     float[] stats1, stats2; // per row: mean, rstd
   }
@@ -74,7 +74,7 @@ final class Activations {
       la.mid = take.apply(tok * nC).view(0, n, nC);
       la.ln2 = take.apply(tok * nC).view(0, n, nC);
       la.u = take.apply(tok * upW).view(0, n, upW);
-      la.t = take.apply(tok * nF).view(0, n, nF);
+      if (c.mlp() == ModelConfig.Mlp.GELU_TANH) la.t = take.apply(tok * nF).view(0, n, nF);
       la.g = take.apply(tok * nF).view(0, n, nF);
       la.stats1 = new float[2 * n];
       la.stats2 = new float[2 * n];

@@ -330,7 +330,7 @@ public final class CpuEngine implements GradientEngine {
     int m = rows.length;
     Buf lg = lmHead.logits(a.lnf.fb(), rows, a.n);
     clock.lap("gemm: LM head");
-    double loss = lmHead.crossEntropy(lg.fb(), m, b.labels(), rows, lossWeights);
+    double loss = lmHead.crossEntropy(lg.bytes(), m, b.labels(), rows, lossWeights);
     clock.lap("cross-entropy");
 
     // Backward.
@@ -338,7 +338,8 @@ public final class CpuEngine implements GradientEngine {
     clock.lap("gemm: LM head");
     Kernels.zero(a.dln.fb(), n * nC);
     Kernels.scatterRows(dIn.fb(), rows, a.dln.fb(), nC);
-    finalNorm.backward(a.dln.fb(), a.resid[nL].fb(), a.statsF, a.dres.fb(), false, pw, gw, n);
+    finalNorm.backward(
+        a.dln.bytes(), a.resid[nL].bytes(), a.statsF, a.dres.bytes(), false, pw, gw, n);
     clock.lap("norm");
     float scale = (float) (1 / Math.sqrt(nD));
     for (int l = nL - 1; l >= 0; l--) {
@@ -348,14 +349,15 @@ public final class CpuEngine implements GradientEngine {
       p.down().backward(la.g, a.dres, a.dH, 0, a.ones, n);
       clock.lap("gemm");
       if (cfg.mlp() == ModelConfig.Mlp.SWIGLU) {
-        Activation.swigluBackward(la.u.fb(), la.t.fb(), a.dH.fb(), a.dU.fb(), n, nF);
+        Activation.swigluBackward(la.u.bytes(), a.dH.bytes(), a.dU.bytes(), n, nF);
       } else {
-        Activation.geluBackward(la.u.fb(), la.t.fb(), a.dU.fb(), n * nF);
+        Activation.geluBackward(la.u.bytes(), la.t.bytes(), a.dU.bytes(), n * nF);
       }
       clock.lap("mlp activation");
       p.up().backward(la.ln2, a.dU, a.dln, 0, a.ones, n);
       clock.lap("gemm");
-      p.mlpNorm().backward(a.dln.fb(), la.mid.fb(), la.stats2, a.dres.fb(), true, pw, gw, n);
+      p.mlpNorm()
+          .backward(a.dln.bytes(), la.mid.bytes(), la.stats2, a.dres.bytes(), true, pw, gw, n);
       clock.lap("norm");
       // Attention: mid = resid[l] + out(attend(qkv(norm(resid[l])))).
       p.out().backward(la.y, a.dres, a.dy, 0, a.ones, n);
@@ -364,7 +366,7 @@ public final class CpuEngine implements GradientEngine {
           la.qkv.fb(), la.y.fb(), la.lse, a.dy.fb(), a.dqkv.fb(), keys, dims(a), scale);
       clock.lap("attention: fused backward");
       if (rope != null) { // q's heads and k's, side by side in each token's row
-        rope.apply(a.dqkv.fb(), 0, cfg.qkvWidth(), n, nH + nKv, b.positionIds(), true);
+        rope.apply(a.dqkv.bytes(), 0, cfg.qkvWidth(), n, nH + nKv, b.positionIds(), true);
         clock.lap("rope");
       }
       // With a frozen embedding (a LoRA run) nothing below layer 0's projections needs a gradient.
@@ -372,7 +374,9 @@ public final class CpuEngine implements GradientEngine {
       p.qkv().backward(la.ln1, a.dqkv, inputGrad ? a.dln : null, 0, a.ones, n);
       clock.lap("gemm");
       if (inputGrad)
-        p.attnNorm().backward(a.dln.fb(), a.resid[l].fb(), la.stats1, a.dres.fb(), true, pw, gw, n);
+        p.attnNorm()
+            .backward(
+                a.dln.bytes(), a.resid[l].bytes(), la.stats1, a.dres.bytes(), true, pw, gw, n);
       clock.lap("norm");
     }
     if (gw != null) embedBackward(b, a.dres.fb());
@@ -446,12 +450,12 @@ public final class CpuEngine implements GradientEngine {
     for (int l = 0; l < nL; l++) {
       Block p = blocks[l];
       Activations.Layer la = a.layer[l];
-      p.attnNorm().forward(a.resid[l].fb(), la.ln1.fb(), la.stats1, pw, n);
+      p.attnNorm().forward(a.resid[l].bytes(), la.ln1.bytes(), la.stats1, pw, n);
       clock.lap("norm");
       p.qkv().forward(la.ln1, la.qkv, null, pw, n);
       clock.lap("gemm");
       if (rope != null) { // q's heads and k's, side by side in each token's row
-        rope.apply(la.qkv.fb(), 0, cfg.qkvWidth(), n, nH + nKv, b.positionIds(), false);
+        rope.apply(la.qkv.bytes(), 0, cfg.qkvWidth(), n, nH + nKv, b.positionIds(), false);
         clock.lap("rope");
       }
       if (capturing != null) capturing.store(l, la.qkv.fb(), a.len);
@@ -459,20 +463,20 @@ public final class CpuEngine implements GradientEngine {
       clock.lap("attention: fused forward");
       p.out().forward(la.y, la.mid, a.resid[l].fb(), pw, n);
       clock.lap("gemm");
-      p.mlpNorm().forward(la.mid.fb(), la.ln2.fb(), la.stats2, pw, n);
+      p.mlpNorm().forward(la.mid.bytes(), la.ln2.bytes(), la.stats2, pw, n);
       clock.lap("norm");
       p.up().forward(la.ln2, la.u, null, pw, n);
       clock.lap("gemm");
       if (cfg.mlp() == ModelConfig.Mlp.SWIGLU) {
-        Activation.swiglu(la.u.fb(), la.t.fb(), la.g.fb(), n, nF);
+        Activation.swiglu(la.u.bytes(), la.g.bytes(), n, nF);
       } else {
-        Activation.gelu(la.u.fb(), la.t.fb(), la.g.fb(), n * nF);
+        Activation.gelu(la.u.bytes(), la.t.bytes(), la.g.bytes(), n * nF);
       }
       clock.lap("mlp activation");
       p.down().forward(la.g, a.resid[l + 1], la.mid.fb(), pw, n);
       clock.lap("gemm");
     }
-    finalNorm.forward(a.resid[nL].fb(), a.lnf.fb(), a.statsF, pw, n);
+    finalNorm.forward(a.resid[nL].bytes(), a.lnf.bytes(), a.statsF, pw, n);
     clock.lap("norm");
   }
 

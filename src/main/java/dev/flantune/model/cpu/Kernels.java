@@ -1,6 +1,8 @@
 package dev.flantune.model.cpu;
 
 import dev.flantune.util.Parallel;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -11,7 +13,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * outputs, and row copies.
  *
  * <p>Every loop copies its row or chunk into a Java array first: arithmetic on arrays is vectorized
- * by the JIT, on direct FloatBuffers it is not (GELU measured 1.4 vs 15 ms over 2M elements).
+ * by the JIT, on direct FloatBuffers it is not (GELU measured 1.4 vs 15 ms over 2M elements). The
+ * Vector API kernels ({@link ElementwiseVector}) read the buffers' bytes in place instead.
  */
 final class Kernels {
   private Kernels() {}
@@ -19,21 +22,26 @@ final class Kernels {
   /** Elements per chunk of the elementwise loops (three chunks fit in L1). */
   static final int CHUNK = 2048;
 
-  /** A contiguous fp32 array: as INDArray for native ops, as FloatBuffer (index 0) for loops. */
-  record Buf(INDArray arr, FloatBuffer fb) {}
+  /**
+   * A contiguous fp32 array: as INDArray for native ops, as FloatBuffer (index 0) for loops, as
+   * bytes in native order (float i at byte 4i) for the Vector API.
+   */
+  record Buf(INDArray arr, FloatBuffer fb, ByteBuffer bytes) {}
 
   /** Storage of a given capacity from which prefix views of any shape are cut. */
   static final class Storage {
     final INDArray flat;
     final FloatBuffer fb;
+    final ByteBuffer bytes;
 
     Storage(long capacity) {
       flat = Nd4j.create(DataType.FLOAT, capacity);
       fb = flat.data().asNioFloat();
+      bytes = flat.data().asNio().order(ByteOrder.nativeOrder());
     }
 
     Buf view(long offset, long... shape) {
-      return new Buf(Kernels.view(flat, offset, shape), fb);
+      return new Buf(Kernels.view(flat, offset, shape), fb, bytes);
     }
 
     /** The first {@code m} rows of width {@code k}. */

@@ -5,6 +5,7 @@ import static dev.flantune.model.cpu.Kernels.gemm;
 import dev.flantune.model.cpu.Kernels.Buf;
 import dev.flantune.model.cpu.Kernels.Storage;
 import dev.flantune.util.Parallel;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -95,28 +96,49 @@ final class LmHead {
 
   /**
    * Σ_j nll_j·w_j over scored rows j (token rows[j], label labels[rows[j]]); leaves
-   * d(loss)/d(logits) = (softmax − onehot)·w_j in place of the logits.
+   * d(loss)/d(logits) = (softmax − onehot)·w_j in place of the logits (bytes in native order, float
+   * i at byte 4i). With the Vector API ({@link ElementwiseVector}) rows are processed in place on
+   * the buffer; on row copies otherwise, with the same bits.
    */
-  double crossEntropy(FloatBuffer logits, int m, int[] labels, int[] rows, float[] weights) {
+  double crossEntropy(ByteBuffer logits, int m, int[] labels, int[] rows, float[] weights) {
+    return crossEntropy(logits, m, labels, rows, weights, Simd.VECTOR);
+  }
+
+  /** {@link #crossEntropy} on the Vector API or not (tests compare the two). */
+  double crossEntropy(
+      ByteBuffer logits, int m, int[] labels, int[] rows, float[] weights, boolean vector) {
     double[] nll = new double[m];
+    boolean inPlace = vector && nV >= ElementwiseVector.lanes();
     Parallel.range(
         m,
-        nV,
+        (inPlace ? 2L : 8L) * nV,
         (from, to) -> {
-          float[] row = new float[nV];
+          float[] row = inPlace ? null : new float[nV], parts = new float[Simd.PARTS];
+          FloatBuffer lf = logits.asFloatBuffer();
           for (int j = from; j < to; j++) {
             int o = j * nV, label = labels[rows[j]];
-            logits.get(o, row, 0, nV);
-            float max = Float.NEGATIVE_INFINITY;
-            for (int v = 0; v < nV; v++) max = Math.max(max, row[v]);
+            float w = weights == null ? 1f : weights[rows[j]];
+            if (inPlace) {
+              float max = ElementwiseVector.max(logits, o, nV);
+              float target = logits.getFloat(4 * (o + label));
+              double sum = ElementwiseVector.expSum(logits, o, nV, max, parts);
+              nll[j] = Math.log(sum) + max - target;
+              float scale = (float) (w / sum);
+              for (int v = ElementwiseVector.scale(logits, o, nV, scale); v < nV; v++) {
+                logits.putFloat(4 * (o + v), logits.getFloat(4 * (o + v)) * scale);
+              }
+              logits.putFloat(4 * (o + label), logits.getFloat(4 * (o + label)) - w);
+              continue;
+            }
+            lf.get(o, row, 0, nV);
+            float max = Simd.max(row, 0, nV, Float.NEGATIVE_INFINITY);
             float target = row[label];
             double sum = expShifted(row, max);
             nll[j] = Math.log(sum) + max - target;
-            float w = weights == null ? 1f : weights[rows[j]];
             float scale = (float) (w / sum);
             for (int v = 0; v < nV; v++) row[v] *= scale;
             row[label] -= w;
-            logits.put(o, row, 0, nV);
+            lf.put(o, row, 0, nV);
           }
         });
     double loss = 0;
@@ -124,20 +146,25 @@ final class LmHead {
     return loss;
   }
 
-  /** row ← e^(row − max) (vectorized); returns the sum, in four fixed partial sums. */
+  /** Elements per block of the softmax sums (see {@link #expShifted}). */
+  static final int SUM_BLOCK = 256;
+
+  /**
+   * row ← e^(row − max); returns the sum: per block of {@link #SUM_BLOCK} elements 16 fp32 partial
+   * sums (element k into k % 16, independent chains) combined pairwise, the blocks added in fp64 in
+   * order. The same order on every path ({@link ElementwiseVector#expSum}).
+   */
   double expShifted(float[] row, float max) {
-    for (int v = 0; v < nV; v++) row[v] -= max;
-    Simd.exp(row, 0, nV);
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int v = 0;
-    for (; v + 4 <= nV; v += 4) {
-      s0 += row[v];
-      s1 += row[v + 1];
-      s2 += row[v + 2];
-      s3 += row[v + 3];
+    Simd.expMinus(row, 0, nV, max);
+    float[] parts = new float[Simd.PARTS];
+    double total = 0;
+    for (int b0 = 0; b0 < nV; b0 += SUM_BLOCK) {
+      int end = Math.min(nV, b0 + SUM_BLOCK);
+      java.util.Arrays.fill(parts, 0f);
+      for (int k = b0; k < end; k++) parts[k % Simd.PARTS] += row[k];
+      total += Simd.combineParts(parts, 0);
     }
-    for (; v < nV; v++) s0 += row[v];
-    return (s0 + s1) + (s2 + s3);
+    return total;
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.flantune.model.cpu;
 
 import dev.flantune.model.ModelConfig;
 import dev.flantune.util.Parallel;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 
 /**
@@ -9,7 +10,8 @@ import java.nio.FloatBuffer;
  * D/2, angle a_i = p·inv_freq_i, y_i = x_i·cos a_i − x_{i+half}·sin a_i and y_{i+half} =
  * x_{i+half}·cos a_i + x_i·sin a_i. Its backward is the inverse rotation. Frequencies follow the
  * config's theta and scaling (linear, Llama 3); the cos/sin table grows with the largest position
- * seen, so a 128k-position config costs nothing until used.
+ * seen, so a 128k-position config costs nothing until used. With the Vector API ({@link
+ * ElementwiseVector}) rotations run in place on the buffers; the scalar loops give the same bits.
  */
 final class Rope {
   private final int half;
@@ -41,10 +43,24 @@ final class Rope {
 
   /**
    * Rotates, in place, {@code cnt} head vectors of every token of x [n, width] (token-major, as the
-   * q|k|v projection writes them), the first at column {@code col}, the rest D apart; token i sits
-   * at position pos[i]. {@code inverse} applies the transpose (the backward pass).
+   * q|k|v projection writes them; bytes in native order, float i at byte 4i), the first at column
+   * {@code col}, the rest D apart; token i sits at position pos[i]. {@code inverse} applies the
+   * transpose (the backward pass).
    */
-  void apply(FloatBuffer x, int col, int width, int n, int cnt, int[] pos, boolean inverse) {
+  void apply(ByteBuffer x, int col, int width, int n, int cnt, int[] pos, boolean inverse) {
+    apply(x, col, width, n, cnt, pos, inverse, Simd.VECTOR);
+  }
+
+  /** {@link #apply} on the Vector API or not (tests compare the two). */
+  void apply(
+      ByteBuffer x,
+      int col,
+      int width,
+      int n,
+      int cnt,
+      int[] pos,
+      boolean inverse,
+      boolean vector) {
     int max = 0;
     for (int i = 0; i < n; i++) max = Math.max(max, pos[i]);
     ensure(max);
@@ -53,14 +69,28 @@ final class Rope {
     float sign = inverse ? -1f : 1f;
     Parallel.range(
         n * cnt,
-        4L * d,
+        (vector ? 1L : 4L) * d,
         (from, to) -> {
+          if (vector) {
+            for (int j = from; j < to; j++) {
+              int i = j / cnt, o = i * width + col + (j % cnt) * d, at = pos[i] * half;
+              int k = ElementwiseVector.rotate(x, o, half, c, s, at, sign);
+              for (; k < half; k++) {
+                float x1 = x.getFloat(4 * (o + k)), x2 = x.getFloat(4 * (o + half + k));
+                float ci = c[at + k], si = sign * s[at + k];
+                x.putFloat(4 * (o + k), x1 * ci - x2 * si);
+                x.putFloat(4 * (o + half + k), x2 * ci + x1 * si);
+              }
+            }
+            return;
+          }
+          FloatBuffer xf = x.asFloatBuffer();
           float[] v = new float[d];
           for (int j = from; j < to; j++) {
             int i = j / cnt, o = i * width + col + (j % cnt) * d;
-            x.get(o, v, 0, d);
+            xf.get(o, v, 0, d);
             rotate(v, 0, c, s, pos[i] * half, sign);
-            x.put(o, v, 0, d);
+            xf.put(o, v, 0, d);
           }
         });
   }
