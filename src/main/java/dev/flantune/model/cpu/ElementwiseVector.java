@@ -6,7 +6,6 @@ import dev.flantune.model.FastMath;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -331,7 +330,7 @@ final class ElementwiseVector {
   }
 
   private static FloatVector expStore(ByteBuffer xb, int at, float max) {
-    FloatVector e = exp(load(xb, at).sub(max));
+    FloatVector e = SimdVector.exp(load(xb, at).sub(max));
     e.intoByteBuffer(xb, 4 * at, O);
     return e;
   }
@@ -349,7 +348,7 @@ final class ElementwiseVector {
 
   /** {@link Activation#sigmoid} lane by lane: 1/(1 + e) for x ≥ 0, e/(1 + e) below, e = e^−|x|. */
   static FloatVector sigmoid(FloatVector x) {
-    FloatVector e = exp(x.abs().neg());
+    FloatVector e = SimdVector.exp(x.abs().neg());
     FloatVector one = FloatVector.broadcast(F, 1f);
     VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
     return e.blend(one, pos).div(e.add(1f));
@@ -378,25 +377,5 @@ final class ElementwiseVector {
     q = q.mul(x2).add(2.26843463243900e-03f);
     q = q.mul(x2).add(4.89352518554385e-03f);
     return p.div(q);
-  }
-
-  /** {@link Simd#exp} lane by lane (SimdVector has the same kernel, private there). */
-  static FloatVector exp(FloatVector x) {
-    FloatVector v = x.max(EXP_MIN).min(EXP_MAX);
-    FloatVector t = v.fma(LOG2E, ROUND);
-    FloatVector k = t.sub(ROUND);
-    FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), v);
-    r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
-    FloatVector p = r.fma(P0, P1);
-    p = p.fma(r, FloatVector.broadcast(F, P2));
-    p = p.fma(r, FloatVector.broadcast(F, P3));
-    p = p.fma(r, FloatVector.broadcast(F, P4));
-    p = p.fma(r, FloatVector.broadcast(F, P5));
-    p = p.fma(r.mul(r), r).add(1f);
-    IntVector ki = t.reinterpretAsInts().sub(ROUND_BITS);
-    IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1), k2 = ki.sub(k1);
-    FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-    FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-    return p.mul(s1).mul(s2);
   }
 }

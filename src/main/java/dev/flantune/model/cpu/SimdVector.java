@@ -61,8 +61,8 @@ final class SimdVector {
     return exp(x.max(EXP_FLUSH)).blend(0f, x.lt(EXP_FLUSH));
   }
 
-  /** {@link Simd#exp} lane by lane. */
-  private static FloatVector exp(FloatVector x) {
+  /** {@link Simd#exp} lane by lane (the elementwise kernels use it too). */
+  static FloatVector exp(FloatVector x) {
     FloatVector v = x.max(EXP_MIN).min(EXP_MAX);
     FloatVector t = v.fma(LOG2E, ROUND);
     FloatVector k = t.sub(ROUND);
