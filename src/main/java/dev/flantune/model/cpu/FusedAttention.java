@@ -294,16 +294,21 @@ final class FusedAttention {
     int tiles = (dm.t() + BQ - 1) / BQ;
     int parts = Math.min(tiles, Math.max(1, ceilDiv(MIN_UNITS, dm.rows() * heads)));
     int[] first = new int[parts + 1];
-    long total = (long) tiles * (tiles + 1) / 2, done = 0;
-    int p = 1;
-    for (int i = 0; i < tiles && p < parts; i++) {
-      done += i + 1;
-      // a part ends after the tile whose cumulative work first reaches its share
-      if (done * parts >= total * p) first[p++] = i + 1;
+    long total = (long) tiles * (tiles + 1) / 2;
+    for (int p = 1; p < parts; p++) {
+      // the boundary whose work before it (b tiles: b(b + 1)/2) is nearest p shares, leaving each
+      // part at least one tile
+      int b = first[p - 1] + 1, last = tiles - (parts - p);
+      while (b < last && gap(b + 1, p, parts, total) <= gap(b, p, parts, total)) b++;
+      first[p] = b;
     }
-    while (p < parts) first[p++] = tiles; // (only when tiles are too few to share)
     first[parts] = tiles;
     return first;
+  }
+
+  /** |work of the first b tiles · parts − p · total|: how far boundary b is from p shares. */
+  private static long gap(int b, int p, int parts, long total) {
+    return Math.abs((long) b * (b + 1) / 2 * parts - total * p);
   }
 
   private static int ceilDiv(int a, int b) {
