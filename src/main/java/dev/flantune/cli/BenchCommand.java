@@ -117,6 +117,19 @@ final class BenchCommand implements Callable<Integer> {
       description = "--mode generate: timed rounds A B (default: ${DEFAULT-VALUE}).")
   int rounds;
 
+  @Option(
+      names = "--also-seq",
+      description =
+          "Also time this length in the same process, its steps alternated one by one with"
+              + " --seq's, and report the tokens/s ratio of the two: a machine whose speed drifts"
+              + " slows both alike (train and score modes).")
+  Integer alsoSeq;
+
+  @Option(
+      names = "--also-batch",
+      description = "Batch of --also-seq (default: the same tokens per step as --seq × --batch).")
+  Integer alsoBatch;
+
   @Override
   public Integer call() {
     if (!format.equals("text") && !format.equals("json")) {
@@ -157,12 +170,29 @@ final class BenchCommand implements Callable<Integer> {
     if (!modelDtype.equals("f32") && lora == null)
       throw dev.flantune.util.FlanTuneException.badUsage(
           "--model-dtype " + modelDtype + " holds a frozen base: add --lora-r");
+    if (alsoSeq == null && alsoBatch != null)
+      throw dev.flantune.util.FlanTuneException.badUsage("--also-batch needs --also-seq");
+    if (alsoSeq != null && (alsoSeq < 1 || (alsoBatch != null && alsoBatch < 1)))
+      throw dev.flantune.util.FlanTuneException.badUsage(
+          "--also-seq and --also-batch must be >= 1");
+    if (alsoSeq != null && profile)
+      throw dev.flantune.util.FlanTuneException.badUsage(
+          "--profile times one shape: leave out --also-seq");
+    int[][] shapes =
+        alsoSeq == null
+            ? new int[][] {{seq, batch}}
+            : new int[][] {
+              {seq, batch},
+              {alsoSeq, alsoBatch != null ? alsoBatch : Math.max(1, seq * batch / alsoSeq)}
+            };
     if (profile) dev.flantune.model.StepProfile.enable();
-    Bench.Result r =
-        Bench.run(
+    Bench.Result[] results =
+        Bench.runAlternating(
             new Bench.Settings(
                 arch, vocab, embd, layers, heads, kvHeads, inter, seq, batch, steps, warmup,
-                scoring, lora, storage));
+                scoring, lora, storage),
+            shapes);
+    Bench.Result r = results[0];
     if (profile) {
       long stepNanos = (long) (java.util.Arrays.stream(r.msPerStep()).sum() * 1e6);
       dev.flantune.model.StepProfile.print(System.err, stepNanos, steps);
@@ -181,64 +211,108 @@ final class BenchCommand implements Callable<Integer> {
         l.put("alpha", lora.alpha());
         l.put("targets", String.join(",", lora.targetModules()));
       }
-      o.putPOJO("config", r.settings());
-      o.put("parameters", r.parameters());
-      o.put("tokens_per_s", r.tokensPerS());
-      if (scoring) o.put("examples_per_s", batch * 1000.0 / r.msPerStepMedian());
-      o.put("ms_per_step_median", r.msPerStepMedian());
-      var all = o.putArray("ms_per_step_all");
-      for (double m : r.msPerStep()) all.add(m);
-      o.put("gflops", r.gflops());
-      o.put("gemm_ceiling_gflops", r.gemmCeilingGflops());
-      o.put("openblas_coretype", blasKernels());
-      o.put("fraction_of_ceiling", r.gflops() / r.gemmCeilingGflops());
-      o.put("peak_rss_mb", r.peakRssMb());
-      o.put("peak_offheap_mb", r.peakOffHeapMb());
-      o.put("peak_heap_mb", r.peakHeapMb());
+      putResult(o, r, scoring);
+      if (results.length > 1) {
+        Bench.Result b = results[1];
+        putResult(o.putObject("also"), b, scoring);
+        o.put("tokens_per_s_ratio", b.tokensPerS() / r.tokensPerS());
+        o.put("step_pair_ratio_median", pairRatioMedian(r, b));
+      }
       o.put("native", System.getProperty("org.bytedeco.javacpp.platform.extension", ""));
       out.println(o);
     } else {
-      out.printf(
-          "config      %s V%d d%d L%d H%d KV%d F%d T%d B%d (%,d parameters), %s engine%n",
-          arch,
-          vocab,
-          embd,
-          layers,
-          heads,
-          r.config().nKvHead(),
-          r.config().innerSize(),
-          seq,
-          batch,
-          r.parameters(),
-          r.engine());
-      if (lora != null)
+      for (Bench.Result x : results) printResult(out, x, lora, scoring);
+      if (results.length > 1) {
+        Bench.Result b = results[1];
         out.printf(
-            "lora        r%d alpha %.0f on %s (the base frozen)%n",
-            lora.r(), lora.alpha(), String.join(",", lora.targetModules()));
-      out.printf(
-          "%s %.1f ms (median of %d after %d warm-up)%n",
-          scoring ? "forward    " : "step       ", r.msPerStepMedian(), steps, warmup);
-      out.printf("throughput  %,.0f tokens/s%n", r.tokensPerS());
-      if (scoring)
-        out.printf(
-            "scoring     %,.1f examples/s (sequences of %d tokens)%n",
-            batch * 1000.0 / r.msPerStepMedian(), seq);
-      out.printf(
-          "compute     %.1f GFLOP/s = %.0f%% of the measured GEMM ceiling (%.0f GFLOP/s,"
-              + " OpenBLAS kernels: %s)%n",
-          r.gflops(),
-          100 * r.gflops() / r.gemmCeilingGflops(),
-          r.gemmCeilingGflops(),
-          blasKernels());
-      out.printf(
-          "memory      peak RSS %.0f MB, off-heap %.0f MB, heap %.0f MB%n",
-          r.peakRssMb(), r.peakOffHeapMb(), r.peakHeapMb());
+            "ratio       T%d B%d / T%d B%d tokens/s: %.3f (median over the %d step pairs: %.3f;"
+                + " steps alternated in one process)%n",
+            b.settings().seq(),
+            b.settings().batch(),
+            seq,
+            batch,
+            b.tokensPerS() / r.tokensPerS(),
+            steps,
+            pairRatioMedian(r, b));
+      }
     }
     out.flush();
     return 0;
   }
 
   /** {@code --mode generate}: one at a time vs batched on a random model of the given shape. */
+  /** The timing fields of one result into a JSON object. */
+  private void putResult(ObjectNode o, Bench.Result r, boolean scoring) {
+    o.putPOJO("config", r.settings());
+    o.put("parameters", r.parameters());
+    o.put("tokens_per_s", r.tokensPerS());
+    if (scoring) o.put("examples_per_s", r.settings().batch() * 1000.0 / r.msPerStepMedian());
+    o.put("ms_per_step_median", r.msPerStepMedian());
+    var all = o.putArray("ms_per_step_all");
+    for (double m : r.msPerStep()) all.add(m);
+    o.put("gflops", r.gflops());
+    o.put("gemm_ceiling_gflops", r.gemmCeilingGflops());
+    o.put("openblas_coretype", blasKernels());
+    o.put("fraction_of_ceiling", r.gflops() / r.gemmCeilingGflops());
+    o.put("peak_rss_mb", r.peakRssMb());
+    o.put("peak_offheap_mb", r.peakOffHeapMb());
+    o.put("peak_heap_mb", r.peakHeapMb());
+  }
+
+  /** One result as text. */
+  private void printResult(
+      java.io.PrintWriter out,
+      Bench.Result r,
+      dev.flantune.model.lora.LoraSpec lora,
+      boolean scoring) {
+    int seq = r.settings().seq(), batch = r.settings().batch();
+    out.printf(
+        "config      %s V%d d%d L%d H%d KV%d F%d T%d B%d (%,d parameters), %s engine%n",
+        arch,
+        vocab,
+        embd,
+        layers,
+        heads,
+        r.config().nKvHead(),
+        r.config().innerSize(),
+        seq,
+        batch,
+        r.parameters(),
+        r.engine());
+    if (lora != null)
+      out.printf(
+          "lora        r%d alpha %.0f on %s (the base frozen)%n",
+          lora.r(), lora.alpha(), String.join(",", lora.targetModules()));
+    out.printf(
+        "%s %.1f ms (median of %d after %d warm-up)%n",
+        scoring ? "forward    " : "step       ", r.msPerStepMedian(), steps, warmup);
+    out.printf("throughput  %,.0f tokens/s%n", r.tokensPerS());
+    if (scoring)
+      out.printf(
+          "scoring     %,.1f examples/s (sequences of %d tokens)%n",
+          batch * 1000.0 / r.msPerStepMedian(), seq);
+    out.printf(
+        "compute     %.1f GFLOP/s = %.0f%% of the measured GEMM ceiling (%.0f GFLOP/s,"
+            + " OpenBLAS kernels: %s)%n",
+        r.gflops(), 100 * r.gflops() / r.gemmCeilingGflops(), r.gemmCeilingGflops(), blasKernels());
+    out.printf(
+        "memory      peak RSS %.0f MB, off-heap %.0f MB, heap %.0f MB%n",
+        r.peakRssMb(), r.peakOffHeapMb(), r.peakHeapMb());
+  }
+
+  /**
+   * The median over timed steps i of (T'·B'/ms'_i) / (T·B/ms_i): each pair of alternated steps ran
+   * back to back, so their ratio is the least touched by the machine's drift.
+   */
+  private static double pairRatioMedian(Bench.Result a, Bench.Result b) {
+    double ta = a.settings().seq() * (double) a.settings().batch();
+    double tb = b.settings().seq() * (double) b.settings().batch();
+    double[] q = new double[a.msPerStep().length];
+    for (int i = 0; i < q.length; i++) q[i] = (tb / b.msPerStep()[i]) / (ta / a.msPerStep()[i]);
+    java.util.Arrays.sort(q);
+    return q.length % 2 == 1 ? q[q.length / 2] : (q[q.length / 2 - 1] + q[q.length / 2]) / 2;
+  }
+
   private int generate() {
     if (newTokens < 1 || prompts < 1 || rounds < 1 || batch < 1 || seq < 1)
       throw dev.flantune.util.FlanTuneException.badUsage(

@@ -58,11 +58,23 @@ public final class Bench {
       double peakHeapMb) {}
 
   public static Result run(Settings s) {
+    return runAlternating(s, new int[][] {{s.seq, s.batch}})[0];
+  }
+
+  /**
+   * {@link #run} for several (length, batch) shapes of one model, their steps alternated one by one
+   * (shape 0, shape 1, …, then the next step): a machine whose speed drifts over minutes slows them
+   * alike, so their tokens/s compare where separate runs minutes apart did not. One result per
+   * shape, with the shape's length and batch in its settings; the GEMM ceiling and peak memory are
+   * measured once for all.
+   */
+  public static Result[] runAlternating(Settings s, int[][] shapes) {
+    int maxSeq = Arrays.stream(shapes).mapToInt(sh -> sh[0]).max().orElseThrow();
     ModelConfig c =
         new Architecture(
                 s.arch,
                 s.vocab,
-                Math.max(s.seq, 8),
+                Math.max(maxSeq, 8),
                 s.embd,
                 s.layers,
                 s.heads,
@@ -92,49 +104,64 @@ public final class Bench {
             ? null
             : new TrainStep(model, new AdamW.Settings(0.9, 0.999, 1e-8, 0.0), 0, 1)
                 .discardingGradients();
-    BatchSource data = randomBatches(s.batch, s.seq, s.vocab, 1);
-    double[] ms = new double[s.steps];
+    int k = shapes.length;
+    BatchSource[] data = new BatchSource[k];
+    for (int j = 0; j < k; j++) data[j] = randomBatches(shapes[j][1], shapes[j][0], s.vocab, 1);
+    double[][] ms = new double[k][s.steps];
     double peakHeap = 0;
     for (int i = 0; i < s.warmup + s.steps; i++) {
-      Batch scored = s.scoring ? data.next() : null;
-      long t0 = System.nanoTime();
-      if (s.scoring) model.tokenScores(scored);
-      else step.run(data, i, 1e-4);
-      double elapsed = (System.nanoTime() - t0) / 1e6;
-      if (i >= s.warmup) ms[i - s.warmup] = elapsed;
+      for (int j = 0; j < k; j++) {
+        Batch scored = s.scoring ? data[j].next() : null;
+        long t0 = System.nanoTime();
+        if (s.scoring) model.tokenScores(scored);
+        else step.run(data[j], i, 1e-4);
+        double elapsed = (System.nanoTime() - t0) / 1e6;
+        if (i >= s.warmup) ms[j][i - s.warmup] = elapsed;
+        Runtime rt = Runtime.getRuntime();
+        peakHeap = Math.max(peakHeap, (rt.totalMemory() - rt.freeMemory()) / 1048576.0);
+      }
       if (i == s.warmup - 1) StepProfile.reset(); // profile the timed steps only
-      Runtime rt = Runtime.getRuntime();
-      peakHeap = Math.max(peakHeap, (rt.totalMemory() - rt.freeMemory()) / 1048576.0);
     }
-    double median = median(ms);
-    long tokens = (long) s.batch * s.seq;
-    double tokPerS = tokens / (median / 1000);
-    // FLOPs: 6 per parameter per token for the matmuls (the LM head counted via the embedding, the
-    // position table excluded: it is a lookup), plus attention's QKᵀ and AV (forward 4·T·H·D per
-    // token per layer, ×3).
-    double positionTable = c.learnedPositions() ? (double) c.nPositions() * c.nEmbd() : 0;
-    double matmulParams = params - positionTable;
-    // A LoRA step skips the frozen weights' gradient GEMMs (4 rather than 6 per parameter) and
-    // adds the adapter's thin GEMMs (6 per adapter parameter).
-    double flopsPerToken =
-        (s.lora != null ? 4 * matmulParams + 6.0 * adapterParams : 6 * matmulParams)
-            + 12.0 * s.layers * s.seq * c.attnWidth();
-    if (s.scoring) flopsPerToken /= 3; // forward only
-    double gflops = flopsPerToken * tokPerS / 1e9;
     String engine = model.engine() == dev.flantune.model.Engine.CPU ? "cpu" : "graph";
-    return new Result(
-        s,
-        c,
-        engine,
-        params,
-        median,
-        ms,
-        tokPerS,
-        gflops,
-        gemmCeiling(),
-        peakRssMb(),
-        Pointer.maxPhysicalBytes() > 0 ? Pointer.physicalBytes() / 1048576.0 : Double.NaN,
-        peakHeap);
+    double ceiling = gemmCeiling(), rss = peakRssMb();
+    double offHeap =
+        Pointer.maxPhysicalBytes() > 0 ? Pointer.physicalBytes() / 1048576.0 : Double.NaN;
+    Result[] out = new Result[k];
+    for (int j = 0; j < k; j++) {
+      int seq = shapes[j][0], batch = shapes[j][1];
+      double median = median(ms[j]);
+      double tokPerS = (double) batch * seq / (median / 1000);
+      // FLOPs: 6 per parameter per token for the matmuls (the LM head counted via the embedding,
+      // the position table excluded: it is a lookup), plus attention's QKᵀ and AV (forward 4·T·H·D
+      // per token per layer, ×3).
+      double positionTable = c.learnedPositions() ? (double) c.nPositions() * c.nEmbd() : 0;
+      double matmulParams = params - positionTable;
+      // A LoRA step skips the frozen weights' gradient GEMMs (4 rather than 6 per parameter) and
+      // adds the adapter's thin GEMMs (6 per adapter parameter).
+      double flopsPerToken =
+          (s.lora != null ? 4 * matmulParams + 6.0 * adapterParams : 6 * matmulParams)
+              + 12.0 * s.layers * seq * c.attnWidth();
+      if (s.scoring) flopsPerToken /= 3; // forward only
+      Settings shaped =
+          new Settings(
+              s.arch, s.vocab, s.embd, s.layers, s.heads, s.kvHeads, s.inter, seq, batch, s.steps,
+              s.warmup, s.scoring, s.lora, s.storage);
+      out[j] =
+          new Result(
+              shaped,
+              c,
+              engine,
+              params,
+              median,
+              ms[j],
+              tokPerS,
+              flopsPerToken * tokPerS / 1e9,
+              ceiling,
+              rss,
+              offHeap,
+              peakHeap);
+    }
+    return out;
   }
 
   /** Endless random batches (every position a target). */

@@ -128,6 +128,43 @@ class BenchCommandTest {
     assertOneLine(CliTest.run("bench", "--arch", "falcon", "--format", "json"));
   }
 
+  /**
+   * {@code --also-seq}: a second length timed in the same process, alternated step by step; its
+   * batch defaults to the same tokens per step, and the ratios are those of the two results.
+   */
+  @Test
+  void aSecondLengthIsTimedAlongsideAndCompared() throws Exception {
+    String[] args = java.util.Arrays.copyOf(TINY, TINY.length + 2);
+    args[TINY.length] = "--also-seq";
+    args[TINY.length + 1] = "4";
+    JsonNode o = json(CliTest.run(args));
+    JsonNode also = o.get("also");
+    assertEquals(8, o.get("config").get("seq").asInt());
+    assertEquals(4, also.get("config").get("seq").asInt());
+    assertEquals(4, also.get("config").get("batch").asInt(), "8·2 tokens per step, as --seq's");
+    assertEquals(2, also.get("ms_per_step_all").size());
+    double ratio = also.get("tokens_per_s").asDouble() / o.get("tokens_per_s").asDouble();
+    assertEquals(ratio, o.get("tokens_per_s_ratio").asDouble(), 1e-9 * ratio);
+    double[] pairs = new double[2];
+    for (int i = 0; i < 2; i++)
+      pairs[i] =
+          o.get("ms_per_step_all").get(i).asDouble()
+              / also.get("ms_per_step_all").get(i).asDouble(); // same tokens per step
+    double median = (pairs[0] + pairs[1]) / 2;
+    assertEquals(median, o.get("step_pair_ratio_median").asDouble(), 1e-9 * median);
+    // a GPT-2 model long enough for both lengths: the attention FLOPs follow each one's length
+    assertTrue(
+        also.get("gflops").asDouble() / also.get("tokens_per_s").asDouble()
+            < o.get("gflops").asDouble() / o.get("tokens_per_s").asDouble());
+
+    CliTest.Run bad = CliTest.run("bench", "--also-batch", "2");
+    assertEquals(2, bad.code(), bad.err());
+    assertTrue(bad.err().contains("--also-seq"), bad.err());
+    bad = CliTest.run("bench", "--also-seq", "16", "--profile");
+    assertEquals(2, bad.code(), bad.err());
+    assertTrue(bad.err().contains("--profile"), bad.err());
+  }
+
   private static void assertOneLine(CliTest.Run r) {
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("falcon") && r.err().contains("llama"), r.err());
