@@ -33,6 +33,13 @@ class BenchCommandTest {
     "json"
   };
 
+  /** {@link #TINY} followed by {@code extra}. */
+  static String[] tiny(String... extra) {
+    String[] args = java.util.Arrays.copyOf(TINY, TINY.length + extra.length);
+    System.arraycopy(extra, 0, args, TINY.length, extra.length);
+    return args;
+  }
+
   static JsonNode json(CliTest.Run r) throws Exception {
     assertEquals(0, r.code(), r.err());
     String[] lines = r.out().strip().split("\n");
@@ -92,10 +99,7 @@ class BenchCommandTest {
 
   @Test
   void scoringReportsExamplesPerSecond() throws Exception {
-    String[] args = java.util.Arrays.copyOf(TINY, TINY.length + 2);
-    args[TINY.length] = "--mode";
-    args[TINY.length + 1] = "score";
-    JsonNode o = json(CliTest.run(args));
+    JsonNode o = json(CliTest.run(tiny("--mode", "score")));
     assertEquals("score", o.get("mode").asText());
     double tps = o.get("tokens_per_s").asDouble(), eps = o.get("examples_per_s").asDouble();
     assertEquals(tps / 8, eps, 1e-6 * tps, "examples are sequences of --seq tokens");
@@ -103,22 +107,12 @@ class BenchCommandTest {
 
   @Test
   void unknownModeIsAUsageError() {
-    String[] args = java.util.Arrays.copyOf(TINY, TINY.length + 2);
-    args[TINY.length] = "--mode";
-    args[TINY.length + 1] = "fast";
-    CliTest.assertOneLineError(CliTest.run(args), 2, "--mode");
+    CliTest.assertOneLineError(CliTest.run(tiny("--mode", "fast")), 2, "--mode");
   }
 
   @Test
   void llamaArchitectureBenchesWithGroupedHeads() throws Exception {
-    String[] args = java.util.Arrays.copyOf(TINY, TINY.length + 6);
-    System.arraycopy(
-        new String[] {"--arch", "llama", "--kv-heads", "1", "--inter", "24"},
-        0,
-        args,
-        TINY.length,
-        6);
-    JsonNode o = json(CliTest.run(args));
+    JsonNode o = json(CliTest.run(tiny("--arch", "llama", "--kv-heads", "1", "--inter", "24")));
     assertTrue(o.get("tokens_per_s").asDouble() > 0);
     assertEquals("llama", o.get("arch").asText());
     // V64·C16 embedding (tied) + 1 layer: q 16·16, k and v 8·16 each, o 16·16, gate/up/down
@@ -134,10 +128,7 @@ class BenchCommandTest {
    */
   @Test
   void aSecondLengthIsTimedAlongsideAndCompared() throws Exception {
-    String[] args = java.util.Arrays.copyOf(TINY, TINY.length + 2);
-    args[TINY.length] = "--also-seq";
-    args[TINY.length + 1] = "4";
-    JsonNode o = json(CliTest.run(args));
+    JsonNode o = json(CliTest.run(tiny("--also-seq", "4")));
     JsonNode also = o.get("also");
     assertEquals(8, o.get("config").get("seq").asInt());
     assertEquals(4, also.get("config").get("seq").asInt());
