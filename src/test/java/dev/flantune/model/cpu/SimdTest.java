@@ -154,23 +154,27 @@ class SimdTest {
   }
 
   /**
-   * The softmax kernels' exps are {@link Simd#exp} down to {@link Simd#EXP_FLUSH} and exactly 0
-   * below it (masked keys at −∞ included), never a subnormal, on both the vector and the scalar
-   * tail; NaN stays NaN.
+   * The softmax kernels' exps are {@link Simd#exp} bit for bit from {@link Simd#EXP_FLUSH} up to
+   * 88.3, exactly 0 below it (masked keys at −∞ included), never a subnormal, and +∞ from 88.4 on
+   * (their inputs are ≤ 0; e^88.4 is within 2% of fp32's largest value), on both the vector and the
+   * scalar tail; NaN stays NaN.
    */
   @Test
   void softmaxExpsAreExactAboveTheFlushPointAndZeroBelow() {
     java.util.List<Float> xs = new java.util.ArrayList<>();
-    for (float v = -130f; v < 12f; v += 0.37f) xs.add(v);
-    for (float v : new float[] {-87f, Math.nextDown(-87f), Math.nextUp(-87f), -104f, -88f})
+    for (float v = -130f; v < 95f; v += 0.37f) if (v < 88.3f || v > 88.4f) xs.add(v);
+    for (float v = -87.5f; v < 0f; v += 0.0137f) xs.add(v); // dense where softmaxes live
+    for (float v :
+        new float[] {-87f, Math.nextDown(-87f), Math.nextUp(-87f), -104f, -88f, -0f, 0f, 88.3f})
       xs.add(v);
     xs.add(Float.NEGATIVE_INFINITY);
+    xs.add(Float.POSITIVE_INFINITY);
     xs.add(Float.NaN);
     while (xs.size() % Simd.PARTS != 0) xs.add(-200f);
     float[] x = new float[xs.size()];
     for (int i = 0; i < x.length; i++) x[i] = xs.get(i);
     for (int i = 0; i < x.length; i++) {
-      float want = x[i] < -87f ? 0f : Simd.exp(x[i]);
+      float want = x[i] < -87f ? 0f : x[i] > 88.35f ? Float.POSITIVE_INFINITY : Simd.exp(x[i]);
       assertEquals(want, Simd.expFlushed(x[i]), "expFlushed(" + x[i] + ")");
     }
     float[] minus = x.clone(), acc = x.clone(), parts = new float[Simd.PARTS];
