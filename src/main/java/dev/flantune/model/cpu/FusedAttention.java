@@ -215,8 +215,7 @@ final class FusedAttention {
           float[] kT = big[0], v = big[1];
           float[] q = new float[BQ * dp], s = new float[BQ * BK], o = new float[BQ * dp];
           float[] rows = new float[BK * d];
-          float[] max = new float[BQ], next = new float[BQ], corr = new float[BQ];
-          float[] parts = new float[BQ * Simd.PARTS], out = new float[d];
+          float[] max = new float[BQ], parts = new float[BQ * Simd.PARTS], out = new float[d];
           TileKeys tk = new TileKeys();
           int loadedKv = -1;
           for (int unit = from; unit < to; unit++) {
@@ -243,7 +242,7 @@ final class FusedAttention {
               for (int k0 = tk.keyFrom / BK * BK; k0 < tk.keyTo; k0 += BK) {
                 Simd.mm(q, 0, dp, 1, kT, k0 * dp, BK, s, 0, BK, BQ, BK, dp, false);
                 tk.mask(s, k0);
-                onlineSoftmax(s, max, next, corr, parts, o, dp);
+                for (int r = 0; r < BQ; r++) onlineSoftmaxRow(s, r, max, parts, o, dp);
                 Simd.mm(s, 0, BK, 1, v, k0 * dp, dp, o, 0, dp, BQ, dp, BK, true);
               }
               for (int r = 0; r < BQ && q0 + r < t; r++) {
@@ -260,32 +259,23 @@ final class FusedAttention {
   }
 
   /**
-   * The online softmax's step over a key tile, for each query r: new max, rescale of its running
-   * sum (as {@link Simd#PARTS} partial sums) and output by e^(old max − new max), and s ← e^(s −
-   * new max) (the tile's unnormalized probabilities, 0 on masked keys) added to the partial sums.
-   * The rescale factors of all queries are one vector pass ({@code corr}, {@code next}: BQ floats
-   * of scratch), not a scalar exp per query.
+   * One query's step of the online softmax over a key tile: new max, rescale of its running sum (as
+   * {@link Simd#PARTS} partial sums) and output by e^(old max − new max), and s ← e^(s − new max)
+   * (the tile's unnormalized probabilities, 0 on masked keys) added to the partial sums.
    */
-  private static void onlineSoftmax(
-      float[] s, float[] max, float[] next, float[] corr, float[] parts, float[] o, int dp) {
-    for (int r = 0; r < BQ; r++) {
-      float m = Simd.max(s, r * BK, BK, max[r]);
-      next[r] = m;
-      // e^0 = exactly 1 when the max did not move; e^−∞ = 0 when this is the first visible tile
-      corr[r] = m == max[r] ? 0f : max[r] - m;
+  private static void onlineSoftmaxRow(
+      float[] s, int r, float[] max, float[] parts, float[] o, int dp) {
+    int at = r * BK;
+    float m = Simd.max(s, at, BK, max[r]);
+    if (m == Float.NEGATIVE_INFINITY) { // no key of this tile (nor before) is visible
+      java.util.Arrays.fill(s, at, at + BK, 0f);
+      return;
     }
-    Simd.expMinus(corr, 0, BQ, 0f);
-    for (int r = 0; r < BQ; r++) {
-      int at = r * BK;
-      float m = next[r];
-      if (m == Float.NEGATIVE_INFINITY) { // no key of this tile (nor before) is visible
-        java.util.Arrays.fill(s, at, at + BK, 0f);
-        continue;
-      }
-      Simd.expAccumulate(s, at, BK, m, parts, r * Simd.PARTS, corr[r]);
-      max[r] = m;
-      if (corr[r] != 1f) Simd.scale(o, r * dp, dp, corr[r]);
-    }
+    // 0 when this is the first visible tile; exactly 1 (= e^0) when the max did not move
+    float corr = m == max[r] ? 1f : Simd.expFlushed(max[r] - m);
+    Simd.expAccumulate(s, at, BK, m, parts, r * Simd.PARTS, corr);
+    max[r] = m;
+    if (corr != 1f) Simd.scale(o, r * dp, dp, corr);
   }
 
   /**
