@@ -211,9 +211,9 @@ final class Simd {
 
   /**
    * c (+)= a·b for an m×n block: c[cOff + i·cs + j] (+)= Σ_k a(i, k)·b[bOff + k·bs + j], with a(i,
-   * k) = a[aOff + i·ars + k·acs] (any strides, so a may be read transposed). m must be a multiple
-   * of 4 and n of 2·{@link #LANES}; each element's sum runs over k in order from 0, one fused
-   * multiply-add at a time, and is then added to c (acc) or stored.
+   * k) = a[aOff + i·ars + k·acs], a row-major (acs = 1) or read transposed (ars = 1). m must be a
+   * multiple of 4 and n of 2·{@link #LANES}; each element's sum runs over k in order from 0, one
+   * fused multiply-add at a time, and is then added to c (acc) or stored.
    */
   static void mm(
       float[] a,
@@ -231,8 +231,10 @@ final class Simd {
       int kk,
       boolean acc) {
     if (m % 4 != 0 || n % (2 * LANES) != 0) throw new IllegalArgumentException(m + "×" + n);
-    if (VECTOR) SimdVector.mm(a, aOff, ars, acs, b, bOff, bs, c, cOff, cs, m, n, kk, acc);
-    else mmScalar(a, aOff, ars, acs, b, bOff, bs, c, cOff, cs, m, n, kk, acc);
+    if (acs != 1 && ars != 1) throw new IllegalArgumentException("a neither row- nor column-major");
+    if (!VECTOR) mmScalar(a, aOff, ars, acs, b, bOff, bs, c, cOff, cs, m, n, kk, acc);
+    else if (acs == 1) SimdVector.mmRows(a, aOff, ars, b, bOff, bs, c, cOff, cs, m, n, kk, acc);
+    else SimdVector.mmCols(a, aOff, acs, b, bOff, bs, c, cOff, cs, m, n, kk, acc);
   }
 
   /** {@link #mm} without the Vector API. */

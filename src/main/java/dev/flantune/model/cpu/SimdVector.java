@@ -152,12 +152,19 @@ final class SimdVector {
     return whole;
   }
 
-  /** {@link Simd#mm}: blocks of 4 rows × 2 vectors, eight accumulators in registers. */
-  static void mm(
+  // Simd#mm in blocks of 4 rows × 2 vectors, eight accumulators in registers, one kernel per
+  // layout of a. Each kernel addresses a with a fixed stride of 1 (rows of a, or the 4 rows' values
+  // side by side), so it runs at full speed compiled on its own: one kernel for both layouts, with
+  // the strides as arguments, reached ~126 GFLOP/s unless C2 inlined it with constant strides
+  // (~158), and whether it did depended on each JIT run's inlining budget (attention passes
+  // 1.3-1.5x
+  // apart between runs). These reach ~158 either way.
+
+  /** {@link Simd#mm} with a row-major: a(i, k) = a[aOff + i·ars + k]. */
+  static void mmRows(
       float[] a,
       int aOff,
       int ars,
-      int acs,
       float[] b,
       int bOff,
       int bs,
@@ -181,17 +188,66 @@ final class SimdVector {
         for (int k = 0; k < kk; k++, bo += bs) {
           FloatVector b0 = FloatVector.fromArray(F, b, bo),
               b1 = FloatVector.fromArray(F, b, bo + l);
-          int ak = k * acs;
-          FloatVector x = FloatVector.broadcast(F, a[a0 + ak]);
+          FloatVector x = FloatVector.broadcast(F, a[a0 + k]);
           s00 = x.fma(b0, s00);
           s01 = x.fma(b1, s01);
-          x = FloatVector.broadcast(F, a[a1 + ak]);
+          x = FloatVector.broadcast(F, a[a1 + k]);
           s10 = x.fma(b0, s10);
           s11 = x.fma(b1, s11);
-          x = FloatVector.broadcast(F, a[a2 + ak]);
+          x = FloatVector.broadcast(F, a[a2 + k]);
           s20 = x.fma(b0, s20);
           s21 = x.fma(b1, s21);
-          x = FloatVector.broadcast(F, a[a3 + ak]);
+          x = FloatVector.broadcast(F, a[a3 + k]);
+          s30 = x.fma(b0, s30);
+          s31 = x.fma(b1, s31);
+        }
+        store(s00, c, c0, acc);
+        store(s01, c, c0 + l, acc);
+        store(s10, c, c1, acc);
+        store(s11, c, c1 + l, acc);
+        store(s20, c, c2, acc);
+        store(s21, c, c2 + l, acc);
+        store(s30, c, c3, acc);
+        store(s31, c, c3 + l, acc);
+      }
+    }
+  }
+
+  /** {@link Simd#mm} with a column-major (read transposed): a(i, k) = a[aOff + i + k·acs]. */
+  static void mmCols(
+      float[] a,
+      int aOff,
+      int acs,
+      float[] b,
+      int bOff,
+      int bs,
+      float[] c,
+      int cOff,
+      int cs,
+      int m,
+      int n,
+      int kk,
+      boolean acc) {
+    int l = F.length();
+    for (int i = 0; i < m; i += 4) {
+      for (int j = 0; j < n; j += 2 * l) {
+        int c0 = cOff + i * cs + j, c1 = c0 + cs, c2 = c1 + cs, c3 = c2 + cs;
+        FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00;
+        FloatVector s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+        int bo = bOff + j, ao = aOff + i;
+        for (int k = 0; k < kk; k++, bo += bs, ao += acs) {
+          FloatVector b0 = FloatVector.fromArray(F, b, bo),
+              b1 = FloatVector.fromArray(F, b, bo + l);
+          FloatVector x = FloatVector.broadcast(F, a[ao]);
+          s00 = x.fma(b0, s00);
+          s01 = x.fma(b1, s01);
+          x = FloatVector.broadcast(F, a[ao + 1]);
+          s10 = x.fma(b0, s10);
+          s11 = x.fma(b1, s11);
+          x = FloatVector.broadcast(F, a[ao + 2]);
+          s20 = x.fma(b0, s20);
+          s21 = x.fma(b1, s21);
+          x = FloatVector.broadcast(F, a[ao + 3]);
           s30 = x.fma(b0, s30);
           s31 = x.fma(b1, s31);
         }

@@ -68,9 +68,13 @@ public final class AttentionAB {
     System.out.printf(
         "%-14s %9s %9s %9s   %9s %9s %9s%n",
         "shape", "fwd A ms", "fwd B ms", "B/A", "bwd A ms", "bwd B ms", "B/A");
+    int[][] shapes = new int[args.length - 3][];
+    for (int s = 3; s < args.length; s++)
+      shapes[s - 3] = Arrays.stream(args[s].split(",")).mapToInt(Integer::parseInt).toArray();
+    // warm-up: every shape of both builds, so the JIT has compiled the kernels before any timing
+    for (int w = 0; w < 10; w++) for (int[] sh : shapes) for (Method m : run) call(m, sh);
     for (int s = 3; s < args.length; s++) {
-      int[] sh = Arrays.stream(args[s].split(",")).mapToInt(Integer::parseInt).toArray();
-      for (int w = 0; w < 8; w++) for (Method m : run) call(m, sh); // warm-up
+      int[] sh = shapes[s - 3];
       double[][] f = new double[2][rounds], b = new double[2][rounds];
       for (int i = 0; i < rounds; i++) {
         for (int k = 0; k < 2; k++) {
