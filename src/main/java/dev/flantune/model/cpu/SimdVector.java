@@ -55,8 +55,9 @@ final class SimdVector {
 
   // The exps below are written out in full, with no helper that takes or returns a vector: when a
   // kernel is inlined into a large caller, C2 stops inlining at its node budget
-  // (NodeCountInliningCutoff), and a vector passed to a call that was not inlined is boxed. A
-  // shared helper for the reduction made the attention's forward 1.6x slower in some JVM runs.
+  // (NodeCountInliningCutoff), and a vector passed to a call that was not inlined is boxed. The
+  // inlining log showed exactly that for a shared reduction helper inside the attention's forward.
+  // Hence exp and expFlushed repeat the reduction and the polynomial.
 
   /** {@link Simd#expFlushed} lane by lane: one factor 2^k, then 0 where x is below EXP_FLUSH. */
   private static FloatVector expFlushed(FloatVector x) {
@@ -156,9 +157,9 @@ final class SimdVector {
   // layout of a. Each kernel addresses a with a fixed stride of 1 (rows of a, or the 4 rows' values
   // side by side), so it runs at full speed compiled on its own: one kernel for both layouts, with
   // the strides as arguments, reached ~126 GFLOP/s unless C2 inlined it with constant strides
-  // (~158), and whether it did depended on each JIT run's inlining budget (attention passes
-  // 1.3-1.5x
-  // apart between runs). These reach ~158 either way.
+  // (~158), and whether it did depended on the caller's inlining budget. These reach ~158 either
+  // way. The two bodies differ only in how a is addressed; merging them brings back the variable
+  // stride.
 
   /** {@link Simd#mm} with a row-major: a(i, k) = a[aOff + i·ars + k]. */
   static void mmRows(
